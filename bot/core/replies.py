@@ -1,0 +1,79 @@
+"""Platform-neutral reply data that command logic returns and adapters render.
+
+Text uses a small, Discord-flavoured markup that every adapter understands:
+``**bold**``, ``*italic*`` and timestamps written as ``<t:UNIX:STYLE>`` (styles ``F``
+full date and time, ``f`` short date and time, ``D`` date, ``t`` time, ``R`` relative).
+Discord shows timestamps natively in each reader's own time zone; the console and
+Slack adapters translate them (see :func:`timestamp`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+NETFLIX_RED = 0xE50914
+
+
+def timestamp(instant: datetime, style: str = "F") -> str:
+    """Markup for an instant, shown in each reader's own time zone."""
+    return f"<t:{int(instant.timestamp())}:{style}>"
+
+
+class ButtonStyle(Enum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    SUCCESS = "success"
+    DANGER = "danger"
+    LINK = "link"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    style: ButtonStyle = ButtonStyle.SECONDARY
+    custom_id: str | None = None
+    url: str | None = None
+    emoji: str | None = None
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """Exactly who a message may ping; everything else in its text stays silent."""
+
+    user_ids: tuple[int, ...] = ()
+    role_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message: optional plain ``content`` (pings go there) and an optional card."""
+
+    title: str | None = None
+    description: str | None = None
+    fields: tuple[Field, ...] = ()
+    footer: str | None = None
+    url: str | None = None
+    color: int = NETFLIX_RED
+    content: str | None = None
+    buttons: tuple[Button, ...] = ()
+    ephemeral: bool = False
+    mentions: Mentions = field(default_factory=Mentions)
+
+    @property
+    def has_card(self) -> bool:
+        return bool(self.title or self.description or self.fields)
+
+
+def error(message: str) -> Reply:
+    """A friendly refusal, shown only to the member who asked."""
+    return Reply(content=message, ephemeral=True)

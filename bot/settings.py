@@ -1,0 +1,122 @@
+"""Settings from the environment and a ``.env`` file (the environment wins).
+
+Every setting is documented in ``.env.example``. Invalid values are a
+:class:`SettingsError` naming the variable; secrets never appear in messages or reprs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import dotenv_values
+from yarl import URL
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FILM_FILE = PROJECT_ROOT / "data" / "ballerina.toml"
+DEFAULT_DATABASE_PATH = PROJECT_ROOT / "data" / "ballerina.sqlite3"
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class Secret:
+    """A string that never shows itself in logs, reprs or tracebacks."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    discord_token: Secret = field(default_factory=lambda: Secret(""))
+    discord_api_base: str = DEFAULT_API_BASE
+    discord_gateway_url: str = DEFAULT_GATEWAY_URL
+    discord_application_id: int | None = None
+    database_path: Path = DEFAULT_DATABASE_PATH
+    film_file: Path = DEFAULT_FILM_FILE
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    reminder_grace: timedelta = timedelta(hours=1)
+    global_rate_limit: float = 50.0
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+        """Read settings; ``environ`` defaults to ``os.environ`` layered over ``env_file``."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+
+        def text(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        return cls(
+            discord_token=Secret(text("DISCORD_TOKEN") or ""),
+            discord_api_base=_url("DISCORD_API_BASE", text("DISCORD_API_BASE"), DEFAULT_API_BASE, ("http", "https")),
+            discord_gateway_url=_url(
+                "DISCORD_GATEWAY_URL", text("DISCORD_GATEWAY_URL"), DEFAULT_GATEWAY_URL, ("ws", "wss")
+            ),
+            discord_application_id=_snowflake("DISCORD_APPLICATION_ID", text("DISCORD_APPLICATION_ID")),
+            database_path=Path(text("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+            film_file=Path(text("FILM_FILE") or DEFAULT_FILM_FILE),
+            dev_guild_id=_snowflake("DEV_GUILD_ID", text("DEV_GUILD_ID")),
+            log_level=_log_level(text("LOG_LEVEL") or "INFO"),
+            reminder_grace=timedelta(minutes=_number("REMINDER_GRACE_MINUTES", text("REMINDER_GRACE_MINUTES"), 60)),
+            global_rate_limit=_number("GLOBAL_RATE_LIMIT", text("GLOBAL_RATE_LIMIT"), 50),
+        )
+
+
+def _url(name: str, value: str | None, default: str, schemes: tuple[str, ...]) -> str:
+    if value is None:
+        return default
+    url = URL(value)
+    if url.scheme not in schemes or not url.host:
+        raise SettingsError(f"{name} must be a {' or '.join(s + '://' for s in schemes)} URL, got {value!r}")
+    return value.rstrip("/") if name == "DISCORD_API_BASE" else value
+
+
+def _snowflake(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 15 <= len(value) <= 21:
+        raise SettingsError(f"{name} must be a Discord ID (15 to 21 digits), got {value!r}")
+    return int(value)
+
+
+def _number(name: str, value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {value!r}") from None
+    if number <= 0:
+        raise SettingsError(f"{name} must be greater than 0, got {value!r}")
+    return number
+
+
+def _log_level(value: str) -> str:
+    level = value.upper()
+    if level not in logging.getLevelNamesMapping():
+        raise SettingsError(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {value!r}")
+    return level

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 
 TIMESTAMP = re.compile(r"<t:(-?\d{1,12})(?::([tTdDfFR]))?>")
-BOLD = re.compile(r"\*\*(.+?)\*\*")
+EMPHASIS = re.compile(r"\*\*(.+?)\*\*|`([^`\n]+)`")
 
 _STRFTIME = {
     "t": "%H:%M",

@@ -1,0 +1,149 @@
+"""``ballerina-bot``: run the bot, try it offline, check the data, sync commands, invite it."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import sys
+from zoneinfo import ZoneInfo
+
+import click
+import discord
+
+from bot.console import ConsoleSession
+from bot.core.film import FilmDataError
+from bot.core.services import Core
+from bot.core.timeparse import TimeParseError, parse_timezone
+from bot.settings import Settings, SettingsError
+
+# The least the bot's features need: read and post in the reminder channel, embed cards,
+# hand out the ping role, and mirror watch parties as Discord scheduled events.
+BOT_PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, manage_roles=True, manage_events=True
+)
+
+NO_TOKEN = (
+    "DISCORD_TOKEN is not set: put your bot token in the environment or in a .env file "
+    "(see .env.example), or try the bot offline with: ballerina-bot console"
+)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.load()
+    except SettingsError as exc:
+        _fail(str(exc), 2)
+        raise  # unreachable: _fail exits
+
+
+def _core(settings: Settings) -> Core:
+    try:
+        return Core.load(settings)
+    except FilmDataError as exc:
+        _fail(str(exc), 1)
+        raise
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@click.group()
+def main() -> None:
+    """The Ballerina watch-party bot."""
+
+
+@main.command()
+def run() -> None:
+    """Connect to Discord and serve the slash commands."""
+    settings = _settings()
+    if not settings.discord_token:
+        _fail(NO_TOKEN, 2)
+    core = _core(settings)
+    _configure_logging(settings)
+    from bot.discord.client import BallerinaBot
+
+    bot = BallerinaBot(core)
+    try:
+        asyncio.run(bot.start(settings.discord_token.reveal()))
+    except discord.LoginFailure:
+        _fail("Discord refused DISCORD_TOKEN: check the token in your .env (it is not shown here).", 2)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.option("--timezone", "zone_name", default="UTC", show_default=True, help="Time zone for written times.")
+def console(zone_name: str) -> None:
+    """Talk to the bot offline: type /ballerina commands (or pipe them in)."""
+    try:
+        zone: ZoneInfo = parse_timezone(zone_name)
+    except TimeParseError as exc:
+        _fail(str(exc), 2)
+        raise
+    session = ConsoleSession(_core(_settings()), zone)
+    asyncio.run(session.run(sys.stdin, interactive=sys.stdin.isatty()))
+
+
+@main.command()
+def check() -> None:
+    """Validate the settings and the film data file, and print what was loaded."""
+    settings = _settings()
+    core = _core(settings)
+    film = core.film
+    click.echo(f"film file: {settings.film_file}")
+    click.echo(f"film: {film.title} ({film.genre}), directed by {film.director.name}")
+    click.echo(f"cast: {', '.join(f'{m.actor} as {m.character}' for m in film.cast)}")
+    click.echo(f"release: {film.release.instant.isoformat()} on {film.release.platform}")
+    click.echo(f"database: {settings.database_path}")
+    click.echo(f"DISCORD_TOKEN: {'set' if settings.discord_token else 'not set'}")
+    click.echo("ok")
+
+
+@main.command()
+@click.option("--guild", "guild_id", type=int, default=None, help="Register to one server only (instant).")
+def sync(guild_id: int | None) -> None:
+    """Register the slash commands with Discord (globally, or to one server)."""
+    settings = _settings()
+    if not settings.discord_token:
+        _fail(NO_TOKEN, 2)
+    from bot.discord.client import BallerinaBot
+
+    async def register() -> int:
+        async with BallerinaBot(_core(settings)) as bot:
+            await bot.login(settings.discord_token.reveal())
+            return len(await bot.sync_commands(guild_id))
+
+    count = asyncio.run(register())
+    click.echo(f"registered {count} top-level commands " + (f"to server {guild_id}" if guild_id else "globally"))
+
+
+def application_id_from_token(token: str) -> int | None:
+    """A bot token's first part is the bot's user ID (= application ID) in base64."""
+    head = token.split(".", 1)[0]
+    try:
+        decoded = base64.b64decode(head + "=" * (-len(head) % 4), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return int(decoded) if decoded.isdigit() else None
+
+
+@main.command("invite-url")
+def invite_url() -> None:
+    """Print the link that adds the bot to a server, with the least permissions it needs."""
+    settings = _settings()
+    app_id = settings.discord_application_id or application_id_from_token(settings.discord_token.reveal())
+    if app_id is None:
+        _fail("set DISCORD_APPLICATION_ID (or DISCORD_TOKEN) to build the invite link", 2)
+        return
+    click.echo(discord.utils.oauth_url(app_id, permissions=BOT_PERMISSIONS, scopes=("bot", "applications.commands")))

@@ -1,0 +1,1 @@
+"""The Discord adapter: the discord.py client and the rendering of core replies."""

@@ -1,0 +1,83 @@
+"""Rendering of platform-neutral replies as discord.py embeds, views and allowed mentions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot.core.replies import Button, ButtonStyle, Reply
+
+_STYLES = {
+    ButtonStyle.PRIMARY: discord.ButtonStyle.primary,
+    ButtonStyle.SECONDARY: discord.ButtonStyle.secondary,
+    ButtonStyle.SUCCESS: discord.ButtonStyle.success,
+    ButtonStyle.DANGER: discord.ButtonStyle.danger,
+    ButtonStyle.LINK: discord.ButtonStyle.link,
+}
+
+
+def embed_for(reply: Reply) -> discord.Embed | None:
+    if not reply.has_card:
+        return None
+    embed = discord.Embed(title=reply.title, description=reply.description, url=reply.url, colour=reply.color)
+    for field in reply.fields:
+        embed.add_field(name=field.name, value=field.value, inline=field.inline)
+    if reply.footer:
+        embed.set_footer(text=reply.footer)
+    return embed
+
+
+def _button(button: Button) -> discord.ui.Button[discord.ui.View]:
+    return discord.ui.Button(
+        label=button.label,
+        style=_STYLES[button.style],
+        custom_id=None if button.style is ButtonStyle.LINK else button.custom_id,
+        url=button.url,
+        emoji=button.emoji,
+        disabled=button.disabled,
+    )
+
+
+def view_for(reply: Reply) -> discord.ui.View | None:
+    """Buttons as a view; clicks are handled by the persistent dynamic items, not by this view."""
+    if not reply.buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in reply.buttons:
+        view.add_item(_button(button))
+    return view
+
+
+def allowed_mentions_for(reply: Reply) -> discord.AllowedMentions:
+    """Exactly the users and roles the core allowed: never @everyone, @here or anyone else."""
+    return discord.AllowedMentions(
+        everyone=False,
+        users=[discord.Object(user_id) for user_id in reply.mentions.user_ids],
+        roles=[discord.Object(role_id) for role_id in reply.mentions.role_ids],
+        replied_user=False,
+    )
+
+
+def message_kwargs(reply: Reply) -> dict[str, Any]:
+    """Keyword arguments for ``send``/``send_message``/``edit`` shared by every way of sending."""
+    kwargs: dict[str, Any] = {
+        "content": reply.content,
+        "allowed_mentions": allowed_mentions_for(reply),
+    }
+    embed = embed_for(reply)
+    if embed is not None:
+        kwargs["embed"] = embed
+    view = view_for(reply)
+    if view is not None:
+        kwargs["view"] = view
+    return kwargs
+
+
+async def respond(interaction: discord.Interaction[Any], reply: Reply) -> None:
+    """Answer an interaction with ``reply``, as a first response or as a followup."""
+    kwargs = message_kwargs(reply)
+    if interaction.response.is_done():
+        await interaction.followup.send(ephemeral=reply.ephemeral, **kwargs)
+    else:
+        await interaction.response.send_message(ephemeral=reply.ephemeral, **kwargs)

@@ -1,0 +1,23 @@
+"""The ``/ballerina`` command group, composed of one mixin per feature.
+
+discord.py lets only one cog own a top-level group, so each feature module contributes
+a mixin of commands and this cog puts them together.
+"""
+
+from __future__ import annotations
+
+from discord.ext import commands
+
+from bot.discord.client import BallerinaBot
+from cogs.film import FilmCommands
+
+
+class Ballerina(FilmCommands, commands.GroupCog, group_name="ballerina", group_description="Ballerina (2023)"):
+    def __init__(self, bot: BallerinaBot) -> None:
+        self.bot = bot
+        self.facts = bot.core.facts
+        super().__init__()
+
+
+async def setup(bot: BallerinaBot) -> None:
+    await bot.add_cog(Ballerina(bot))

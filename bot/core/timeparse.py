@@ -1,0 +1,677 @@
+"""Turn what members type into instants, time zones and reminder schedules.
+
+Every public parser either returns a value or raises :class:`TimeParseError` whose
+message is a one-sentence reply the bot can show as is. Nothing here reads the clock:
+callers pass ``now`` so results never depend on today's date.
+
+Choices worth knowing:
+
+* A plain weekday (``sat 21:30``) is the soonest occurrence still ahead, today
+  included; ``next sat 21:30`` is the first occurrence strictly after today (on a
+  Friday that is tomorrow), so it never means today.
+* A bare time (``21:30``) is today if still ahead, else tomorrow.
+* A month and day without a year (``dec 5 8pm``) is this year, or next year once that
+  date has gone by; the same date today at a time already past is refused as past.
+* ``midnight`` is 00:00 at the start of the given day.
+* Relative forms (``in 3 days``) add elapsed time, so across a DST change the wall
+  clock time shifts by the hour the clocks moved.
+* Numeric day/month forms (``05/12``) are refused: they mean different dates to
+  different members.
+"""
+
+from __future__ import annotations
+
+import calendar
+import difflib
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from fractions import Fraction
+from zoneinfo import ZoneInfo, available_timezones
+
+__all__ = [
+    "TimeParseError",
+    "describe_offset",
+    "format_offsets",
+    "humanize_delta",
+    "parse_offsets",
+    "parse_timezone",
+    "parse_when",
+    "suggest_timezones",
+]
+
+
+class TimeParseError(ValueError):
+    """User input that cannot be used; ``str(error)`` is a reply fit to show the member."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+_ECHO_LIMIT = 40
+_MAX_INPUT = 100
+_MINUTE = timedelta(minutes=1)
+
+
+def _quote(text: str) -> str:
+    """User text made safe to echo: one line, no control characters, no code-span breaks, short."""
+    cleaned = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C") or ch in " \t\n")
+    cleaned = " ".join(cleaned.split()).replace("`", "'")
+    if len(cleaned) > _ECHO_LIMIT:
+        cleaned = cleaned[: _ECHO_LIMIT - 1].rstrip() + "…"
+    return f"“{cleaned}”"
+
+
+def _normalize(text: str) -> str:
+    """Lower-case, fold full-width forms (NFKC) and collapse whitespace."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
+def _split_minutes(delta: timedelta) -> tuple[int, int, int, int]:
+    """(weeks, days, hours, minutes) of a whole-minute, non-negative span.
+
+    Weeks are used only for 14 days or more in whole weeks: ``7d`` reads better than
+    ``1w`` next to ``1d`` in a schedule.
+    """
+    if delta < timedelta(0) or delta % _MINUTE:
+        raise ValueError(f"expected a non-negative whole number of minutes, got {delta!r}")
+    total = delta // _MINUTE
+    days, rest = divmod(total, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    weeks = 0
+    if days >= 14 and days % 7 == 0:
+        weeks, days = days // 7, 0
+    return weeks, days, hours, minutes
+
+
+def _span_words(delta: timedelta) -> str:
+    """A span in words ("366 days", "1 hour 30 minutes"); seconds are dropped."""
+    weeks, days, hours, minutes = _split_minutes(max(delta, timedelta(0)) // _MINUTE * _MINUTE)
+    parts = [
+        _plural(n, unit) for n, unit in ((weeks, "week"), (days, "day"), (hours, "hour"), (minutes, "minute")) if n
+    ]
+    return " ".join(parts) if parts else "0 minutes"
+
+
+# --------------------------------------------------------------------- humanize_delta
+
+
+def humanize_delta(delta: timedelta) -> str:
+    """Relative phrasing like Discord's ``<t:…:R>``: positive is the future, negative the past."""
+    seconds = delta.total_seconds()
+    future = seconds > 0
+    s = abs(seconds)
+    if s < 45:
+        return "in a few seconds" if future else "just now"
+    day = 86400.0
+    if s < 90:
+        phrase = "a minute"
+    elif s < 45 * 60:
+        phrase = _plural(round(s / 60), "minute")
+    elif s < 90 * 60:
+        phrase = "an hour"
+    elif s < 22 * 3600:
+        phrase = _plural(round(s / 3600), "hour")
+    elif s < 36 * 3600:
+        phrase = "a day"
+    elif s < 26 * day:
+        phrase = _plural(round(s / day), "day")
+    elif s < 46 * day:
+        phrase = "a month"
+    elif s < 320 * day:
+        phrase = _plural(round(s / (30.436875 * day)), "month")
+    elif s < 548 * day:
+        phrase = "a year"
+    else:
+        phrase = _plural(round(s / (365.2425 * day)), "year")
+    return f"in {phrase}" if future else f"{phrase} ago"
+
+
+# ------------------------------------------------------------------------- parse_when
+
+_WEEKDAYS: dict[str, int] = {
+    "mon": 0, "monday": 0,
+    "tue": 1, "tues": 1, "tuesday": 1,
+    "wed": 2, "weds": 2, "wednesday": 2,
+    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3,
+    "fri": 4, "friday": 4,
+    "sat": 5, "saturday": 5,
+    "sun": 6, "sunday": 6,
+}  # fmt: skip
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+_MONTHS: dict[str, int] = {name.lower(): i for i, name in enumerate(_MONTH_NAMES, 1)}
+_MONTHS.update({name.lower()[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)})
+_MONTHS["sept"] = 9
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+def _unnamed(pattern: re.Pattern[str]) -> str:
+    """The pattern without group names, so several can be combined into one."""
+    return re.sub(r"\?P<\w+>", "", pattern.pattern)
+
+
+_WD = _alternation(_WEEKDAYS)
+_MO = _alternation(_MONTHS)
+_ORD = r"(?:st|nd|rd|th)?"
+_DAY_WORDS = ("today", "tonight", "tomorrow", "tmrw", "tmr")
+
+_WEEKDAY_RE = re.compile(rf"(?:(?P<mod>next|this)\s+)?(?P<name>{_WD})")
+_ISO_DATE_RE = re.compile(r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{1,2})-(?P<d>[0-9]{1,2})")
+_MONTH_DAY_RE = re.compile(rf"(?P<mo>{_MO})\.?\s*(?P<d>[0-9]{{1,2}}){_ORD}(?:,?\s+(?P<y>[0-9]{{4}}))?")
+_DAY_MONTH_RE = re.compile(rf"(?P<d>[0-9]{{1,2}}){_ORD}\s*(?:of\s+)?(?P<mo>{_MO})\.?(?:,?\s+(?P<y>[0-9]{{4}}))?")
+_DATE = "|".join([_alternation(_DAY_WORDS), *map(_unnamed, (_WEEKDAY_RE, _ISO_DATE_RE, _MONTH_DAY_RE, _DAY_MONTH_RE))])
+
+_TIME_RE = re.compile(r"(?P<h>[0-9]{1,2})(?::(?P<m>[0-9]{2}))?\s*(?P<ampm>am|pm)?")
+_TIME = rf"(?:noon|midnight|{_unnamed(_TIME_RE)})"
+_AT = r"(?:(?:at|@)\s*)?"
+_SEP = r"(?:\s*,\s*|\s+)"
+_DATE_TIME_RE = re.compile(rf"(?:on\s+)?(?P<date>{_DATE}){_SEP}{_AT}(?P<time>{_TIME})")
+_TIME_DATE_RE = re.compile(rf"{_AT}(?P<time>{_TIME}){_SEP}(?:on\s+)?(?P<date>{_DATE})")
+_DATE_ONLY_RE = re.compile(rf"(?:on\s+)?(?P<date>{_DATE})")
+_TIME_ONLY_RE = re.compile(rf"{_AT}(?P<time>{_TIME})")
+
+_ISO_RE = re.compile(
+    r"(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})(?:t|\s)(?P<h>[0-9]{1,2}):(?P<mi>[0-9]{2})"
+    r"(?::(?P<s>[0-9]{2})(?:[.,](?P<f>[0-9]{1,6}))?)?"
+    r"\s*(?P<off>z|utc|gmt|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+)
+_UNIX_RE = re.compile(r"[0-9]{10}")
+_DISCORD_RE = re.compile(r"<t:(?P<n>-?[0-9]{1,12})(?::[tdfr])?>")
+_RELATIVE_RE = re.compile(r"in\s+(?P<rest>.+)")
+_REL_PART_RE = re.compile(r"\s*(?:(?:,|and)\s*)?(?P<n>[0-9]+(?:\.[0-9]+)?|an?)\s*(?P<u>[a-z]+)")
+_AMPM_DOTS_RE = re.compile(r"(?<![a-z])([ap])\.\s*m\b\.?")
+
+_UNIT_MINUTES: dict[str, int] = {}
+for _names, _minutes in (
+    (("m", "min", "mins", "minute", "minutes"), 1),
+    (("h", "hr", "hrs", "hour", "hours"), 60),
+    (("d", "day", "days"), 24 * 60),
+    (("w", "wk", "wks", "week", "weeks"), 7 * 24 * 60),
+):
+    for _name in _names:
+        _UNIT_MINUTES[_name] = _minutes
+_CALENDAR_UNITS = frozenset({"mo", "mos", "month", "months", "y", "yr", "yrs", "year", "years"})
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything one ``parse_when`` call needs to build its replies."""
+
+    raw: str
+    now: datetime
+    tz: ZoneInfo
+    max_ahead: timedelta
+
+    @property
+    def quoted(self) -> str:
+        return _quote(self.raw)
+
+    @property
+    def zone_name(self) -> str:
+        return self.tz.key
+
+    @property
+    def hint(self) -> str:
+        example = (self.now.astimezone(self.tz) + timedelta(days=8)).date().isoformat()
+        return f"Try `{example} 20:00`, `tomorrow 8pm`, `sat 21:30` or `in 2 hours`."
+
+    def unreadable(self) -> TimeParseError:
+        return TimeParseError(f"I couldn't read {self.quoted} as a time. {self.hint}")
+
+    def out_of_range(self) -> TimeParseError:
+        return TimeParseError(
+            f"{self.quoted} is far outside what I can schedule — pick a time within the next "
+            f"{_span_words(self.max_ahead)}."
+        )
+
+
+def parse_when(text: str, *, now: datetime, tz: ZoneInfo, max_ahead: timedelta = timedelta(days=366)) -> datetime:
+    """Read a future instant typed by a member; wall-clock forms are read in ``tz``.
+
+    Returns an aware UTC datetime strictly after ``now`` and at most ``max_ahead`` later.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    ctx = _Context(raw=text, now=now.astimezone(UTC), tz=tz, max_ahead=max_ahead)
+    norm = _normalize(text)
+    if not norm:
+        raise TimeParseError(f"Tell me when! {ctx.hint}")
+    if len(norm) > _MAX_INPUT:
+        raise ctx.unreadable()
+    norm = _AMPM_DOTS_RE.sub(r"\1m", norm)
+    try:
+        result = _parse_instant(norm, ctx)
+    except OverflowError:
+        raise ctx.out_of_range() from None
+    return _check_range(result, ctx)
+
+
+def _parse_instant(norm: str, ctx: _Context) -> datetime:
+    if m := _ISO_RE.fullmatch(norm):
+        return _from_iso(m, ctx)
+    if m := _RELATIVE_RE.fullmatch(norm):
+        return ctx.now + _relative_delta(m["rest"], ctx)
+    if m := _DISCORD_RE.fullmatch(norm):
+        return _from_unix(int(m["n"]), ctx)
+    if _UNIX_RE.fullmatch(norm):
+        return _from_unix(int(norm), ctx)
+
+    today = ctx.now.astimezone(ctx.tz).date()
+    if m := (_DATE_TIME_RE.fullmatch(norm) or _TIME_DATE_RE.fullmatch(norm)):
+        return _at_local(_date_candidates(m["date"], today), _read_time(m["time"]), ctx)
+    if m := _DATE_ONLY_RE.fullmatch(norm):
+        day = m["date"]
+        raise TimeParseError(f"“{day}” needs a time of day too — try `{day} 20:00` or `{day} 8pm`.")
+    if m := _TIME_ONLY_RE.fullmatch(norm):
+        return _at_local([today, today + timedelta(days=1)], _read_time(m["time"]), ctx)
+    raise ctx.unreadable()
+
+
+def _check_range(result: datetime, ctx: _Context) -> datetime:
+    ahead = result - ctx.now
+    if ahead <= timedelta(0):
+        local = result.astimezone(ctx.tz).strftime("%H:%M")
+        raise TimeParseError(
+            f"{ctx.quoted} is in the past ({humanize_delta(ahead)}) — try `tomorrow {local}` or another "
+            f"time still to come."
+        )
+    if ahead > ctx.max_ahead:
+        raise TimeParseError(
+            f"{ctx.quoted} is too far ahead ({humanize_delta(ahead)}) — I can only schedule up to "
+            f"{_span_words(ctx.max_ahead)} ahead."
+        )
+    return result
+
+
+def _from_unix(seconds: int, ctx: _Context) -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, ValueError, OSError):
+        raise ctx.out_of_range() from None
+
+
+def _relative_delta(rest: str, ctx: _Context) -> timedelta:
+    minutes = Fraction(0)
+    pos = 0
+    while pos < len(rest):
+        m = _REL_PART_RE.match(rest, pos)
+        if m is None:
+            raise ctx.unreadable()
+        unit = m["u"]
+        if unit in _CALENDAR_UNITS:
+            raise TimeParseError(
+                f"I can't count in months or years for {ctx.quoted} — use days or weeks, like `in 30 days`."
+            )
+        if unit not in _UNIT_MINUTES:
+            raise ctx.unreadable()
+        amount = Fraction(1) if m["n"] in ("a", "an") else Fraction(m["n"])
+        minutes += amount * _UNIT_MINUTES[unit]
+        pos = m.end()
+    # Compare before building a timedelta so absurd amounts cannot overflow.
+    if minutes * 60 > Fraction(ctx.max_ahead.total_seconds()):
+        raise TimeParseError(
+            f"{ctx.quoted} is too far ahead — I can only schedule up to {_span_words(ctx.max_ahead)} ahead."
+        )
+    return timedelta(seconds=round(minutes * 60))
+
+
+def _from_iso(m: re.Match[str], ctx: _Context) -> datetime:
+    day = _make_date(int(m["y"]), int(m["mo"]), int(m["d"]))
+    second = int(m["s"] or 0)
+    if second > 59:
+        raise TimeParseError(f"There's no second {second} — seconds go from 00 to 59.")
+    micro = int((m["f"] or "0").ljust(6, "0"))
+    naive = datetime.combine(day, _make_time(int(m["h"]), int(m["mi"]))).replace(second=second, microsecond=micro)
+    offset = m["off"]
+    if offset is None:
+        return _localize(naive, ctx)
+    if offset in ("z", "utc", "gmt"):
+        return naive.replace(tzinfo=UTC)
+    sign = -1 if offset[0] == "-" else 1
+    digits = offset[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        raise TimeParseError(f"The offset in {ctx.quoted} isn't valid — offsets look like `+01:00` or `-04:00`.")
+    zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    return naive.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _make_time(hour: int, minute: int) -> time:
+    if hour > 23:
+        raise TimeParseError(f"There's no hour {hour} on the clock — hours go from 0 to 23.")
+    if minute > 59:
+        raise TimeParseError(f"There's no minute {minute} — minutes go from 00 to 59.")
+    return time(hour, minute)
+
+
+def _read_time(text: str) -> time:
+    if text == "noon":
+        return time(12, 0)
+    if text == "midnight":
+        return time(0, 0)
+    m = _TIME_RE.fullmatch(text)
+    if m is None:  # pragma: no cover - the grammar only hands over matching text
+        raise TimeParseError(f"I couldn't read “{text}” as a time of day.")
+    hour, minute, ampm = int(m["h"]), int(m["m"] or 0), m["ampm"]
+    if ampm is None:
+        if m["m"] is None:
+            if hour > 23:
+                raise TimeParseError(f"There's no hour {hour} on the clock — hours go from 0 to 23.")
+            if hour > 12 or hour == 0:
+                raise TimeParseError(f"Did you mean `{hour:02d}:00`? Add the minutes so I know it's a time.")
+            evening = hour + 12 if hour < 12 else hour
+            raise TimeParseError(f"Is “{hour}” {hour}am or {hour}pm? Add am/pm or write it as `{evening:02d}:00`.")
+        return _make_time(hour, minute)
+    if not 1 <= hour <= 12:
+        raise TimeParseError(f"“{text}” isn't a time — with am/pm the hour goes from 1 to 12.")
+    if minute > 59:
+        raise TimeParseError(f"There's no minute {minute} — minutes go from 00 to 59.")
+    return time(hour % 12 + (12 if ampm == "pm" else 0), minute)
+
+
+def _make_date(year: int, month: int, day: int) -> date:
+    if not 1 <= month <= 12:
+        raise TimeParseError(f"There's no month {month} — months go from 1 to 12.")
+    if day < 1:
+        raise TimeParseError("There's no day 0 in a month — days start at 1.")
+    if year < 1:
+        raise TimeParseError(f"The year {year} is far outside what I can schedule.")
+    last = calendar.monthrange(year, month)[1]
+    if day > last:
+        name = _MONTH_NAMES[month - 1]
+        raise TimeParseError(f"{name} {year} only has {last} days, so there's no {name} {day}.")
+    return date(year, month, day)
+
+
+def _date_candidates(text: str, today: date) -> list[date]:
+    """Dates the text may mean, soonest first; the first one still ahead wins."""
+    one_day = timedelta(days=1)
+    if text in ("today", "tonight"):
+        return [today]
+    if text in ("tomorrow", "tmrw", "tmr"):
+        return [today + one_day]
+    if m := _WEEKDAY_RE.fullmatch(text):
+        ahead = (_WEEKDAYS[m["name"]] - today.weekday()) % 7
+        if m["mod"] == "next":
+            return [today + (ahead or 7) * one_day]
+        first = today + ahead * one_day
+        return [first, first + 7 * one_day] if ahead == 0 else [first]
+    if m := _ISO_DATE_RE.fullmatch(text):
+        return [_make_date(int(m["y"]), int(m["mo"]), int(m["d"]))]
+    m = _MONTH_DAY_RE.fullmatch(text) or _DAY_MONTH_RE.fullmatch(text)
+    if m is None:  # pragma: no cover - the grammar only hands over matching text
+        raise TimeParseError(f"I couldn't read “{text}” as a date.")
+    month, day = _MONTHS[m["mo"]], int(m["d"])
+    if m["y"] is not None:
+        return [_make_date(int(m["y"]), month, day)]
+    longest = calendar.monthrange(2000, month)[1]  # 2000 is a leap year: February may have 29 days
+    if not 1 <= day <= longest:
+        name = _MONTH_NAMES[month - 1]
+        raise TimeParseError(f"There's no {name} {day} — {name} has at most {longest} days.")
+    year = today.year if (month, day) >= (today.month, today.day) else today.year + 1
+    return [_make_date(year, month, day)]
+
+
+def _at_local(candidates: list[date], at: time, ctx: _Context) -> datetime:
+    for day in candidates[:-1]:
+        naive = datetime.combine(day, at)
+        # fold=0 is good enough to decide "still ahead"; the pick is checked strictly below.
+        if naive.replace(tzinfo=ctx.tz).astimezone(UTC) > ctx.now:
+            return _localize(naive, ctx)
+    return _localize(datetime.combine(candidates[-1], at), ctx)
+
+
+def _format_offset(offset: timedelta | None) -> str:
+    total = int((offset or timedelta(0)).total_seconds()) // 60
+    sign = "-" if total < 0 else "+"
+    hours, minutes = divmod(abs(total), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def _localize(naive: datetime, ctx: _Context) -> datetime:
+    """Wall-clock time in ``ctx.tz`` to UTC, refusing times that don't exist or happen twice.
+
+    zoneinfo resolves both fold values silently; when they disagree the time is either
+    skipped (the result does not round-trip back to the same wall time) or repeated.
+    """
+    early = naive.replace(tzinfo=ctx.tz, fold=0)
+    late = naive.replace(tzinfo=ctx.tz, fold=1)
+    early_utc, late_utc = early.astimezone(UTC), late.astimezone(UTC)
+    if early_utc == late_utc:
+        return early_utc
+    shown = naive.strftime("%Y-%m-%d %H:%M")
+    if early_utc.astimezone(ctx.tz).replace(tzinfo=None) != naive:
+        later = early_utc.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
+        raise TimeParseError(
+            f"{shown} doesn't exist in {ctx.zone_name} because clocks jump forward that night — "
+            f"try `{later}` or another time."
+        )
+    iso = naive.strftime("%Y-%m-%dT%H:%M")
+    first, second = _format_offset(early.utcoffset()), _format_offset(late.utcoffset())
+    raise TimeParseError(
+        f"{shown} happens twice in {ctx.zone_name} because clocks go back that night — add an offset "
+        f"like `{iso}{first}` (the first one) or `{iso}{second}` (the second), or pick another time."
+    )
+
+
+# ---------------------------------------------------------------------- time zones
+
+_POPULAR_ZONES = (
+    "UTC",
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Chicago",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Africa/Johannesburg",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Seoul",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+)
+# "localtime" follows the server's configuration and "Factory" is a placeholder.
+_HIDDEN_ZONES = frozenset({"localtime", "Factory"})
+_LEGACY_AREAS = frozenset({"US", "Canada", "Brazil", "Mexico", "Chile", "Etc"})
+_ZONE_CHARS_RE = re.compile(r"[a-z0-9_+\-/]+")
+
+
+@functools.cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones() - _HIDDEN_ZONES))
+
+
+@functools.cache
+def _zones_by_lower_name() -> dict[str, str]:
+    names = {name.lower(): name for name in _zone_names()}
+    names["z"] = "UTC"
+    return names
+
+
+@functools.cache
+def _popular() -> tuple[str, ...]:
+    known = set(_zone_names())
+    return tuple(name for name in _POPULAR_ZONES if name in known)
+
+
+def _zone_query(text: str) -> str:
+    """Lower-case with spaces as underscores and no spaces around slashes."""
+    norm = _normalize(text)
+    norm = re.sub(r"\s*/\s*", "/", norm)
+    return norm.replace(" ", "_")
+
+
+def _is_legacy(name: str) -> bool:
+    """Old aliases (``US/Eastern``, ``EST5EDT``, ``Etc/GMT+5``) rank after ``Area/City`` names."""
+    return "/" not in name or name.split("/", 1)[0] in _LEGACY_AREAS
+
+
+def _rank(name: str, query: str) -> tuple[int, int, int, str] | None:
+    lower = name.lower()
+    city = lower.rsplit("/", 1)[-1]
+    if query in (lower, city):
+        tier = 0
+    elif lower.startswith(query) or city.startswith(query):
+        tier = 1
+    elif any(word.startswith(query) for word in re.split(r"[/_\-]", lower)):
+        tier = 2
+    elif query in lower:
+        tier = 3
+    else:
+        return None
+    popular = _popular()
+    popularity = popular.index(name) if name in popular else len(popular)
+    return tier, int(_is_legacy(name)), popularity, name
+
+
+def suggest_timezones(query: str, limit: int = 25) -> list[str]:
+    """Time zone names for autocomplete, best first.
+
+    Exact and prefix matches of the full name or the city rank before word and
+    substring matches; canonical ``Area/City`` names before legacy aliases. When
+    nothing matches, close spellings (``seol`` → Asia/Seoul) are offered instead.
+    """
+    if limit <= 0:
+        return []
+    q = _zone_query(query)[:_MAX_INPUT]
+    if not q:
+        return list(_popular()[:limit])
+    ranked = sorted(r for name in _zone_names() if (r := _rank(name, q)) is not None)
+    if ranked:
+        return [r[-1] for r in ranked[:limit]]
+    by_lower = _zones_by_lower_name()
+    if "/" in q:
+        close = difflib.get_close_matches(q, list(by_lower), n=limit, cutoff=0.8)
+        return [by_lower[name] for name in close]
+    cities: dict[str, list[str]] = {}
+    for name in _zone_names():
+        cities.setdefault(name.lower().rsplit("/", 1)[-1], []).append(name)
+    found: list[str] = []
+    for city in difflib.get_close_matches(q, list(cities), n=limit, cutoff=0.7):
+        found.extend(sorted(cities[city], key=lambda n: (_is_legacy(n), n)))
+    return found[:limit]
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    """An IANA time zone from what a member typed (``europe/paris``, ``america/new york``, ``UTC``)."""
+    query = _zone_query(name)
+    if not query:
+        raise TimeParseError("Tell me a time zone, like `Europe/Paris`, `America/New_York` or `UTC`.")
+    quoted = _quote(name)
+    if len(query) > 64 or ".." in query or query.startswith("/") or not _ZONE_CHARS_RE.fullmatch(query):
+        raise TimeParseError(f"{quoted} isn't a time zone name — use one like `Europe/Paris` or `America/New_York`.")
+    canonical = _zones_by_lower_name().get(query)
+    if canonical is None:
+        suggestions = suggest_timezones(query, limit=3)
+        if suggestions:
+            options = ", ".join(f"`{s}`" for s in suggestions)
+            raise TimeParseError(f"I don't know the time zone {quoted} — did you mean {options}?")
+        raise TimeParseError(
+            f"I don't know the time zone {quoted} — use a name like `Europe/Paris` or `America/New_York`."
+        )
+    return ZoneInfo(canonical)
+
+
+# ------------------------------------------------------------------- reminder offsets
+
+_OFFSET_TOKEN_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?[a-z]+)+")
+_OFFSET_PART_RE = re.compile(r"(?P<n>[0-9]+(?:\.[0-9]+)?)(?P<u>[a-z]+)")
+_BARE_NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_OFFSET_EXAMPLE = "`7d,1d,1h,0`"
+
+
+def _parse_offset_token(token: str) -> timedelta:
+    quoted = _quote(token)
+    if token.startswith("-"):
+        raise TimeParseError(
+            f"{quoted} is negative — reminders can only come before the start (use `0` for the moment itself)."
+        )
+    if _BARE_NUMBER_RE.fullmatch(token):
+        if Fraction(token) == 0:
+            return timedelta(0)
+        raise TimeParseError(f"{quoted} needs a unit — m, h, d or w, like `{token}m` or `{token}h`.")
+    if not _OFFSET_TOKEN_RE.fullmatch(token):
+        raise TimeParseError(f"I couldn't read {quoted} as a reminder time — try {_OFFSET_EXAMPLE}.")
+    minutes = Fraction(0)
+    for part in _OFFSET_PART_RE.finditer(token):
+        unit = part["u"]
+        if unit not in _UNIT_MINUTES:
+            raise TimeParseError(
+                f"I don't know the unit {_quote(unit)} in {quoted} — use m, h, d or w (minutes, hours, days, weeks)."
+            )
+        minutes += Fraction(part["n"]) * _UNIT_MINUTES[unit]
+    if minutes.denominator != 1:
+        raise TimeParseError(f"{quoted} isn't a whole number of minutes — reminders go to the minute.")
+    if minutes > 10**9:
+        raise TimeParseError(f"{quoted} is far too long before the start.")
+    return timedelta(minutes=int(minutes))
+
+
+def parse_offsets(
+    text: str, *, max_count: int = 10, max_offset: timedelta = timedelta(days=90)
+) -> tuple[timedelta, ...]:
+    """Reminder times before an event (``7d,1d,1h,0``), earliest reminder (largest offset) first.
+
+    Items are separated by commas or spaces. With commas, spaces inside an item are
+    ignored (``1h 30m, 0``); without, a number and its unit may still be spaced (``1 h``).
+    """
+    norm = _normalize(text).replace(";", ",")
+    if len(norm) > 20 * max(max_count, 1) + 100:
+        raise TimeParseError(f"That's too many reminders — the most I can keep is {max_count}.")
+    if "," in norm:
+        tokens = [item.replace(" ", "") for item in norm.split(",")]
+    else:
+        tokens = re.sub(r"(?<=[0-9])\s+(?=[a-z])", "", norm).split(" ")
+    tokens = [t for t in tokens if t]
+    if not tokens:
+        raise TimeParseError(
+            f"Tell me when to remind, like {_OFFSET_EXAMPLE} (7 days, 1 day and 1 hour before, and at the start)."
+        )
+    if len(tokens) > max_count:
+        raise TimeParseError(f"That's {len(tokens)} reminders — the most I can keep is {max_count}.")
+    seen: set[timedelta] = set()
+    for token in tokens:
+        offset = _parse_offset_token(token)
+        if offset > max_offset:
+            raise TimeParseError(
+                f"{_quote(token)} is too long before the start — the furthest a reminder can be is "
+                f"{_span_words(max_offset)}."
+            )
+        if offset in seen:
+            raise TimeParseError(f"{format_offsets([offset])} is listed twice.")
+        seen.add(offset)
+    return tuple(sorted(seen, reverse=True))
+
+
+def format_offsets(offsets: Iterable[timedelta]) -> str:
+    """Canonical compact form (``7d,1d,1h30m,0``) that :func:`parse_offsets` reads back."""
+    parts: list[str] = []
+    for offset in offsets:
+        weeks, days, hours, minutes = _split_minutes(offset)
+        text = "".join(f"{n}{u}" for n, u in ((weeks, "w"), (days, "d"), (hours, "h"), (minutes, "m")) if n)
+        parts.append(text or "0")
+    return ",".join(parts)
+
+
+def describe_offset(delta: timedelta) -> str:
+    """Human text for one reminder: "1 hour 30 minutes before", "at the start"."""
+    if delta == timedelta(0):
+        return "at the start"
+    _split_minutes(delta)  # rejects negative and sub-minute values
+    return f"{_span_words(delta)} before"

@@ -1,0 +1,42 @@
+"""What the bot can and cannot do in a server, read from discord.py's guild cache.
+
+The moderator commands check these themselves before saving anything, so a moderator
+hears what is missing now rather than finding out when a reminder fails.
+"""
+
+from __future__ import annotations
+
+import discord
+
+CHANNEL_NEEDS = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "embed_links": "Embed Links",
+}
+
+
+def missing_channel_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """Names of the permissions the bot lacks to post reminder cards in ``channel``."""
+    granted = channel.permissions_for(me)
+    return [label for flag, label in CHANNEL_NEEDS.items() if not getattr(granted, flag)]
+
+
+def role_problem(role: discord.Role, me: discord.Member) -> str | None:
+    """Why the bot cannot hand out ``role`` to members, or None when it can."""
+    if role.is_default():
+        return "@everyone can't be the ping role: pick or create a role members opt into."
+    if role.managed:
+        return f"{role.name} is managed by an integration, so no bot can hand it out."
+    if not me.guild_permissions.manage_roles:
+        return "I need the Manage Roles permission to give the ping role to members who opt in."
+    if role >= me.top_role:
+        return (
+            f"My highest role ({me.top_role.name}) must be above {role.name} in Server Settings → Roles "
+            "before I can hand it out."
+        )
+    if not role.mentionable and not me.guild_permissions.mention_everyone:
+        return (
+            f"{role.name} can't be mentioned: turn on “Allow anyone to @mention this role” for it "
+            "in Server Settings → Roles, so reminder posts can ping it."
+        )
+    return None

@@ -14,7 +14,8 @@ import discord
 
 from bot.console import ConsoleSession
 from bot.core.film import FilmDataError
-from bot.core.services import Core
+from bot.core.film_commands import FilmFacts
+from bot.core.services import Core, load_facts
 from bot.core.timeparse import TimeParseError, parse_timezone
 from bot.settings import Settings, SettingsError
 
@@ -43,9 +44,17 @@ def _settings() -> Settings:
         raise  # unreachable: _fail exits
 
 
-def _core(settings: Settings) -> Core:
+def _facts(settings: Settings) -> FilmFacts:
     try:
-        return Core.load(settings)
+        return load_facts(settings)
+    except FilmDataError as exc:
+        _fail(str(exc), 1)
+        raise
+
+
+async def _open_core(settings: Settings) -> Core:
+    try:
+        return await Core.open(settings)
     except FilmDataError as exc:
         _fail(str(exc), 1)
         raise
@@ -69,13 +78,12 @@ def run() -> None:
     settings = _settings()
     if not settings.discord_token:
         _fail(NO_TOKEN, 2)
-    core = _core(settings)
+    _facts(settings)  # a broken film file is reported before anything connects
     _configure_logging(settings)
-    from bot.discord.client import BallerinaBot
+    from bot.discord.client import serve
 
-    bot = BallerinaBot(core)
     try:
-        asyncio.run(bot.start(settings.discord_token.reveal()))
+        asyncio.run(serve(settings))
     except discord.LoginFailure:
         _fail("Discord refused DISCORD_TOKEN: check the token in your .env (it is not shown here).", 2)
     except KeyboardInterrupt:
@@ -91,7 +99,7 @@ def console(zone_name: str) -> None:
     except TimeParseError as exc:
         _fail(str(exc), 2)
         raise
-    session = ConsoleSession(_core(_settings()), zone)
+    session = ConsoleSession(_facts(_settings()), zone)
     asyncio.run(session.run(sys.stdin, interactive=sys.stdin.isatty()))
 
 
@@ -99,8 +107,7 @@ def console(zone_name: str) -> None:
 def check() -> None:
     """Validate the settings and the film data file, and print what was loaded."""
     settings = _settings()
-    core = _core(settings)
-    film = core.film
+    film = _facts(settings).film
     click.echo(f"film file: {settings.film_file}")
     click.echo(f"film: {film.title} ({film.genre}), directed by {film.director.name}")
     click.echo(f"cast: {', '.join(f'{m.actor} as {m.character}' for m in film.cast)}")
@@ -120,9 +127,13 @@ def sync(guild_id: int | None) -> None:
     from bot.discord.client import BallerinaBot
 
     async def register() -> int:
-        async with BallerinaBot(_core(settings)) as bot:
-            await bot.login(settings.discord_token.reveal())
-            return len(await bot.sync_commands(guild_id))
+        core = await _open_core(settings)
+        try:
+            async with BallerinaBot(core) as bot:
+                await bot.login(settings.discord_token.reveal())
+                return len(await bot.sync_commands(guild_id))
+        finally:
+            await core.close()
 
     count = asyncio.run(register())
     click.echo(f"registered {count} top-level commands " + (f"to server {guild_id}" if guild_id else "globally"))

@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, tzinfo
 from typing import TextIO
 
+from bot.core.film_commands import FilmFacts
 from bot.core.markup import EMPHASIS, format_instant, replace_timestamps
 from bot.core.replies import Reply
-from bot.core.services import Core
 from bot.core.timeparse import humanize_delta
 
 Handler = Callable[[dict[str, str]], Reply | Awaitable[Reply]]
@@ -41,10 +41,9 @@ def render_reply(reply: Reply, zone: tzinfo, now: datetime) -> str:
 class ConsoleSession:
     """One member talking to the bot in a terminal, with no network and no token."""
 
-    def __init__(self, core: Core, zone: tzinfo) -> None:
-        self.core = core
+    def __init__(self, facts: FilmFacts, zone: tzinfo) -> None:
+        self.facts = facts
         self.zone = zone
-        facts = core.facts
         self.commands: dict[str, Handler] = {
             "about": lambda _: facts.about(),
             "cast": lambda _: facts.cast(),
@@ -71,7 +70,7 @@ class ConsoleSession:
         reply = handler(options)
         if not isinstance(reply, Reply):
             reply = await reply
-        return render_reply(reply, self.zone, self.core.clock.now())
+        return render_reply(reply, self.zone, self.facts.clock.now())
 
     async def run(self, lines: Iterable[str], out: TextIO = sys.stdout, interactive: bool = False) -> None:
         if interactive:

@@ -10,12 +10,20 @@ from discord.ext import commands
 
 from bot.discord.client import BallerinaBot
 from cogs.film import FilmCommands
+from cogs.reminders import ReminderCommands
 
 
-class Ballerina(FilmCommands, commands.GroupCog, group_name="ballerina", group_description="Ballerina (2023)"):
+class Ballerina(
+    FilmCommands,
+    ReminderCommands,
+    commands.GroupCog,
+    group_name="ballerina",
+    group_description="Ballerina (2023): film facts, reminders and watch parties",
+):
     def __init__(self, bot: BallerinaBot) -> None:
         self.bot = bot
         self.facts = bot.core.facts
+        self.reminders = bot.core.reminders
         super().__init__()
 
 

@@ -2,24 +2,61 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.core.clock import Clock, SystemClock
-from bot.core.film import Film, load_film
+from bot.core.engine import EngineConfig, ReminderEngine
+from bot.core.engine.protocols import Transport
+from bot.core.engine.release import ReleaseKind
+from bot.core.film import load_film
 from bot.core.film_commands import FilmFacts
+from bot.core.reminders import ReleaseReminders
+from bot.core.storage import Database, Store
 from bot.settings import Settings
 
 
-@dataclass
+def load_facts(settings: Settings, clock: Clock | None = None) -> FilmFacts:
+    """Load and validate the film data; raises ``FilmDataError`` naming the broken field."""
+    return FilmFacts(load_film(settings.film_file), clock or SystemClock())
+
+
 class Core:
-    settings: Settings
-    clock: Clock
-    film: Film
-    facts: FilmFacts
+    """Film facts, storage and reminders: everything a platform adapter calls."""
+
+    def __init__(self, settings: Settings, clock: Clock, facts: FilmFacts, db: Database) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.facts = facts
+        self.db = db
+        self.store = Store(db, clock)
+        self.reminders = ReleaseReminders(facts.film, self.store, clock, self.notify_changed)
+        self.engine: ReminderEngine | None = None
 
     @classmethod
-    def load(cls, settings: Settings, clock: Clock | None = None) -> Core:
-        """Load and validate the film data; raises ``FilmDataError`` naming the broken field."""
+    async def open(cls, settings: Settings, clock: Clock | None = None) -> Core:
+        """Load the film, open (and migrate) the database and record the release date."""
         clock = clock or SystemClock()
-        film = load_film(settings.film_file)
-        return cls(settings=settings, clock=clock, film=film, facts=FilmFacts(film, clock))
+        facts = load_facts(settings, clock)
+        settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+        core = cls(settings, clock, facts, await Database.open(settings.database_path))
+        await core.store.set_release(facts.film.id, facts.film.release.instant)
+        return core
+
+    def notify_changed(self) -> None:
+        if self.engine is not None:
+            self.engine.notify_changed()
+
+    async def start(self, transport: Transport) -> None:
+        """Start delivering reminders through ``transport``."""
+        config = EngineConfig(grace=self.settings.reminder_grace, rate=self.settings.global_rate_limit)
+        kinds = [ReleaseKind(self.store, self.reminders.render_notice)]
+        self.engine = ReminderEngine(self.db, transport, kinds, self.clock, config)
+        await self.engine.start()
+
+    async def stop(self) -> None:
+        """Stop delivering; whatever was claimed but unsent goes out at the next start."""
+        if self.engine is not None:
+            await self.engine.stop()
+            self.engine = None
+
+    async def close(self) -> None:
+        await self.stop()
+        await self.db.close()

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 import yarl
+from discord import app_commands
 from discord.ext import commands
 
+from bot.core.replies import error
 from bot.core.services import Core
+from bot.discord.render import respond
+from bot.discord.transport import DiscordTransport
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.ballerina",)
+EXTENSIONS = ("cogs.ballerina", "cogs.admin", "cogs.lifecycle")
 
 
 def use_endpoints(settings: Settings) -> None:
@@ -34,6 +39,15 @@ def minimal_intents() -> discord.Intents:
     return intents
 
 
+class BallerinaTree(app_commands.CommandTree["BallerinaBot"]):
+    async def on_error(self, interaction: discord.Interaction[Any], exc: app_commands.AppCommandError) -> None:
+        if isinstance(exc, app_commands.CheckFailure):
+            return  # the check has already told the member why
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("command %s failed", command, exc_info=exc)
+        await respond(interaction, error("Sorry, something went wrong on my side. Please try again in a moment."))
+
+
 class BallerinaBot(commands.Bot):
     def __init__(self, core: Core) -> None:
         super().__init__(
@@ -42,6 +56,7 @@ class BallerinaBot(commands.Bot):
             intents=minimal_intents(),
             # Nothing pings unless a message widens this on purpose.
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=BallerinaTree,
         )
         self.core = core
         use_endpoints(core.settings)
@@ -49,8 +64,14 @@ class BallerinaBot(commands.Bot):
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        # Here, not in on_ready: on_ready fires again after every reconnect.
+        await self.core.start(DiscordTransport(self))
 
-    async def sync_commands(self, guild_id: int | None = None) -> list[discord.app_commands.AppCommand]:
+    async def close(self) -> None:
+        await self.core.stop()
+        await super().close()
+
+    async def sync_commands(self, guild_id: int | None = None) -> list[app_commands.AppCommand]:
         """Register the command tree globally, or to one server (instant, for development)."""
         if guild_id is None:
             return await self.tree.sync()
@@ -59,5 +80,14 @@ class BallerinaBot(commands.Bot):
         return await self.tree.sync(guild=guild)
 
     async def on_ready(self) -> None:
-        # Fires again on every reconnect: never start background work here (see setup_hook).
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
+
+
+async def serve(settings: Settings) -> None:
+    """Open the core, connect to Discord and serve until stopped."""
+    core = await Core.open(settings)
+    try:
+        async with BallerinaBot(core) as bot:
+            await bot.start(settings.discord_token.reveal())
+    finally:
+        await core.close()

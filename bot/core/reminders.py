@@ -1,0 +1,260 @@
+"""Release reminders: member opt-in, moderator configuration and the reminder posts themselves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Protocol
+
+from bot.core.clock import Clock
+from bot.core.engine.release import ReleaseNotice
+from bot.core.film import Film
+from bot.core.film_commands import countdown
+from bot.core.replies import Button, ButtonStyle, Field, Reply, error, timestamp
+from bot.core.storage import GuildSettings, Store, Target, Via
+from bot.core.timeparse import TimeParseError, describe_offset, format_offsets, parse_offsets, parse_timezone
+
+RESET_CONFIRM_ID = "admin:reset:confirm"
+
+
+class MemberRoles(Protocol):
+    """Hands the ping role to the member who asked, or takes it back (a platform port)."""
+
+    async def give(self, role_id: str) -> str | None:
+        """None when done, else why it could not be done, in words for the member."""
+        ...
+
+    async def take(self, role_id: str) -> str | None: ...
+
+
+def describe_schedule(offsets: Sequence[timedelta]) -> str:
+    return ", ".join(describe_offset(offset) for offset in offsets) or "no reminders"
+
+
+class ReleaseReminders:
+    """The release reminder posts' text, and the commands that configure them."""
+
+    def __init__(self, film: Film, store: Store, clock: Clock, on_change: Callable[[], None]) -> None:
+        self.film = film
+        self.store = store
+        self.clock = clock
+        # Tells the engine that reminders changed, so it can re-arm its wake-up.
+        self.on_change = on_change
+
+    @property
+    def released(self) -> bool:
+        return self.clock.now() >= self.film.release.instant
+
+    def render_notice(self, notice: ReleaseNotice) -> Sequence[Reply]:
+        """The text of one reminder post; the engine's release kind decides who it may ping."""
+        return [self.reminder_post(notice.offset, notice.target, notice.settings, late=notice.late)]
+
+    def reminder_post(self, offset: timedelta, target: Target, settings: GuildSettings, *, late: bool) -> Reply:
+        film, release = self.film, self.film.release
+        instant = release.instant
+        if offset:
+            title = f"{film.title} arrives on {release.platform} in {countdown(offset)}"
+            description = f"{timestamp(instant, 'F')} ({timestamp(instant, 'R')})"
+        else:
+            title = f"{film.title} is out now on {release.platform}"
+            description = f"Streaming since {timestamp(instant, 'F')}. Press play!"
+        fields = [Field(name="Where to watch", value=f"{release.platform}, {film.genre.lower()}")]
+        if late:
+            fields.append(Field(name="Posted late", value="I was offline when this reminder was due."))
+        content = f"<@&{settings.ping_role_id}>" if target is Target.CHANNEL and settings.ping_role_id else None
+        footer = (
+            "You asked for this reminder: /ballerina remind off stops them."
+            if target is Target.DM
+            else "/ballerina remind on: get these reminders yourself."
+        )
+        return Reply(
+            title=title,
+            description=description,
+            fields=tuple(fields),
+            footer=footer,
+            content=content,
+        )
+
+    # -- members -------------------------------------------------------------------------------
+
+    def _already_out(self) -> Reply:
+        release = self.film.release
+        return error(
+            f"{self.film.title} is already streaming on {release.platform} (since "
+            f"{timestamp(release.instant, 'D')}), so there is no release left to count down. "
+            "Plan a watch party instead with /ballerina party create: "
+            "everyone who RSVPs gets reminders before it starts."
+        )
+
+    async def opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles) -> Reply:
+        if self.released:
+            return self._already_out()
+        settings = await self.store.get_guild_settings(guild_id)
+        notes: list[str] = []
+        if via is Via.CHANNEL:
+            if settings.channel_id is None:
+                notes.append("Moderators haven't picked a reminder channel yet; you'll be pinged once they do.")
+            elif settings.ping_role_id is None:
+                notes.append("There is no ping role yet, so channel posts won't ping you until moderators set one.")
+            else:
+                problem = await roles.give(settings.ping_role_id)
+                if problem is not None:
+                    return error(problem)
+        previous = await self.store.subscribe(guild_id, user_id, via)
+        if previous is Via.CHANNEL and via is Via.DM and settings.ping_role_id:
+            await roles.take(settings.ping_role_id)
+        self.on_change()
+        where = "by DM" if via is Via.DM else (f"in <#{settings.channel_id}>" if settings.channel_id else "here")
+        return Reply(
+            title="Reminders on",
+            description=f"I'll remind you {where}: {describe_schedule(settings.release_offsets)} the release.",
+            fields=(self._next_field(settings),),
+            footer=" ".join(notes) or "/ballerina remind off stops them at any time.",
+            ephemeral=True,
+        )
+
+    async def opt_out(self, guild_id: str, user_id: str, roles: MemberRoles) -> Reply:
+        subscription = await self.store.get_subscription(guild_id, user_id)
+        if subscription is None:
+            return error("You weren't getting release reminders here, so there was nothing to turn off.")
+        settings = await self.store.get_guild_settings(guild_id)
+        if subscription.via is Via.CHANNEL and settings.ping_role_id:
+            problem = await roles.take(settings.ping_role_id)
+            if problem is not None:
+                return error(problem)
+        await self.store.unsubscribe(guild_id, user_id)
+        self.on_change()
+        return Reply(title="Reminders off", description="You won't get any more release reminders.", ephemeral=True)
+
+    async def status(self, guild_id: str, user_id: str) -> Reply:
+        if self.released:
+            return self._already_out()
+        subscription = await self.store.get_subscription(guild_id, user_id)
+        settings = await self.store.get_guild_settings(guild_id)
+        if subscription is None:
+            return Reply(
+                title="Reminders are off for you",
+                description="/ballerina remind on turns them on (in the channel, or by DM with via: dm).",
+                fields=(self._next_field(settings),),
+                ephemeral=True,
+            )
+        where = "by DM" if subscription.via is Via.DM else "in the reminder channel"
+        return Reply(
+            title="Reminders are on for you",
+            description=f"You get them {where}: {describe_schedule(settings.release_offsets)} the release.",
+            fields=(self._next_field(settings),),
+            ephemeral=True,
+        )
+
+    def _next_field(self, settings: GuildSettings) -> Field:
+        now, instant = self.clock.now(), self.film.release.instant
+        upcoming = [instant - offset for offset in settings.release_offsets if instant - offset > now]
+        value = "\n".join(f"{timestamp(when, 'F')} ({timestamp(when, 'R')})" for when in upcoming) or "none left"
+        return Field(name="Coming up", value=value)
+
+    # -- moderators ----------------------------------------------------------------------------
+
+    async def set_channel(self, guild_id: str, channel_id: str, missing: Sequence[str]) -> Reply:
+        if missing:
+            return error(
+                f"I can't post reminders in <#{channel_id}> yet: I'm missing {', '.join(missing)} there. "
+                "Grant them (channel settings → Permissions) and run this again. Nothing was changed."
+            )
+        await self.store.update_guild_settings(guild_id, channel_id=channel_id)
+        self.on_change()
+        return Reply(content=f"Reminder posts will go to <#{channel_id}>.", ephemeral=True)
+
+    async def set_role(self, guild_id: str, role_id: str | None, problem: str | None) -> Reply:
+        if problem is not None:
+            return error(problem + " Nothing was changed.")
+        await self.store.update_guild_settings(guild_id, ping_role_id=role_id)
+        if role_id is None:
+            return Reply(content="Ping role cleared: reminder posts will ping nobody.", ephemeral=True)
+        return Reply(
+            content=f"Members who opt in will get <@&{role_id}>, and reminder posts will ping it. "
+            "Members who opted in before keep their reminders; they get the role next time they run "
+            "/ballerina remind on.",
+            ephemeral=True,
+        )
+
+    async def set_schedule(self, guild_id: str, text: str) -> Reply:
+        try:
+            offsets = parse_offsets(text)
+        except TimeParseError as exc:
+            return error(f"{exc} Nothing was changed.")
+        await self.store.update_guild_settings(guild_id, release_offsets=offsets)
+        self.on_change()
+        return Reply(
+            content=f"Reminder schedule set to `{format_offsets(offsets)}`: {describe_schedule(offsets)} the release.",
+            ephemeral=True,
+        )
+
+    async def set_timezone(self, guild_id: str, text: str) -> Reply:
+        try:
+            zone = parse_timezone(text)
+        except TimeParseError as exc:
+            return error(f"{exc} Nothing was changed.")
+        await self.store.update_guild_settings(guild_id, timezone=zone.key)
+        return Reply(content=f"Server time zone set to {zone.key}.", ephemeral=True)
+
+    async def admin_status(self, guild_id: str) -> Reply:
+        settings = await self.store.get_guild_settings(guild_id)
+        counts = await self.store.count_subscribers(guild_id)
+        problems = await self.store.delivery_problems(guild_id)
+        upcoming = await self.store.upcoming_reminders(guild_id)
+        todo: list[str] = []
+        if settings.channel_id is None:
+            todo.append("Pick a reminder channel: /ballerina-admin channel")
+        if settings.ping_role_id is None:
+            todo.append("Set a ping role so channel posts reach members who opted in: /ballerina-admin role")
+        fields = [
+            Field(name="Channel", value=f"<#{settings.channel_id}>" if settings.channel_id else "not set", inline=True),
+            Field(
+                name="Ping role",
+                value=f"<@&{settings.ping_role_id}>" if settings.ping_role_id else "not set",
+                inline=True,
+            ),
+            Field(name="Time zone", value=settings.timezone, inline=True),
+            Field(name="Schedule", value=f"`{format_offsets(settings.release_offsets)}`", inline=True),
+            Field(name="Opted in", value=f"{counts[Via.CHANNEL]} in the channel, {counts[Via.DM]} by DM", inline=True),
+            Field(
+                name="Next posts",
+                value="\n".join(f"{timestamp(r.due_at, 'F')} ({describe_offset(r.offset)})" for r in upcoming)
+                or "none scheduled",
+            ),
+            Field(
+                name="Delivery problems (7 days)",
+                value="\n".join(f"{kind.value.replace('_', ' ')}: {n}" for kind, n in problems.counts.items())
+                or "none",
+            ),
+        ]
+        if todo:
+            fields.append(Field(name="To do", value="\n".join(f"• {item}" for item in todo)))
+        return Reply(title="Release reminders: configuration", fields=tuple(fields), ephemeral=True)
+
+    async def preview(self, guild_id: str) -> Reply:
+        settings = await self.store.get_guild_settings(guild_id)
+        upcoming = await self.store.upcoming_reminders(guild_id, limit=1)
+        offset = upcoming[0].offset if upcoming else timedelta(0)
+        post = self.reminder_post(offset, Target.CHANNEL, settings, late=False)
+        label = "Preview of the next reminder post" if upcoming else "Preview (no reminder is scheduled)"
+        return Reply(
+            title=post.title,
+            description=post.description,
+            fields=post.fields,
+            footer=f"{label}; only you can see this.",
+            content=post.content,
+            ephemeral=True,
+        )
+
+    def reset_prompt(self) -> Reply:
+        return Reply(
+            content="Reset channel, ping role, schedule and time zone to the defaults? Members' opt-ins are kept.",
+            buttons=(Button(label="Reset", style=ButtonStyle.DANGER, custom_id=RESET_CONFIRM_ID),),
+            ephemeral=True,
+        )
+
+    async def reset(self, guild_id: str) -> Reply:
+        await self.store.reset_guild_settings(guild_id)
+        self.on_change()
+        return Reply(content="Release reminder settings are back to the defaults.", ephemeral=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.cli import BOT_PERMISSIONS
 from bot.core.clock import ManualClock
 from bot.core.services import Core
 from bot.discord.client import BallerinaBot
@@ -22,6 +23,8 @@ from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeMember, I
 from tests.fakediscord.harness import fake_endpoints, start_bot, stop_bot
 
 RELEASE = datetime(2023, 10, 6, 7, 0, tzinfo=UTC)  # midnight in Los Angeles
+# What `ballerina-bot invite-url` asks for.
+INVITED_PERMISSIONS = Perm(BOT_PERMISSIONS.value)
 
 
 @dataclass
@@ -81,7 +84,7 @@ class World:
 @contextlib.asynccontextmanager
 async def world(tmp_path: Path, now: datetime, **fake_options: object) -> AsyncIterator[World]:
     async with FakeDiscord(**fake_options) as fake:  # type: ignore[arg-type]
-        guild = fake.add_guild("Film Club")
+        guild = fake.add_guild("Film Club", bot_permissions=INVITED_PERMISSIONS)
         channel = guild.add_text_channel("general")
         member = guild.add_member("alice")
         moderator = guild.add_member("mia-mod", permissions=Perm.MANAGE_GUILD)

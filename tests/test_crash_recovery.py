@@ -11,6 +11,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,12 +45,10 @@ async def start_bot_process(env: dict[str, str]) -> asyncio.subprocess.Process:
     )
 
 
-async def wait_for(condition: object, timeout: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.02)
+async def wait_for(condition: Callable[[], bool], seconds: float) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():
+            await asyncio.sleep(0.02)
 
 
 async def test_kill_9_mid_fan_out_then_restart_delivers_each_dm_exactly_once(tmp_path: Path) -> None:
@@ -74,8 +73,11 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_each_dm_exactly_once(tmp
 
         env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(Path(__file__).parents[1])} | environ
         first = await start_bot_process(env)
-        delivered = lambda: sum(len(fake.dm_messages(fan)) for fan in fans)  # noqa: E731
-        await wait_for(lambda: delivered() >= FANS // 3, timeout=30)
+
+        def delivered() -> int:
+            return sum(len(fake.dm_messages(fan)) for fan in fans)
+
+        await wait_for(lambda: delivered() >= FANS // 3, seconds=30)
         first.send_signal(signal.SIGKILL)
         await first.wait()
         killed_at = delivered()
@@ -83,7 +85,7 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_each_dm_exactly_once(tmp
 
         second = await start_bot_process(env)
         try:
-            await wait_for(lambda: delivered() >= FANS, timeout=30)
+            await wait_for(lambda: delivered() >= FANS, seconds=30)
             await asyncio.sleep(0.5)  # anything sent twice would arrive now
         finally:
             second.send_signal(signal.SIGTERM)

@@ -11,7 +11,6 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from bot.core.services import Core
 from bot.core.storage import Via
 from bot.settings import DEFAULT_FILM_FILE, Settings
 from tests.fakediscord import FakeDiscord
+from tests.fakediscord._util import wait_until
 from tests.world import INVITED_PERMISSIONS
 
 FANS = 150
@@ -43,12 +43,6 @@ async def start_bot_process(env: dict[str, str]) -> asyncio.subprocess.Process:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
-
-
-async def wait_for(condition: Callable[[], bool], seconds: float) -> None:
-    async with asyncio.timeout(seconds):
-        while not condition():
-            await asyncio.sleep(0.02)
 
 
 async def test_kill_9_mid_fan_out_then_restart_delivers_each_dm_exactly_once(tmp_path: Path) -> None:
@@ -77,7 +71,7 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_each_dm_exactly_once(tmp
         def delivered() -> int:
             return sum(len(fake.dm_messages(fan)) for fan in fans)
 
-        await wait_for(lambda: delivered() >= FANS // 3, seconds=30)
+        await wait_until(lambda: delivered() >= FANS // 3, 30, "a third of the DMs")
         first.send_signal(signal.SIGKILL)
         await first.wait()
         killed_at = delivered()
@@ -85,7 +79,7 @@ async def test_kill_9_mid_fan_out_then_restart_delivers_each_dm_exactly_once(tmp
 
         second = await start_bot_process(env)
         try:
-            await wait_for(lambda: delivered() >= FANS, seconds=30)
+            await wait_until(lambda: delivered() >= FANS, 30, "every DM")
             await asyncio.sleep(0.5)  # anything sent twice would arrive now
         finally:
             second.send_signal(signal.SIGTERM)

@@ -1,0 +1,85 @@
+"""Shared pieces of the benchmarks: percentiles, a bot on the fake Discord, resident memory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import statistics
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import discord
+
+from bot.core.clock import Clock
+from bot.core.services import Core
+from bot.discord.client import BallerinaBot
+from bot.settings import Settings
+from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction, FakeMember
+from tests.fakediscord.harness import start_bot, stop_bot
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def summary(values: Sequence[float]) -> str:
+    return (
+        f"p50 {percentile(values, 50) * 1000:7.2f} ms   p99 {percentile(values, 99) * 1000:7.2f} ms   "
+        f"mean {statistics.fmean(values) * 1000:7.2f} ms   n={len(values)}"
+    )
+
+
+def callback_latency(interaction: FakeInteraction) -> float:
+    """Seconds from the fake sending INTERACTION_CREATE to receiving the bot's callback."""
+    received = datetime.fromisoformat(interaction.callbacks[0].timestamp)
+    return (received - interaction.created_at).total_seconds()
+
+
+async def concurrent_latencies(
+    fake: FakeDiscord, guild: FakeGuild, channel: FakeChannel, members: Sequence[FakeMember], *path: str
+) -> list[float]:
+    interactions = await asyncio.gather(*(fake.slash(guild, channel, m, *path) for m in members))
+    await asyncio.gather(*(i.response(timeout=60) for i in interactions))
+    return [callback_latency(i) for i in interactions]
+
+
+def settings_for(fake: FakeDiscord, database: Path, **extra: str) -> Settings:
+    environ = {
+        "DISCORD_API_BASE": fake.api_base,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DATABASE_PATH": str(database),
+    }
+    return Settings.load(environ=environ | extra, env_file=None)
+
+
+@contextlib.asynccontextmanager
+async def running_ballerina(
+    fake: FakeDiscord, settings: Settings, clock: Clock | None = None
+) -> AsyncIterator[BallerinaBot]:
+    core = await Core.open(settings, clock)
+    bot = BallerinaBot(core)
+    task = await start_bot(fake, bot, timeout=600)
+    try:
+        yield bot
+    finally:
+        await stop_bot(bot, task)
+        await core.close()
+
+
+@contextlib.asynccontextmanager
+async def running_client(fake: FakeDiscord, bot: discord.Client) -> AsyncIterator[None]:
+    task = await start_bot(fake, bot)
+    try:
+        yield
+    finally:
+        await stop_bot(bot, task)
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, from /proc (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")

@@ -43,6 +43,10 @@ class BallerinaTree(app_commands.CommandTree["BallerinaBot"]):
     async def on_error(self, interaction: discord.Interaction[Any], exc: app_commands.AppCommandError) -> None:
         if isinstance(exc, app_commands.CheckFailure):
             return  # the check has already told the member why
+        if isinstance(exc, app_commands.TransformerError):
+            # e.g. a channel or role ID from another server, sent by a modified client
+            option = exc.type.name.replace("_", " ")
+            return await respond(interaction, error(f"That {option} isn't one I can use here. Nothing was changed."))
         command = interaction.command.qualified_name if interaction.command else "?"
         log.error("command %s failed", command, exc_info=exc)
         await respond(interaction, error("Sorry, something went wrong on my side. Please try again in a moment."))

@@ -1,0 +1,450 @@
+"""The reminder engine: settles due reminders into outbox rows and delivers those rows.
+
+Time: what is due is decided by our code with the injected :class:`~bot.core.clock.Clock`.
+APScheduler is only the alarm clock: one job whose next run is the next due time translated to
+real time (real now + (due - clock now)). APScheduler 3 hands any delay up to
+``threading.TIMEOUT_MAX`` (about 292 years) to ``loop.call_later``, which counts monotonic time
+while APScheduler checks the wall clock, so a long sleep drifts across suspends and clock
+changes; the alarm is therefore capped at ``max_sleep`` and simply re-checks. A jump of a manual
+clock re-arms the alarm to ring at once, so tests move time without sleeping.
+
+Delivery: due rows are claimed in batches, committed as 'sending' before any network call, and
+handed to a pool of workers. Each message passes the per-channel pacer, then the global rate
+limiter. All delivery state lives in the database; nothing here reacts to gateway reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.core.clock import Clock
+from bot.core.engine.errors import PermanentDeliveryError, RateLimited, TransientDeliveryError
+from bot.core.engine.protocols import EventKind, Transport
+from bot.core.engine.ratelimit import ChannelPacer, RateLimiter
+from bot.core.replies import Reply
+from bot.core.storage import (
+    Database,
+    Delivery,
+    DeliveryQueue,
+    ErrorKind,
+    FanOut,
+    NextDue,
+    OutboxRow,
+    ReminderOutcome,
+    ReminderState,
+    Target,
+)
+
+log = logging.getLogger(__name__)
+
+_ALARM_JOB = "reminder-engine-alarm"
+_CYCLE_RETRY = 30.0  # seconds before trying again after a failed cycle (e.g. a locked database)
+_DETAIL_LIMIT = 300  # characters of an error message kept for the status view
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    grace: timedelta = timedelta(hours=1)
+    """A reminder (or a delivery of it) more overdue than this is skipped, never posted."""
+    late_after: timedelta = timedelta(minutes=1)
+    """Posts of a reminder settled more overdue than this carry the ``late`` flag."""
+    rate: float = 50.0
+    """Transport calls per second, all channels together."""
+    burst: int = 5
+    channel_limit: int = 5
+    channel_period: timedelta = timedelta(seconds=5)
+    workers: int = 64
+    """Concurrent sends: enough to keep ``rate`` busy despite network latency."""
+    batch_size: int = 200
+    """Rows per database round; bounds memory and the time between yields to the loop."""
+    max_attempts: int = 5
+    backoff: timedelta = timedelta(seconds=10)
+    """Wait after the first transient failure, doubled after each further one."""
+    max_backoff: timedelta = timedelta(minutes=10)
+    max_sleep: timedelta = timedelta(hours=1)
+    """The alarm rings at least this often, whatever is due."""
+
+
+@dataclass(eq=False)
+class _Job:
+    """A claimed delivery on its way out, possibly paused between parts."""
+
+    delivery: Delivery
+    parts: tuple[Reply, ...] | None = None
+    message_ids: list[str] = field(default_factory=list)
+
+    @property
+    def row(self) -> OutboxRow:
+        return self.delivery.row
+
+    @property
+    def channel_key(self) -> str:
+        return f"{self.row.target}:{self.row.target_id}"
+
+
+def _detail(exc: BaseException) -> str:
+    return (str(exc) or type(exc).__name__)[:_DETAIL_LIMIT]
+
+
+def _log_reminder(outcome: ReminderOutcome) -> None:
+    r = outcome.reminder
+    if r.state is ReminderState.FIRED:
+        log.info(
+            "reminder %d fired: guild %s, %s %s, %s before, %d deliveries%s",
+            r.id,
+            r.guild_id,
+            r.kind,
+            r.event_id,
+            r.offset,
+            outcome.rows,
+            " (late)" if outcome.late else "",
+        )
+    else:
+        log.info(
+            "reminder %d skipped (%s): guild %s, %s %s, %s before",
+            r.id,
+            r.note,
+            r.guild_id,
+            r.kind,
+            r.event_id,
+            r.offset,
+        )
+
+
+class ReminderEngine:
+    """Runs on the event loop between :meth:`start` and :meth:`stop`; one per database file."""
+
+    def __init__(
+        self,
+        db: Database,
+        transport: Transport,
+        kinds: Iterable[EventKind],
+        clock: Clock,
+        config: EngineConfig | None = None,
+    ) -> None:
+        self._queue = DeliveryQueue(db)
+        self._transport = transport
+        self._kinds: dict[str, EventKind] = {}
+        for kind in kinds:
+            if kind.name in self._kinds:
+                raise ValueError(f"two handlers for event kind {kind.name!r}")
+            self._kinds[kind.name] = kind
+        self._clock = clock
+        self._config = config = config or EngineConfig()
+        self._limiter = RateLimiter(config.rate, config.burst)
+        self._pacer = ChannelPacer(config.channel_limit, config.channel_period.total_seconds())
+        # Claimed rows held in memory at most: enough for the workers and the next batch.
+        self._max_inflight = max(2 * config.batch_size, config.workers)
+        self._scheduler: AsyncIOScheduler | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._jobs: asyncio.Queue[_Job] = asyncio.Queue()
+        self._deferred: dict[int, asyncio.TimerHandle] = {}
+        self._inflight = 0  # claimed rows not yet settled: queued, sending or deferred
+        self._backlog = False  # due rows were left unclaimed for want of room
+        self._generation = 0  # bumped by notify_changed(), so a cycle knows it ran on old data
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._next_alarm: datetime | None = None
+        clock.on_jump(self.notify_changed)
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Requeue deliveries a crash left 'sending' (same nonce), then process whatever is due."""
+        if self._scheduler is not None:
+            raise RuntimeError("the reminder engine is already running")
+        self._idle.clear()  # a restarted engine is not idle until its first cycle says so
+        now = self._clock.now()
+        requeued = await self._queue.recover(now, now - self._config.late_after)
+        if requeued:
+            log.info("re-sending %d deliveries interrupted by the last shutdown", requeued)
+        max_sleep = self._config.max_sleep.total_seconds()
+        # MemoryJobStore: the alarm is rebuilt from the database at every start, never pickled.
+        scheduler = AsyncIOScheduler(jobstores={"default": MemoryJobStore()}, timezone=UTC)
+        self._next_alarm = datetime.now(UTC)
+        scheduler.add_job(
+            self._on_alarm,
+            IntervalTrigger(seconds=max_sleep, timezone=UTC),
+            id=_ALARM_JOB,
+            next_run_time=self._next_alarm,
+            # APScheduler's defaults drop a run more than 1 s late and refuse overlapping runs;
+            # the alarm only sets an event, so late runs must happen and overlaps are harmless.
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1_000,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        self._tasks = [asyncio.create_task(self._pump(), name="reminder-engine-pump")]
+        self._tasks += [
+            asyncio.create_task(self._worker(), name=f"reminder-engine-worker-{i}") for i in range(self._config.workers)
+        ]
+        log.info("reminder engine started (%d workers, %.0f sends/s)", self._config.workers, self._config.rate)
+
+    async def stop(self) -> None:
+        """Cancel everything; claimed but unsent rows stay 'sending' and go out at the next start."""
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is None:
+            return
+        scheduler.shutdown(wait=False)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        for handle in self._deferred.values():
+            handle.cancel()
+        self._deferred.clear()
+        self._jobs = asyncio.Queue()
+        self._inflight = 0
+        self._backlog = False
+        self._next_alarm = None
+        # AsyncIOScheduler shuts down on the next loop iteration, cancelling any alarm run; the
+        # one after lets that run finish, so no task outlives stop().
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        log.info("reminder engine stopped")
+
+    async def wait_idle(self) -> None:
+        """Return once nothing is due by the clock and no delivery is in flight (for tests)."""
+        await self._idle.wait()
+
+    # -- the alarm -----------------------------------------------------------------------------
+
+    @property
+    def next_alarm(self) -> datetime | None:
+        """When (real time) the alarm rings next, if the engine runs."""
+        return self._next_alarm
+
+    def notify_changed(self) -> None:
+        """Something may be due earlier than planned (new settings, a clock jump): look at once.
+
+        Cheap and synchronous, so it can be called from anywhere on the loop.
+        """
+        if self._scheduler is None:
+            return
+        self._generation += 1
+        self._idle.clear()
+        self._arm_in(0.0)
+
+    async def rearm(self) -> None:
+        """Point the alarm at the earliest due reminder or delivery in the database."""
+        await self._rearm(self._generation)
+
+    async def _on_alarm(self) -> None:
+        self._wake_up()
+
+    def _wake_up(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def _arm_in(self, seconds: float) -> None:
+        if self._scheduler is None:
+            return
+        self._next_alarm = datetime.now(UTC) + timedelta(seconds=seconds)
+        self._scheduler.modify_job(_ALARM_JOB, next_run_time=self._next_alarm)
+
+    async def _rearm(self, generation: int) -> bool:
+        """Arm for the next due time; returns whether something is due right now."""
+        due = await self._queue.next_due()
+        if generation != self._generation:
+            # notify_changed() ran while we read: our view may be stale, so look again at once.
+            self._arm_in(0.0)
+            return True
+        now = self._clock.now()
+        next_due = self._next_due(due, now)
+        delay = self._config.max_sleep.total_seconds()
+        if next_due is not None:
+            delay = min(max((next_due - now).total_seconds(), 0.0), delay)
+        self._arm_in(delay)
+        return next_due is not None and next_due <= now
+
+    def _next_due(self, due: NextDue, now: datetime) -> datetime | None:
+        times = [due.reminder] if due.reminder is not None else []
+        # Rows already due but left unclaimed for want of room are fetched when a worker
+        # frees up (see _job_done); arming for them would only spin.
+        if due.outbox is not None and not (self._backlog and due.outbox <= now):
+            times.append(due.outbox)
+        return min(times, default=None)
+
+    # -- settling reminders --------------------------------------------------------------------
+
+    async def _pump(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            generation = self._generation
+            try:
+                now = self._clock.now()
+                await self._settle_reminders(now)
+                await self._dispatch(now)
+                due_now = await self._rearm(generation)
+            except Exception:
+                log.exception("reminder engine cycle failed; trying again in %.0fs", _CYCLE_RETRY)
+                self._arm_in(_CYCLE_RETRY)
+                continue
+            if not due_now and self._inflight == 0 and not self._wake.is_set():
+                self._idle.set()
+
+    async def _settle_reminders(self, now: datetime) -> None:
+        """Skip the too-old, then the superseded, then fan out the rest, a batch at a time."""
+        cfg = self._config
+        stages: Sequence[Callable[[], Awaitable[list[ReminderOutcome]]]] = (
+            partial(self._queue.skip_missed_reminders, now, now - cfg.grace, cfg.batch_size),
+            partial(self._queue.skip_superseded_reminders, now, cfg.batch_size),
+            partial(self._queue.fire_due_reminders, now, now - cfg.late_after, cfg.batch_size, self._fan_out),
+        )
+        for stage in stages:
+            while True:
+                outcomes = await stage()
+                for outcome in outcomes:
+                    _log_reminder(outcome)
+                if len(outcomes) < cfg.batch_size:
+                    break
+
+    async def _fan_out(self, fan: FanOut) -> None:
+        kind = self._kinds.get(fan.reminder.kind)
+        if kind is None:
+            fan.skip(f"no handler for event kind {fan.reminder.kind!r}")
+        else:
+            await kind.fan_out(fan)
+
+    # -- delivering ----------------------------------------------------------------------------
+
+    async def _dispatch(self, now: datetime) -> None:
+        """Claim due rows for the workers, as many as there is room for."""
+        cfg = self._config
+        while (room := self._max_inflight - self._inflight) > 0:
+            limit = min(room, cfg.batch_size)
+            claim = await self._queue.claim_deliveries(now, now - cfg.grace, limit)
+            for row in claim.skipped:
+                log.info("delivery %d skipped (missed while offline): %s %s", row.id, row.target, row.target_id)
+            for delivery in claim.deliveries:
+                self._inflight += 1
+                self._jobs.put_nowait(_Job(delivery))
+            if claim.size < limit:
+                self._backlog = False
+                return
+        self._backlog = True
+
+    async def _worker(self) -> None:
+        while True:
+            job = await self._jobs.get()
+            try:
+                finished = await self._attempt(job)
+            except Exception:
+                # The database failed us: the row stays 'sending' and goes out at the next start.
+                log.exception("delivery %d could not be recorded", job.row.id)
+                finished = True
+            if finished:
+                self._job_done()
+
+    def _job_done(self) -> None:
+        self._inflight -= 1
+        if self._inflight == 0 or (self._backlog and self._inflight == self._max_inflight // 2):
+            self._wake_up()
+
+    async def _attempt(self, job: _Job) -> bool:
+        """Send the job's remaining parts and record the outcome; False if it was deferred."""
+        row, reminder = job.row, job.delivery.reminder
+        try:
+            if job.parts is None:
+                kind = self._kinds.get(reminder.kind)
+                job.parts = tuple(await kind.render(reminder, row)) if kind is not None else ()
+            if not job.parts:
+                await self._queue.mark_skipped(row.id, "nothing to send", self._clock.now())
+                log.info("delivery %d skipped: nothing to send", row.id)
+                return True
+            while len(job.message_ids) < len(job.parts):
+                if not await self._send_next_part(job):
+                    return False
+        except PermanentDeliveryError as exc:
+            await self._queue.mark_failed(row.id, exc.kind, _detail(exc), self._clock.now())
+            log.warning(
+                "delivery %d to %s %s failed: %s (%s)", row.id, row.target, row.target_id, exc.kind, _detail(exc)
+            )
+            return True
+        except TransientDeliveryError as exc:
+            await self._retry_or_fail(row, ErrorKind.TRANSIENT, exc)
+            return True
+        except Exception as exc:
+            # A bug in a renderer or an adapter must not stop the other deliveries.
+            log.exception("delivery %d raised an unexpected error", row.id)
+            await self._retry_or_fail(row, ErrorKind.UNEXPECTED, exc)
+            return True
+        await self._queue.mark_sent(row.id, job.message_ids[0], self._clock.now())
+        log.info(
+            "delivery %d sent to %s %s (%d message(s), attempt %d%s)",
+            row.id,
+            row.target,
+            row.target_id,
+            len(job.message_ids),
+            row.attempts,
+            ", late" if row.late else "",
+        )
+        return True
+
+    async def _send_next_part(self, job: _Job) -> bool:
+        """Send one part, honouring both limiters; False if the job was deferred instead."""
+        assert job.parts is not None
+        loop = asyncio.get_running_loop()
+        index = len(job.message_ids)
+        while True:
+            if (wait := self._pacer.wait(job.channel_key, loop.time())) > 0:
+                self._defer(job, wait)
+                return False
+            await self._limiter.acquire()
+            # Another worker may have used the channel while we waited for the token.
+            if (wait := self._pacer.wait(job.channel_key, loop.time())) > 0:
+                self._defer(job, wait)
+                return False
+            self._pacer.record(job.channel_key, loop.time())
+            try:
+                message_id = await self._send(job.row, job.parts[index], f"{job.row.nonce}.{index}")
+            except RateLimited as exc:
+                log.info("delivery %d: %s", job.row.id, exc)
+                if exc.is_global:
+                    self._limiter.pause(exc.retry_after)
+                else:
+                    self._pacer.block(job.channel_key, loop.time() + exc.retry_after)
+                continue
+            job.message_ids.append(message_id)
+            return True
+
+    async def _send(self, row: OutboxRow, reply: Reply, nonce: str) -> str:
+        if row.target is Target.CHANNEL:
+            return await self._transport.send_channel(row.target_id, reply, nonce)
+        return await self._transport.send_dm(row.target_id, reply, nonce)
+
+    def _defer(self, job: _Job, seconds: float) -> None:
+        """Park a job whose channel is busy, freeing the worker for other channels."""
+        self._deferred[job.row.id] = asyncio.get_running_loop().call_later(seconds, self._resume, job)
+
+    def _resume(self, job: _Job) -> None:
+        del self._deferred[job.row.id]
+        self._jobs.put_nowait(job)
+
+    async def _retry_or_fail(self, row: OutboxRow, kind: ErrorKind, exc: Exception) -> None:
+        now, cfg = self._clock.now(), self._config
+        if row.attempts >= cfg.max_attempts:
+            await self._queue.mark_failed(row.id, kind, _detail(exc), now)
+            log.warning("delivery %d failed after %d attempts: %s", row.id, row.attempts, _detail(exc))
+            return
+        delay = min(cfg.backoff * 2 ** (row.attempts - 1), cfg.max_backoff)
+        await self._queue.retry_later(row.id, now + delay, kind, _detail(exc), now)
+        log.info(
+            "delivery %d: attempt %d of %d failed (%s); retrying in %s",
+            row.id,
+            row.attempts,
+            cfg.max_attempts,
+            _detail(exc),
+            delay,
+        )

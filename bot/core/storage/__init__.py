@@ -1,0 +1,61 @@
+"""Storage: one SQLite file, the single source of truth for settings, reminders and deliveries."""
+
+from bot.core.storage.database import Database, Migration, SchemaError, Session, load_migrations
+from bot.core.storage.models import (
+    DEFAULT_RELEASE_OFFSETS,
+    DEFAULT_TIMEZONE,
+    Delivery,
+    DeliveryProblems,
+    ErrorKind,
+    GuildSettings,
+    OutboxRow,
+    OutboxState,
+    Reminder,
+    ReminderState,
+    Subscription,
+    Target,
+    Via,
+)
+from bot.core.storage.queue import (
+    MISSED_NOTE,
+    SUPERSEDED_NOTE,
+    Claim,
+    DeliveryQueue,
+    FanOut,
+    FanOutHandler,
+    NextDue,
+    ReminderOutcome,
+)
+from bot.core.storage.store import RELEASE_KIND, UNSET, Store
+
+__all__ = [
+    "DEFAULT_RELEASE_OFFSETS",
+    "DEFAULT_TIMEZONE",
+    "MISSED_NOTE",
+    "RELEASE_KIND",
+    "SUPERSEDED_NOTE",
+    "UNSET",
+    "Claim",
+    "Database",
+    "Delivery",
+    "DeliveryProblems",
+    "DeliveryQueue",
+    "ErrorKind",
+    "FanOut",
+    "FanOutHandler",
+    "GuildSettings",
+    "Migration",
+    "NextDue",
+    "OutboxRow",
+    "OutboxState",
+    "Reminder",
+    "ReminderOutcome",
+    "ReminderState",
+    "SchemaError",
+    "Session",
+    "Store",
+    "Subscription",
+    "Target",
+    "Via",
+    "load_migrations",
+]

@@ -1,0 +1,361 @@
+"""Watch parties in the database: parties, RSVPs, notices, members' settings, party settings.
+
+Party reminders are rows of the shared ``reminders`` table (kind ``party``, event id = party id)
+and notices are reminders of kind ``party_notice`` (event id = notice id), so the one engine
+and outbox deliver them all.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from bot.core.storage._rows import normalize_offsets, offsets_json
+from bot.core.storage.database import Database, Session
+from bot.core.storage.models import Via, from_unix, to_unix
+from bot.core.storage.queue import FanOut
+
+PARTY_KIND: Final = "party"
+NOTICE_KIND: Final = "party_notice"
+DEFAULT_PARTY_OFFSETS: Final = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), timedelta(0))
+DEFAULT_PARTY_CAP: Final = 5
+
+
+class RSVP(StrEnum):
+    GOING = "going"
+    MAYBE = "maybe"
+    NOT_GOING = "no"
+
+
+class NoticeKind(StrEnum):
+    MOVED = "moved"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Party:
+    id: int
+    guild_id: str
+    host_id: str
+    title: str
+    starts_at: datetime
+    timezone: str
+    channel_id: str | None
+    """Where the card and the reminders go."""
+    voice_channel_id: str | None
+    """Where people meet (a voice or stage channel); None means "Netflix at home"."""
+    offsets: tuple[timedelta, ...]
+    cancelled: bool
+    card_message_id: str | None
+    scheduled_event_id: str | None
+
+
+@dataclass(frozen=True)
+class Attendance:
+    counts: dict[RSVP, int]
+    first_going: tuple[str, ...]
+    """The earliest Going members, in the order they answered."""
+
+
+@dataclass(frozen=True)
+class PartySettings:
+    guild_id: str
+    channel_id: str | None
+    offsets: tuple[timedelta, ...]
+    cap: int
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: NoticeKind
+    party: Party
+    old_starts_at: datetime
+
+
+@dataclass(frozen=True)
+class UserSettings:
+    timezone: str | None = None
+    party_via: Via = Via.CHANNEL
+
+
+def _party(row: sqlite3.Row) -> Party:
+    return Party(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        host_id=row["host_id"],
+        title=row["title"],
+        starts_at=from_unix(row["starts_at"]),
+        timezone=row["timezone"],
+        channel_id=row["channel_id"],
+        voice_channel_id=row["voice_channel_id"],
+        offsets=tuple(timedelta(seconds=s) for s in json.loads(row["offsets"])),
+        cancelled=row["state"] == "cancelled",
+        card_message_id=row["card_message_id"],
+        scheduled_event_id=row["scheduled_event_id"],
+    )
+
+
+# A party's reminders follow its start time. Offsets already past are recorded as skipped; a
+# reminder that has fired stays fired (its posts are out), whatever the party does next.
+_SCHEDULE_PARTY = """
+INSERT INTO reminders (guild_id, kind, event_id, offset_s, due_at, state, note, settled_at)
+SELECT p.guild_id, :kind, CAST(p.id AS TEXT), j.value, p.starts_at - j.value,
+       CASE WHEN p.starts_at - j.value < :now THEN 'skipped' ELSE 'pending' END,
+       CASE WHEN p.starts_at - j.value < :now THEN 'already past when scheduled' END,
+       CASE WHEN p.starts_at - j.value < :now THEN :now END
+FROM parties AS p, json_each(p.offsets) AS j
+WHERE p.id = :party
+ON CONFLICT (guild_id, kind, event_id, offset_s) DO UPDATE SET
+    due_at = excluded.due_at, state = excluded.state, note = excluded.note, settled_at = excluded.settled_at
+WHERE reminders.state IN ('pending', 'skipped')
+"""
+
+# Going members who want party reminders by DM (members with no settings row get the channel).
+_GOING_BY_DM = """
+SELECT :guild, :reminder, 'dm', r.user_id, :now, :late, :now, :now
+FROM rsvps AS r JOIN user_settings AS u ON u.user_id = r.user_id
+WHERE r.party_id = :party AND r.choice = 'going' AND u.party_via = 'dm'
+"""
+
+
+class PartyStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- parties -------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        guild_id: str,
+        host_id: str,
+        title: str,
+        starts_at: datetime,
+        timezone: str,
+        channel_id: str | None,
+        voice_channel_id: str | None,
+        offsets: Sequence[timedelta],
+        now: datetime,
+    ) -> Party:
+        stamp = to_unix(now)
+        async with self._db.transaction() as session:
+            cursor_id = await session.insert(
+                "INSERT INTO parties (guild_id, host_id, title, starts_at, timezone, channel_id, voice_channel_id,"
+                " offsets, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (guild_id, host_id, title, to_unix(starts_at), timezone, channel_id, voice_channel_id,
+                 offsets_json(offsets), stamp, stamp),
+            )
+            await session.execute(_SCHEDULE_PARTY, {"kind": PARTY_KIND, "party": cursor_id, "now": stamp})
+            party = await self._get(session, cursor_id)
+        assert party is not None
+        return party
+
+    async def get(self, guild_id: str, party_id: int) -> Party | None:
+        """The party, only if it belongs to ``guild_id``: ids from another server find nothing."""
+        async with self._db.read() as session:
+            party = await self._get(session, party_id)
+        return party if party is not None and party.guild_id == guild_id else None
+
+    @staticmethod
+    async def _get(session: Session, party_id: int) -> Party | None:
+        row = await session.fetchone("SELECT * FROM parties WHERE id = ?", (party_id,))
+        return _party(row) if row is not None else None
+
+    async def upcoming(self, guild_id: str, since: datetime, limit: int = 25, query: str = "") -> list[Party]:
+        """Scheduled parties starting at or after ``since``, soonest first, optionally by title."""
+        async with self._db.read() as session:
+            rows = await session.fetchall(
+                "SELECT * FROM parties WHERE guild_id = ? AND state = 'scheduled' AND starts_at >= ?"
+                " AND instr(lower(title), lower(?)) > 0 ORDER BY starts_at, id LIMIT ?",
+                (guild_id, to_unix(since), query, limit),
+            )
+        return [_party(row) for row in rows]
+
+    async def count_hosted(self, guild_id: str, host_id: str, since: datetime) -> int:
+        async with self._db.read() as session:
+            row = await session.fetchone(
+                "SELECT COUNT(*) FROM parties WHERE guild_id = ? AND host_id = ? AND state = 'scheduled'"
+                " AND starts_at >= ?",
+                (guild_id, host_id, to_unix(since)),
+            )
+        return int(row[0]) if row is not None else 0
+
+    async def update(
+        self,
+        party: Party,
+        *,
+        title: str,
+        starts_at: datetime,
+        voice_channel_id: str | None,
+        now: datetime,
+    ) -> Party:
+        """Change a party; a new start time moves its pending reminders and queues a notice."""
+        stamp = to_unix(now)
+        async with self._db.transaction() as session:
+            await session.execute(
+                "UPDATE parties SET title = ?, starts_at = ?, voice_channel_id = ?, updated_at = ? WHERE id = ?",
+                (title, to_unix(starts_at), voice_channel_id, stamp, party.id),
+            )
+            if starts_at != party.starts_at:
+                await session.execute(_SCHEDULE_PARTY, {"kind": PARTY_KIND, "party": party.id, "now": stamp})
+                await self._queue_notice(session, party, NoticeKind.MOVED, stamp)
+            updated = await self._get(session, party.id)
+        assert updated is not None
+        return updated
+
+    async def cancel(self, party: Party, now: datetime) -> Party:
+        stamp = to_unix(now)
+        async with self._db.transaction() as session:
+            await session.execute(
+                "UPDATE parties SET state = 'cancelled', updated_at = ? WHERE id = ?", (stamp, party.id)
+            )
+            await session.execute(
+                "UPDATE reminders SET state = 'cancelled', note = 'party cancelled', settled_at = ?"
+                " WHERE kind = ? AND event_id = ? AND state = 'pending'",
+                (stamp, PARTY_KIND, str(party.id)),
+            )
+            await self._queue_notice(session, party, NoticeKind.CANCELLED, stamp)
+            cancelled = await self._get(session, party.id)
+        assert cancelled is not None
+        return cancelled
+
+    @staticmethod
+    async def _queue_notice(session: Session, party: Party, kind: NoticeKind, now: int) -> None:
+        """A notice to attendees, delivered through the outbox like a reminder due now."""
+        notice_id = await session.insert(
+            "INSERT INTO party_notices (party_id, kind, old_starts_at, created_at) VALUES (?, ?, ?, ?)",
+            (party.id, kind.value, to_unix(party.starts_at), now),
+        )
+        await session.execute(
+            "INSERT INTO reminders (guild_id, kind, event_id, offset_s, due_at) VALUES (?, ?, ?, 0, ?)",
+            (party.guild_id, NOTICE_KIND, str(notice_id), now),
+        )
+
+    async def notice(self, notice_id: int) -> Notice | None:
+        async with self._db.read() as session:
+            row = await session.fetchone("SELECT * FROM party_notices WHERE id = ?", (notice_id,))
+            if row is None:
+                return None
+            party = await self._get(session, row["party_id"])
+        if party is None:
+            return None
+        return Notice(NoticeKind(row["kind"]), party, from_unix(row["old_starts_at"]))
+
+    async def record_card(self, party_id: int, message_id: str) -> None:
+        async with self._db.read() as session:
+            await session.execute("UPDATE parties SET card_message_id = ? WHERE id = ?", (message_id, party_id))
+
+    async def record_scheduled_event(self, party_id: int, event_id: str | None) -> None:
+        async with self._db.read() as session:
+            await session.execute("UPDATE parties SET scheduled_event_id = ? WHERE id = ?", (event_id, party_id))
+
+    # -- RSVPs ---------------------------------------------------------------------------------
+
+    async def set_rsvp(self, party_id: int, user_id: str, choice: RSVP | None, now: datetime) -> RSVP | None:
+        """Record an answer (None removes it); returns the previous one."""
+        async with self._db.transaction() as session:
+            row = await session.fetchone(
+                "SELECT choice FROM rsvps WHERE party_id = ? AND user_id = ?", (party_id, user_id)
+            )
+            previous = RSVP(row["choice"]) if row is not None else None
+            if choice is None:
+                await session.execute("DELETE FROM rsvps WHERE party_id = ? AND user_id = ?", (party_id, user_id))
+            elif choice is not previous:
+                await session.execute(
+                    "INSERT INTO rsvps (party_id, user_id, choice, updated_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (party_id, user_id) DO UPDATE SET choice = excluded.choice,"
+                    " updated_at = excluded.updated_at",
+                    (party_id, user_id, choice.value, to_unix(now)),
+                )
+        return previous
+
+    async def attendance(self, party_id: int, named: int) -> Attendance:
+        async with self._db.read() as session:
+            counted = await session.fetchall(
+                "SELECT choice, COUNT(*) AS n FROM rsvps WHERE party_id = ? GROUP BY choice", (party_id,)
+            )
+            first = await session.fetchall(
+                "SELECT user_id FROM rsvps WHERE party_id = ? AND choice = 'going' ORDER BY updated_at, user_id"
+                " LIMIT ?",
+                (party_id, named),
+            )
+        counts = dict.fromkeys(RSVP, 0) | {RSVP(row["choice"]): row["n"] for row in counted}
+        return Attendance(counts, tuple(row["user_id"] for row in first))
+
+    async def going_in_channel(self, party_id: int) -> list[str]:
+        """Going members who get party reminders in the channel (not by DM), in answer order."""
+        async with self._db.read() as session:
+            rows = await session.fetchall(
+                "SELECT r.user_id FROM rsvps AS r LEFT JOIN user_settings AS u ON u.user_id = r.user_id"
+                " WHERE r.party_id = ? AND r.choice = 'going' AND COALESCE(u.party_via, 'channel') = 'channel'"
+                " ORDER BY r.updated_at, r.user_id",
+                (party_id,),
+            )
+        return [row["user_id"] for row in rows]
+
+    async def is_going(self, party_id: int, user_id: str) -> bool:
+        async with self._db.read() as session:
+            row = await session.fetchone(
+                "SELECT 1 FROM rsvps WHERE party_id = ? AND user_id = ? AND choice = 'going'", (party_id, user_id)
+            )
+        return row is not None
+
+    @staticmethod
+    async def fan_out(fan: FanOut, party: Party) -> None:
+        """One post to the party channel, one DM per Going member who asked for DMs."""
+        if party.channel_id is not None:
+            await fan.to_channel(party.channel_id)
+        await fan.add_rows(_GOING_BY_DM, {"party": party.id})
+
+    # -- settings ------------------------------------------------------------------------------
+
+    async def user_settings(self, user_id: str) -> UserSettings:
+        async with self._db.read() as session:
+            row = await session.fetchone("SELECT * FROM user_settings WHERE user_id = ?", (user_id,))
+        return UserSettings(row["timezone"], Via(row["party_via"])) if row is not None else UserSettings()
+
+    async def set_user_timezone(self, user_id: str, timezone: str) -> None:
+        async with self._db.read() as session:
+            await session.execute(
+                "INSERT INTO user_settings (user_id, timezone) VALUES (?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET timezone = excluded.timezone",
+                (user_id, timezone),
+            )
+
+    async def set_user_party_via(self, user_id: str, via: Via) -> None:
+        async with self._db.read() as session:
+            await session.execute(
+                "INSERT INTO user_settings (user_id, party_via) VALUES (?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET party_via = excluded.party_via",
+                (user_id, via.value),
+            )
+
+    async def party_settings(self, guild_id: str) -> PartySettings:
+        async with self._db.read() as session:
+            row = await session.fetchone(
+                "SELECT party_channel_id, party_offsets, party_cap FROM guild_settings WHERE guild_id = ?",
+                (guild_id,),
+            )
+        if row is None:
+            return PartySettings(guild_id, None, DEFAULT_PARTY_OFFSETS, DEFAULT_PARTY_CAP)
+        offsets = row["party_offsets"]
+        return PartySettings(
+            guild_id,
+            row["party_channel_id"],
+            tuple(timedelta(seconds=s) for s in json.loads(offsets)) if offsets else DEFAULT_PARTY_OFFSETS,
+            row["party_cap"],
+        )
+
+    async def update_party_settings(self, settings: PartySettings) -> None:
+        """Write a guild's party settings (its settings row must exist: ``Store.ensure_guild``)."""
+        async with self._db.read() as session:
+            await session.execute(
+                "UPDATE guild_settings SET party_channel_id = ?, party_offsets = ?, party_cap = ? WHERE guild_id = ?",
+                (settings.channel_id, offsets_json(normalize_offsets(settings.offsets)), settings.cap,
+                 settings.guild_id),
+            )

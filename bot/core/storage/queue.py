@@ -1,0 +1,316 @@
+"""The reminder engine's side of the database: due reminders, fan-out and the delivery outbox.
+
+Every method works on at most ``limit`` rows so the caller can stream any number of them in
+batches. Times come from the caller (the engine's clock), never from SQLite.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.core.storage._rows import ids_json, outbox_from_row, reminder_columns, reminder_from_row
+from bot.core.storage.database import Database, Session
+from bot.core.storage.models import (
+    Delivery,
+    ErrorKind,
+    OutboxRow,
+    OutboxState,
+    Reminder,
+    ReminderState,
+    Via,
+    from_unix,
+    to_unix,
+)
+
+log = logging.getLogger(__name__)
+
+MISSED_NOTE = "missed while offline"
+SUPERSEDED_NOTE = "superseded"
+
+_REMINDER = reminder_columns("r")
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox (guild_id, reminder_id, target, target_id, not_before, late, created_at, updated_at) "
+)
+_SKIP_REMINDERS = (
+    "UPDATE reminders SET state = 'skipped', note = :note, settled_at = :now"
+    " WHERE id IN (SELECT value FROM json_each(:ids))"
+)
+
+
+@dataclass(frozen=True)
+class ReminderOutcome:
+    """One due reminder as settled (fired or skipped, see its state and note), with its fan-out."""
+
+    reminder: Reminder
+    rows: int = 0
+    late: bool = False
+
+
+@dataclass(frozen=True)
+class NextDue:
+    """The earliest pending reminder and outbox row, by the engine's clock."""
+
+    reminder: datetime | None
+    outbox: datetime | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    deliveries: tuple[Delivery, ...]
+    skipped: tuple[OutboxRow, ...]  # too old to post (see claim_deliveries)
+
+    @property
+    def size(self) -> int:
+        return len(self.deliveries) + len(self.skipped)
+
+
+class FanOut:
+    """Writes the outbox rows of one due reminder, inside the transaction that settles it.
+
+    Inserts are ``INSERT ... SELECT`` so fanning out to any number of members costs no memory
+    here, and a unique key per (reminder, target) makes a repeated fan-out harmless.
+    """
+
+    def __init__(self, session: Session, reminder: Reminder, *, late: bool, now: int) -> None:
+        self._session = session
+        self.reminder = reminder
+        self.late = late
+        self._now = now
+        self.rows = 0
+        self.skip_note: str | None = None
+
+    def _params(self) -> dict[str, object]:
+        return {
+            "guild": self.reminder.guild_id,
+            "reminder": self.reminder.id,
+            "late": int(self.late),
+            "now": self._now,
+        }
+
+    async def add_rows(self, select: str, params: Mapping[str, object] | None = None) -> int:
+        """Insert the outbox rows a ``SELECT`` yields, in the column order of ``_INSERT_OUTBOX``.
+
+        The select may use ``:guild``, ``:reminder``, ``:late`` and ``:now``; a row already
+        written for the same (reminder, target) is left alone.
+        """
+        added = await self._session.execute(
+            _INSERT_OUTBOX + select + " ON CONFLICT (reminder_id, target, target_id) DO NOTHING",
+            {**self._params(), **(params or {})},
+        )
+        self.rows += added
+        return added
+
+    async def to_guild_channel(self) -> int:
+        """One post to the guild's configured reminder channel, if it has one."""
+        return await self.add_rows(
+            "SELECT guild_id, :reminder, 'channel', channel_id, :now, :late, :now, :now"
+            " FROM guild_settings WHERE guild_id = :guild AND channel_id IS NOT NULL"
+        )
+
+    async def to_channel(self, channel_id: str) -> int:
+        """One post to a given channel of the guild."""
+        return await self.add_rows(
+            "SELECT :guild, :reminder, 'channel', :channel, :now, :late, :now, :now", {"channel": channel_id}
+        )
+
+    async def dm_subscribers(self) -> int:
+        """One DM per member of the guild subscribed by DM."""
+        return await self.add_rows(
+            "SELECT guild_id, :reminder, 'dm', user_id, :now, :late, :now, :now"
+            " FROM subscriptions WHERE guild_id = :guild AND via = :via",
+            {"via": Via.DM.value},
+        )
+
+    def skip(self, note: str) -> None:
+        """Record the reminder as skipped (with why) instead of fired."""
+        self.skip_note = note
+
+
+FanOutHandler = Callable[[FanOut], Awaitable[None]]
+
+
+class DeliveryQueue:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def recover(self, now: datetime, late_before: datetime) -> int:
+        """Start-up after a stop or crash: requeue rows left 'sending' and flag overdue rows late.
+
+        A requeued row keeps its nonce, so a message that did go out before the crash is not
+        posted twice. Returns the number of requeued rows.
+        """
+        async with self._db.transaction() as session:
+            requeued = await session.execute(
+                "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'sending'",
+                (to_unix(now),),
+            )
+            await session.execute(
+                "UPDATE outbox SET late = 1 WHERE id IN (SELECT o.id FROM outbox AS o"
+                " JOIN reminders AS r ON r.id = o.reminder_id"
+                " WHERE o.state = 'pending' AND o.late = 0 AND r.due_at < ?)",
+                (to_unix(late_before),),
+            )
+        return requeued
+
+    async def next_due(self) -> NextDue:
+        async with self._db.read() as session:
+            row = await session.fetchone(
+                "SELECT (SELECT MIN(due_at) FROM reminders WHERE state = 'pending'),"
+                " (SELECT MIN(not_before) FROM outbox WHERE state = 'pending')"
+            )
+        assert row is not None  # an aggregate always yields one row
+        return NextDue(
+            reminder=from_unix(row[0]) if row[0] is not None else None,
+            outbox=from_unix(row[1]) if row[1] is not None else None,
+        )
+
+    async def skip_missed_reminders(self, now: datetime, missed_before: datetime, limit: int) -> list[ReminderOutcome]:
+        """Skip pending reminders due before ``missed_before``: too old to be worth posting."""
+        return await self._skip_reminders(
+            "r.state = 'pending' AND r.due_at < :before",
+            {"before": to_unix(missed_before)},
+            MISSED_NOTE,
+            now,
+            limit,
+        )
+
+    async def skip_superseded_reminders(self, now: datetime, limit: int) -> list[ReminderOutcome]:
+        """Of several due reminders of one event (downtime across offsets), skip all but the latest."""
+        return await self._skip_reminders(
+            "r.state = 'pending' AND r.due_at <= :now AND EXISTS (SELECT 1 FROM reminders AS n"
+            " WHERE n.guild_id = r.guild_id AND n.kind = r.kind AND n.event_id = r.event_id"
+            " AND n.state = 'pending' AND n.due_at <= :now AND n.due_at > r.due_at)",
+            {},
+            SUPERSEDED_NOTE,
+            now,
+            limit,
+        )
+
+    async def _skip_reminders(
+        self, where: str, params: dict[str, object], note: str, now: datetime, limit: int
+    ) -> list[ReminderOutcome]:
+        values = {**params, "now": to_unix(now), "limit": limit, "note": note}
+        async with self._db.transaction() as session:
+            rows = await session.fetchall(
+                f"SELECT {_REMINDER} FROM reminders AS r WHERE {where} ORDER BY r.due_at, r.id LIMIT :limit",
+                values,
+            )
+            reminders = [reminder_from_row(row) for row in rows]
+            await session.execute(_SKIP_REMINDERS, {**values, "ids": ids_json(r.id for r in reminders)})
+        return [ReminderOutcome(replace(reminder, state=ReminderState.SKIPPED, note=note)) for reminder in reminders]
+
+    async def fire_due_reminders(
+        self, now: datetime, late_before: datetime, limit: int, fan_out: FanOutHandler
+    ) -> list[ReminderOutcome]:
+        """Fan out pending reminders due by ``now`` and mark them fired, atomically.
+
+        Each reminder's rows and its new state commit together, so a crash can neither lose a
+        reminder nor fan it out twice. A fan-out that raises is rolled back alone and the
+        reminder is skipped, so one broken handler cannot stall the others.
+        """
+        stamp = to_unix(now)
+        outcomes: list[ReminderOutcome] = []
+        async with self._db.transaction() as session:
+            rows = await session.fetchall(
+                f"SELECT {_REMINDER} FROM reminders AS r WHERE r.state = 'pending' AND r.due_at <= ?"
+                " ORDER BY r.due_at, r.id LIMIT ?",
+                (stamp, limit),
+            )
+            for reminder in (reminder_from_row(row) for row in rows):
+                fan = FanOut(session, reminder, late=reminder.due_at < late_before, now=stamp)
+                await session.execute("SAVEPOINT fan_out")
+                try:
+                    await fan_out(fan)
+                except Exception:
+                    log.exception("fan-out of reminder %d (%s) failed", reminder.id, reminder.kind)
+                    await session.execute("ROLLBACK TO fan_out")
+                    fan.rows = 0
+                    fan.skip("fan-out failed")
+                await session.execute("RELEASE fan_out")
+                state = ReminderState.FIRED if fan.skip_note is None else ReminderState.SKIPPED
+                await session.execute(
+                    "UPDATE reminders SET state = ?, note = ?, settled_at = ? WHERE id = ?",
+                    (state.value, fan.skip_note, stamp, reminder.id),
+                )
+                settled = replace(reminder, state=state, note=fan.skip_note)
+                outcomes.append(ReminderOutcome(settled, fan.rows, fan.late))
+        return outcomes
+
+    async def claim_deliveries(self, now: datetime, missed_before: datetime, limit: int) -> Claim:
+        """Mark up to ``limit`` due outbox rows 'sending' and return them with their reminders.
+
+        The claim commits before anything is sent: if the process dies mid-send, start-up finds
+        the row still 'sending' and re-sends it with the same nonce. Rows whose reminder was due
+        before ``missed_before`` (the bot was down too long) are skipped instead.
+        """
+        stamp = to_unix(now)
+        async with self._db.transaction() as session:
+            rows = await session.fetchall(
+                f"SELECT o.*, {reminder_columns('r', 'r_')} FROM outbox AS o"
+                " JOIN reminders AS r ON r.id = o.reminder_id"
+                " WHERE o.state = 'pending' AND o.not_before <= ? ORDER BY o.not_before, o.id LIMIT ?",
+                (stamp, limit),
+            )
+            found = [Delivery(outbox_from_row(row), reminder_from_row(row, "r_")) for row in rows]
+            stale = [d.row for d in found if d.reminder.due_at < missed_before]
+            fresh = [d for d in found if d.reminder.due_at >= missed_before]
+            await session.execute(
+                "UPDATE outbox SET state = 'skipped', error_detail = ?, updated_at = ?"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (MISSED_NOTE, stamp, ids_json(row.id for row in stale)),
+            )
+            await session.execute(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (stamp, ids_json(d.row.id for d in fresh)),
+            )
+        claimed = tuple(
+            replace(d, row=replace(d.row, state=OutboxState.SENDING, attempts=d.row.attempts + 1)) for d in fresh
+        )
+        return Claim(claimed, tuple(stale))
+
+    async def mark_sent(self, row_id: int, message_id: str, now: datetime) -> None:
+        await self._settle(row_id, OutboxState.SENT, now, message_id=message_id)
+
+    async def mark_failed(self, row_id: int, kind: ErrorKind, detail: str, now: datetime) -> None:
+        await self._settle(row_id, OutboxState.FAILED, now, error_kind=kind, error_detail=detail)
+
+    async def mark_skipped(self, row_id: int, detail: str, now: datetime) -> None:
+        await self._settle(row_id, OutboxState.SKIPPED, now, error_detail=detail)
+
+    async def retry_later(self, row_id: int, not_before: datetime, kind: ErrorKind, detail: str, now: datetime) -> None:
+        """Back to pending until ``not_before``, keeping the last error for the status view."""
+        await self._settle(
+            row_id, OutboxState.PENDING, now, error_kind=kind, error_detail=detail, not_before=not_before
+        )
+
+    async def _settle(
+        self,
+        row_id: int,
+        state: OutboxState,
+        now: datetime,
+        *,
+        message_id: str | None = None,
+        error_kind: ErrorKind | None = None,
+        error_detail: str | None = None,
+        not_before: datetime | None = None,
+    ) -> None:
+        # Only a row we claimed: one forgotten (deleted) meanwhile must stay gone.
+        async with self._db.read() as session:
+            await session.execute(
+                "UPDATE outbox SET state = :state, updated_at = :now, message_id = :message_id,"
+                " error_kind = :kind, error_detail = :detail, not_before = COALESCE(:not_before, not_before)"
+                " WHERE id = :id AND state = 'sending'",
+                {
+                    "id": row_id,
+                    "state": state.value,
+                    "now": to_unix(now),
+                    "message_id": message_id,
+                    "kind": error_kind.value if error_kind is not None else None,
+                    "detail": error_detail,
+                    "not_before": to_unix(not_before) if not_before is not None else None,
+                },
+            )

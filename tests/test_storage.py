@@ -1,0 +1,421 @@
+"""Storage: migrations, settings, subscriptions, release scheduling, status and data removal.
+
+Everything runs against real SQLite files in tmp_path. Raw ``sqlite3`` is used only to build
+old-version databases and to look at rows no public method shows.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.clock import ManualClock
+from bot.core.storage import (
+    DEFAULT_RELEASE_OFFSETS,
+    Database,
+    DeliveryQueue,
+    ErrorKind,
+    FanOut,
+    GuildSettings,
+    ReminderState,
+    SchemaError,
+    Store,
+    Via,
+    load_migrations,
+)
+from bot.core.storage.parties import DEFAULT_PARTY_OFFSETS, PartyStore
+
+T0 = datetime(2023, 9, 1, 12, tzinfo=UTC)
+RELEASE = datetime(2023, 10, 6, 7, tzinfo=UTC)
+FILM = "ballerina"
+LATEST = len(load_migrations())
+
+
+def query(path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "bot.sqlite3"
+
+
+@pytest.fixture
+async def db(path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(path)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def store(db: Database, clock: ManualClock) -> Store:
+    return Store(db, clock)
+
+
+# -- migrations --------------------------------------------------------------------------------
+
+
+async def test_empty_file_is_migrated_to_the_latest_version_and_recorded(path: Path) -> None:
+    db = await Database.open(path)
+    assert await db.current_version() == LATEST == db.latest_version
+    await db.close()
+
+    recorded = query(path, "SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
+    assert recorded[0][:2] == (1, "initial")
+    assert [row[0] for row in recorded] == list(range(1, LATEST + 1))
+    assert all(isinstance(row[2], int) for row in recorded)
+
+
+async def test_database_uses_wal_foreign_keys_and_a_busy_timeout(db: Database, path: Path) -> None:
+    async with db.read() as session:
+        foreign_keys = await session.fetchone("PRAGMA foreign_keys")
+        busy_timeout = await session.fetchone("PRAGMA busy_timeout")
+    assert foreign_keys is not None and foreign_keys[0] == 1
+    assert busy_timeout is not None and busy_timeout[0] == 5000
+    assert query(path, "PRAGMA journal_mode") == [("wal",)]
+
+
+# Rows an older release of the bot would have written, keyed by the version whose schema they
+# need. A later migration adds its own entry; the upgrade test then covers it automatically.
+SEEDS: dict[int, list[str]] = {
+    1: [
+        "INSERT INTO guild_settings (guild_id, channel_id, ping_role_id, release_offsets, timezone, created_at,"
+        " updated_at) VALUES ('g1', 'c1', 'r1', '[86400,0]', 'Europe/Paris', 1, 1)",
+        "INSERT INTO subscriptions VALUES ('g1', 'u1', 'dm', 1)",
+        "INSERT INTO releases VALUES ('ballerina', 1696575600)",
+        "INSERT INTO reminders (guild_id, kind, event_id, offset_s, due_at, state)"
+        " VALUES ('g1', 'release', 'ballerina', 86400, 1696489200, 'fired')",
+        "INSERT INTO outbox (guild_id, reminder_id, target, target_id, not_before, state, created_at,"
+        " updated_at) VALUES ('g1', 1, 'dm', 'u1', 1696489200, 'sent', 1696489200, 1696489200)",
+    ],
+    2: [
+        "UPDATE guild_settings SET party_channel_id = 'c2', party_cap = 3 WHERE guild_id = 'g1'",
+        "INSERT INTO parties (guild_id, host_id, title, starts_at, timezone, channel_id, offsets, created_at,"
+        " updated_at) VALUES ('g1', 'u1', 'Movie night', 1796500000, 'Asia/Seoul', 'c2', '[3600]', 1, 1)",
+        "INSERT INTO rsvps (party_id, user_id, choice, updated_at) VALUES (1, 'u2', 'going', 1)",
+        "INSERT INTO user_settings (user_id, timezone, party_via) VALUES ('u2', 'Europe/Paris', 'dm')",
+    ],
+}
+
+
+@pytest.mark.parametrize("start", range(1, LATEST + 1))
+async def test_upgrade_from_every_earlier_version_keeps_the_data(path: Path, clock: ManualClock, start: int) -> None:
+    old = await Database.open(path, migrate=False)
+    await old.migrate(start)
+    await old.close()
+    with sqlite3.connect(path) as conn:
+        for version in range(1, start + 1):
+            for statement in SEEDS.get(version, []):
+                conn.execute(statement)
+
+    db = await Database.open(path)
+    assert await db.current_version() == LATEST
+    store = Store(db, clock)
+    assert await store.get_guild_settings("g1") == GuildSettings(
+        "g1", "c1", "r1", (timedelta(days=1), timedelta(0)), "Europe/Paris"
+    )
+    subscription = await store.get_subscription("g1", "u1")
+    assert subscription is not None and subscription.via is Via.DM
+    assert [r.offset for r in await store.upcoming_reminders("g1")] == []  # the one reminder fired
+    parties = PartyStore(db)
+    settings = await parties.party_settings("g1")
+    if start >= 2:
+        assert (settings.channel_id, settings.cap) == ("c2", 3)
+        party = await parties.get("g1", 1)
+        assert party is not None and party.title == "Movie night"
+        assert (await parties.attendance(1, 5)).first_going == ("u2",)
+        assert (await parties.user_settings("u2")).party_via is Via.DM
+    else:  # upgraded from V1: the party settings start at their defaults
+        assert (settings.channel_id, settings.cap, settings.offsets) == (None, 5, DEFAULT_PARTY_OFFSETS)
+    await db.close()
+    assert query(path, "SELECT state, nonce FROM outbox")[0][0] == "sent"
+
+
+def write_migrations(folder: Path, extra: dict[str, str]) -> Path:
+    folder.mkdir()
+    for migration in load_migrations():
+        (folder / f"V{migration.version}__{migration.name}.sql").write_text(migration.sql)
+    for name, sql in extra.items():
+        (folder / name).write_text(sql)
+    return folder
+
+
+async def test_pending_migrations_apply_in_order_and_a_failing_one_rolls_back(
+    path: Path, tmp_path: Path, clock: ManualClock
+) -> None:
+    db = await Database.open(path)
+    await Store(db, clock).update_guild_settings("g1", channel_id="c1")
+    await db.close()
+
+    folder = write_migrations(
+        tmp_path / "migrations",
+        {
+            f"V{LATEST + 1}__screenings.sql": "CREATE TABLE screenings (id INTEGER PRIMARY KEY, guild_id TEXT);\n"
+            "INSERT INTO screenings (guild_id) SELECT guild_id FROM guild_settings;",
+            f"V{LATEST + 2}__broken.sql": "CREATE TABLE half_done (x);\nINSERT INTO no_such_table VALUES (1);",
+        },
+    )
+    with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+        await Database.open(path, migrations=load_migrations(folder))
+
+    assert query(path, "SELECT MAX(version) FROM schema_migrations") == [(LATEST + 1,)]
+    assert query(path, "SELECT guild_id FROM screenings") == [("g1",)]
+    assert query(path, "SELECT name FROM sqlite_master WHERE name = 'half_done'") == []
+
+
+async def test_migrate_stops_at_the_target_version(path: Path, tmp_path: Path) -> None:
+    folder = write_migrations(tmp_path / "migrations", {f"V{LATEST + 1}__more.sql": "CREATE TABLE more (x);"})
+    db = await Database.open(path, migrate=False, migrations=load_migrations(folder))
+    assert await db.current_version() == 0
+    applied = await db.migrate(LATEST)
+    assert [m.version for m in applied] == list(range(1, LATEST + 1))
+    assert await db.current_version() == LATEST
+    assert [m.name for m in await db.migrate()] == ["more"]
+    await db.close()
+
+
+async def test_database_newer_than_the_code_is_refused(path: Path, tmp_path: Path) -> None:
+    folder = write_migrations(tmp_path / "migrations", {f"V{LATEST + 1}__future.sql": "CREATE TABLE f (x);"})
+    newer = await Database.open(path, migrations=load_migrations(folder))
+    await newer.close()
+    with pytest.raises(SchemaError, match="newer than this code"):
+        await Database.open(path)
+
+
+async def test_downgrading_is_refused(db: Database) -> None:
+    with pytest.raises(SchemaError, match="not supported"):
+        await db.migrate(0)
+
+
+def test_migration_files_must_be_numbered_without_gaps(tmp_path: Path) -> None:
+    folder = write_migrations(tmp_path / "migrations", {f"V{LATEST + 2}__skipped_one.sql": "SELECT 1;"})
+    with pytest.raises(SchemaError, match="without gaps"):
+        load_migrations(folder)
+
+
+def test_migrations_ship_inside_the_package() -> None:
+    first = load_migrations()[0]
+    assert (first.version, first.name) == (1, "initial")
+    assert "CREATE TABLE outbox" in first.sql
+
+
+# -- guild settings ----------------------------------------------------------------------------
+
+
+async def test_a_guild_without_settings_gets_the_defaults(store: Store) -> None:
+    assert await store.find_guild_settings("g1") is None
+    settings = await store.get_guild_settings("g1")
+    assert settings == GuildSettings("g1", None, None, DEFAULT_RELEASE_OFFSETS, "UTC")
+
+
+async def test_partial_update_changes_only_the_given_settings(store: Store) -> None:
+    await store.update_guild_settings("g1", channel_id="c1", ping_role_id="r1")
+    updated = await store.update_guild_settings(
+        "g1", release_offsets=(timedelta(0), timedelta(hours=1), timedelta(hours=1)), timezone="Asia/Seoul"
+    )
+    assert updated == GuildSettings("g1", "c1", "r1", (timedelta(hours=1), timedelta(0)), "Asia/Seoul")
+    assert await store.get_guild_settings("g1") == updated
+
+    cleared = await store.update_guild_settings("g1", ping_role_id=None)
+    assert (cleared.channel_id, cleared.ping_role_id, cleared.timezone) == ("c1", None, "Asia/Seoul")
+
+
+async def test_invalid_settings_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="time zone"):
+        await store.update_guild_settings("g1", timezone="Mars/Olympus_Mons")
+    with pytest.raises(ValueError, match="negative"):
+        await store.update_guild_settings("g1", release_offsets=(timedelta(hours=-1),))
+    assert await store.find_guild_settings("g1") is None
+
+
+async def test_reset_restores_the_defaults_and_keeps_subscriptions(store: Store) -> None:
+    await store.update_guild_settings("g1", channel_id="c1", timezone="Asia/Seoul")
+    await store.subscribe("g1", "u1", Via.DM)
+    assert await store.reset_guild_settings("g1") == GuildSettings("g1")
+    assert await store.get_guild_settings("g1") == GuildSettings("g1")
+    assert await store.get_subscription("g1", "u1") is not None
+
+
+# -- subscriptions -----------------------------------------------------------------------------
+
+
+async def test_subscribe_switch_and_unsubscribe(store: Store, clock: ManualClock) -> None:
+    assert await store.subscribe("g1", "u1", Via.CHANNEL) is None
+    assert await store.subscribe("g1", "u1", Via.DM) is Via.CHANNEL
+    await store.subscribe("g1", "u2", Via.DM)
+    await store.subscribe("g1", "u3", Via.CHANNEL)
+    await store.subscribe("g2", "u1", Via.CHANNEL)
+
+    subscription = await store.get_subscription("g1", "u1")
+    assert subscription is not None
+    assert (subscription.via, subscription.created_at) == (Via.DM, clock.now())
+    assert await store.count_subscribers("g1") == {Via.CHANNEL: 1, Via.DM: 2}
+
+    assert await store.unsubscribe("g1", "u1") is True
+    assert await store.unsubscribe("g1", "u1") is False
+    assert await store.get_subscription("g1", "u1") is None
+    assert await store.count_subscribers("g1") == {Via.CHANNEL: 1, Via.DM: 1}
+    assert await store.count_subscribers("nowhere") == {Via.CHANNEL: 0, Via.DM: 0}
+
+
+# -- release reminders -------------------------------------------------------------------------
+
+
+async def test_setting_the_release_schedules_every_guild_and_skips_offsets_already_past(
+    store: Store, clock: ManualClock, path: Path
+) -> None:
+    await store.update_guild_settings("g1", channel_id="c1")
+    await store.subscribe("g2", "u1", Via.DM)  # a guild seen only through a subscription
+    clock.set(RELEASE - timedelta(days=3))
+    await store.set_release(FILM, RELEASE)
+
+    for guild in ("g1", "g2"):
+        upcoming = await store.upcoming_reminders(guild)
+        assert [r.offset for r in upcoming] == [timedelta(days=1), timedelta(hours=1), timedelta(0)]
+        assert [r.due_at for r in upcoming] == [RELEASE - r.offset for r in upcoming]
+        assert {(r.kind, r.event_id) for r in upcoming} == {("release", FILM)}
+    assert query(path, "SELECT DISTINCT offset_s, state, note FROM reminders WHERE offset_s = 604800") == [
+        (604800, "skipped", "already past when scheduled")
+    ]
+
+
+async def test_changing_offsets_cancels_dropped_reminders_and_schedules_new_ones(store: Store, path: Path) -> None:
+    await store.set_release(FILM, RELEASE)
+    await store.update_guild_settings("g1", release_offsets=(timedelta(days=1), timedelta(hours=1)))
+    await store.update_guild_settings("g1", release_offsets=(timedelta(hours=1), timedelta(minutes=10)))
+    assert [r.offset for r in await store.upcoming_reminders("g1")] == [
+        timedelta(hours=1),
+        timedelta(minutes=10),
+    ]
+    cancelled = query(path, "SELECT offset_s, note FROM reminders WHERE state = 'cancelled'")
+    assert cancelled == [(86400, "offset removed from settings")]
+    # Adding an offset back revives its reminder rather than duplicating it.
+    await store.update_guild_settings("g1", release_offsets=(timedelta(days=1),))
+    assert [r.offset for r in await store.upcoming_reminders("g1")] == [timedelta(days=1)]
+    assert query(path, "SELECT COUNT(*) FROM reminders WHERE offset_s = 86400") == [(1,)]
+
+
+async def test_moving_the_release_moves_pending_reminders(store: Store) -> None:
+    await store.update_guild_settings("g1", release_offsets=(timedelta(hours=1),))
+    await store.set_release(FILM, RELEASE)
+    later = RELEASE + timedelta(days=2)
+    await store.set_release(FILM, later)
+    [reminder] = await store.upcoming_reminders("g1")
+    assert reminder.due_at == later - timedelta(hours=1)
+
+
+# -- status and data removal -------------------------------------------------------------------
+
+
+async def fan_out_everything(fan: FanOut) -> None:
+    await fan.to_guild_channel()
+    await fan.dm_subscribers()
+
+
+async def deliver_and_fail(db: Database, clock: ManualClock, errors: dict[str, ErrorKind]) -> None:
+    """Fire what is due and fail the deliveries named in ``errors`` (by target id)."""
+    queue = DeliveryQueue(db)
+    now = clock.now()
+    await queue.fire_due_reminders(now, now, 100, fan_out_everything)
+    claim = await queue.claim_deliveries(now, now - timedelta(hours=1), 100)
+    for delivery in claim.deliveries:
+        kind = errors.get(delivery.row.target_id)
+        if kind is None:
+            await queue.mark_sent(delivery.row.id, "m1", now)
+        else:
+            await queue.mark_failed(delivery.row.id, kind, f"{kind} for {delivery.row.target_id}", now)
+
+
+async def test_delivery_problems_are_counted_by_error_kind(store: Store, db: Database, clock: ManualClock) -> None:
+    await store.update_guild_settings("g1", channel_id="c1", release_offsets=(timedelta(0),))
+    for user in ("u1", "u2", "u3"):
+        await store.subscribe("g1", user, Via.DM)
+    await store.set_release(FILM, RELEASE)
+    clock.set(RELEASE)
+    await deliver_and_fail(
+        db, clock, {"c1": ErrorKind.MISSING_CHANNEL, "u1": ErrorKind.DMS_CLOSED, "u2": ErrorKind.DMS_CLOSED}
+    )
+
+    problems = await store.delivery_problems("g1")
+    assert problems.counts == {ErrorKind.MISSING_CHANNEL: 1, ErrorKind.DMS_CLOSED: 2}
+    assert problems.total == 3
+    assert {row.target_id for row in problems.recent} == {"c1", "u1", "u2"}
+    assert all(row.error_detail for row in problems.recent)
+
+    clock.advance(timedelta(days=8))
+    assert (await store.delivery_problems("g1")).total == 0
+
+
+async def test_forget_guild_purges_everything_of_that_guild_only(
+    store: Store, db: Database, clock: ManualClock, path: Path
+) -> None:
+    for guild in ("g1", "g2"):
+        await store.update_guild_settings(guild, channel_id=f"c-{guild}", release_offsets=(timedelta(0),))
+        await store.subscribe(guild, "u1", Via.DM)
+    await store.set_release(FILM, RELEASE + timedelta(days=1))  # leaves one pending reminder each
+    await store.set_release("other", RELEASE)
+    clock.set(RELEASE)
+    await deliver_and_fail(db, clock, {})
+
+    assert await store.forget_guild("g1") is True
+    assert await store.forget_guild("g1") is False
+    assert await store.find_guild_settings("g1") is None
+    assert await store.get_subscription("g1", "u1") is None
+    assert await store.upcoming_reminders("g1") == []
+    for table in ("guild_settings", "subscriptions", "reminders", "outbox"):
+        assert query(path, f"SELECT COUNT(*) FROM {table} WHERE guild_id = 'g1'") == [(0,)], table
+        assert query(path, f"SELECT COUNT(*) FROM {table} WHERE guild_id = 'g2'") != [(0,)], table
+
+
+async def test_forget_member_deletes_their_subscription_and_dms(
+    store: Store, db: Database, clock: ManualClock, path: Path
+) -> None:
+    await store.update_guild_settings("g1", channel_id="c1", release_offsets=(timedelta(0),))
+    await store.subscribe("g1", "u1", Via.DM)
+    await store.subscribe("g1", "u2", Via.DM)
+    await store.set_release(FILM, RELEASE)
+    clock.set(RELEASE)
+    await deliver_and_fail(db, clock, {})
+
+    await store.forget_member("g1", "u1")
+    assert await store.get_subscription("g1", "u1") is None
+    assert query(path, "SELECT target_id FROM outbox ORDER BY target_id") == [("c1",), ("u2",)]
+
+
+async def test_reminder_state_after_fan_out_is_recorded(store: Store, db: Database, clock: ManualClock) -> None:
+    await store.update_guild_settings("g1", channel_id="c1", release_offsets=(timedelta(0),))
+    await store.set_release(FILM, RELEASE)
+    clock.set(RELEASE)
+    outcomes = await DeliveryQueue(db).fire_due_reminders(
+        clock.now(), clock.now() - timedelta(minutes=1), 10, fan_out_everything
+    )
+    assert [(o.reminder.state, o.rows, o.late) for o in outcomes] == [(ReminderState.FIRED, 1, False)]
+
+
+async def test_a_failing_fan_out_skips_its_reminder_and_writes_nothing(
+    store: Store, db: Database, clock: ManualClock, path: Path
+) -> None:
+    await store.update_guild_settings("g1", channel_id="c1", release_offsets=(timedelta(0),))
+    await store.update_guild_settings("g2", channel_id="c2", release_offsets=(timedelta(0),))
+    await store.set_release(FILM, RELEASE)
+    clock.set(RELEASE)
+
+    async def broken_for_g1(fan: FanOut) -> None:
+        await fan.to_guild_channel()
+        if fan.reminder.guild_id == "g1":
+            raise RuntimeError("renderer bug")
+
+    outcomes = await DeliveryQueue(db).fire_due_reminders(clock.now(), clock.now(), 10, broken_for_g1)
+    states = {o.reminder.guild_id: (o.reminder.state, o.reminder.note, o.rows) for o in outcomes}
+    assert states == {"g1": (ReminderState.SKIPPED, "fan-out failed", 0), "g2": (ReminderState.FIRED, None, 1)}
+    assert query(path, "SELECT guild_id FROM outbox") == [("g2",)]

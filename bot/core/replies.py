@@ -9,11 +9,14 @@ Slack adapters translate them (see :func:`timestamp`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
 NETFLIX_RED = 0xE50914
+_MARKUP = re.compile(r"([\\*_~`|>#\[\]()<])")
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 def timestamp(instant: datetime, style: str = "F") -> str:
@@ -77,3 +80,9 @@ class Reply:
 def error(message: str) -> Reply:
     """A friendly refusal, shown only to the member who asked."""
     return Reply(content=message, ephemeral=True)
+
+
+def escape_user_text(text: str) -> str:
+    """Member-written text shown exactly as typed: markup escaped, and every ``@`` broken with a
+    zero-width space so no mention can form, whatever a platform's allowed-mentions settings."""
+    return _MARKUP.sub(r"\\\1", text).replace("@", "@" + ZERO_WIDTH_SPACE)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.engine import EngineConfig, ReminderEngine
-from bot.core.engine.protocols import Transport
+from bot.core.engine.protocols import EventKind, Transport
 from bot.core.engine.release import ReleaseKind
 from bot.core.film import load_film
 from bot.core.film_commands import FilmFacts
+from bot.core.parties import Parties, PartyNotices, PartyReminders
 from bot.core.reminders import ReleaseReminders
 from bot.core.storage import Database, Store
+from bot.core.storage.parties import PartyStore
 from bot.settings import Settings
 
 
@@ -19,7 +21,7 @@ def load_facts(settings: Settings, clock: Clock | None = None) -> FilmFacts:
 
 
 class Core:
-    """Film facts, storage and reminders: everything a platform adapter calls."""
+    """Film facts, storage, reminders and watch parties: everything a platform adapter calls."""
 
     def __init__(self, settings: Settings, clock: Clock, facts: FilmFacts, db: Database) -> None:
         self.settings = settings
@@ -28,6 +30,7 @@ class Core:
         self.db = db
         self.store = Store(db, clock)
         self.reminders = ReleaseReminders(facts.film, self.store, clock, self.notify_changed)
+        self.parties = Parties(facts.film, self.store, PartyStore(db), clock, self.notify_changed)
         self.engine: ReminderEngine | None = None
 
     @classmethod
@@ -47,7 +50,11 @@ class Core:
     async def start(self, transport: Transport) -> None:
         """Start delivering reminders through ``transport``."""
         config = EngineConfig(grace=self.settings.reminder_grace, rate=self.settings.global_rate_limit)
-        kinds = [ReleaseKind(self.store, self.reminders.render_notice)]
+        kinds: list[EventKind] = [
+            ReleaseKind(self.store, self.reminders.render_notice),
+            PartyReminders(self.parties),
+            PartyNotices(self.parties),
+        ]
         self.engine = ReminderEngine(self.db, transport, kinds, self.clock, config)
         await self.engine.start()
 

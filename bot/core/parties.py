@@ -1,0 +1,505 @@
+"""Watch parties: schedule, RSVP, edit, cancel, and the reminders and notices around them.
+
+Platform-neutral: commands return a :class:`PartyOutcome` (the reply to the member, plus the
+party card to post or put in place) and the adapter mirrors it (on Discord: the card message
+and the guild scheduled event). Reminders and notices go through the same outbox as release
+reminders, as event kinds ``party`` and ``party_notice``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core.clock import Clock
+from bot.core.film import Film
+from bot.core.film_commands import countdown
+from bot.core.replies import Button, ButtonStyle, Field, Mentions, Reply, error, escape_user_text, timestamp
+from bot.core.storage import FanOut, OutboxRow, Reminder, Store, Target, Via
+from bot.core.storage.parties import (
+    NOTICE_KIND,
+    PARTY_KIND,
+    RSVP,
+    NoticeKind,
+    Party,
+    PartySettings,
+    PartyStore,
+)
+from bot.core.timeparse import (
+    TimeParseError,
+    describe_offset,
+    format_offsets,
+    parse_offsets,
+    parse_timezone,
+    parse_when,
+)
+
+__all__ = ["CANCEL_CUSTOM_ID", "RSVP", "RSVP_CUSTOM_ID", "Parties", "Party", "PartyOutcome", "rsvp_custom_id"]
+
+PARTY_LENGTH = timedelta(hours=2)  # for calendar entries (scheduled events) and "is it over?"
+TITLE_LIMIT = 100
+DEFAULT_TITLE = "Ballerina watch party"
+CARD_ATTENDEES = 10  # Going members named on the card; the rest are counted
+MENTIONS_PER_MESSAGE = 40  # user pings per reminder message: longer lists are split
+MAX_PARTY_OFFSETS = 6
+MAX_PARTY_OFFSET = timedelta(days=7)
+
+RSVP_CUSTOM_ID = r"party:(?P<party>[0-9]{1,18}):(?P<choice>going|maybe|no|leave)"
+CANCEL_CUSTOM_ID = r"party:(?P<party>[0-9]{1,18}):cancel"
+NOT_FOUND = "I can't find that watch party in this server. /ballerina party list shows the upcoming ones."
+ANSWERS = {
+    RSVP.GOING: "You're going",
+    RSVP.MAYBE: "You might come",
+    RSVP.NOT_GOING: "You're not going",
+}
+
+
+def rsvp_custom_id(party_id: int, choice: RSVP | None) -> str:
+    """Stable custom ids of the card's buttons: ``party:42:going`` … ``party:42:leave``."""
+    return f"party:{party_id}:{choice.value if choice else 'leave'}"
+
+
+def cancel_custom_id(party_id: int) -> str:
+    return f"party:{party_id}:cancel"
+
+
+@dataclass(frozen=True)
+class PartyOutcome:
+    """What a party command did, for the adapter to mirror."""
+
+    reply: Reply
+    """To the member who ran the command."""
+    party: Party | None = None
+    """The party after the change; None when the command was refused."""
+    card: Reply | None = None
+    """The party card to post (create) or to put in place of the old one (edits, RSVPs, cancel)."""
+
+
+class PartyError(ValueError):
+    """A refusal whose message is the reply to show."""
+
+
+def clean_title(raw: str | None) -> str:
+    if raw is None:
+        return DEFAULT_TITLE
+    title = " ".join(raw.split())
+    visible = [c for c in title if c.isprintable() and unicodedata.category(c) not in ("Cf", "Zs", "Mn")]
+    if not visible:
+        raise PartyError("A title needs at least one visible character.")
+    if len(title) > TITLE_LIMIT:
+        raise PartyError(f"Titles can be up to {TITLE_LIMIT} characters; yours has {len(title)}.")
+    return title
+
+
+def _user_ids(ids: Sequence[str]) -> tuple[int, ...]:
+    # Mentions carries Discord's integer ids; other platforms' ids simply ping nobody.
+    return tuple(int(value) for value in ids if value.isdigit())
+
+
+def ping_messages(card: Reply, going: Sequence[str]) -> list[Reply]:
+    """``card`` pinging exactly ``going``, split so no message pings more than MENTIONS_PER_MESSAGE."""
+    chunks = [going[i : i + MENTIONS_PER_MESSAGE] for i in range(0, len(going), MENTIONS_PER_MESSAGE)] or [[]]
+    messages = []
+    for index, chunk in enumerate(chunks):
+        content = " ".join(f"<@{user}>" for user in chunk) or None
+        mentions = Mentions(user_ids=_user_ids(chunk))
+        if index == 0:
+            messages.append(
+                Reply(
+                    title=card.title,
+                    description=card.description,
+                    fields=card.fields,
+                    footer=card.footer,
+                    content=content,
+                    mentions=mentions,
+                )
+            )
+        else:
+            messages.append(Reply(content=content, mentions=mentions))
+    return messages
+
+
+class Parties:
+    """The party commands. Every lookup checks the guild: an id from another server finds nothing."""
+
+    def __init__(
+        self, film: Film, store: Store, parties: PartyStore, clock: Clock, on_change: Callable[[], None]
+    ) -> None:
+        self.film = film
+        self.store = store
+        self.parties = parties
+        self.clock = clock
+        self.on_change = on_change
+
+    # -- the card ------------------------------------------------------------------------------
+
+    async def card(self, party: Party) -> Reply:
+        attendance = await self.parties.attendance(party.id, CARD_ATTENDEES)
+        going = attendance.counts[RSVP.GOING]
+        names = ", ".join(f"<@{user}>" for user in attendance.first_going)
+        if going > len(attendance.first_going):
+            names += f" and {going - len(attendance.first_going)} more"
+        where = f"<#{party.voice_channel_id}>" if party.voice_channel_id else f"{self.film.release.platform} at home"
+        title = escape_user_text(party.title)
+        buttons = tuple(
+            Button(label=label, style=style, custom_id=rsvp_custom_id(party.id, choice), disabled=party.cancelled)
+            for label, style, choice in (
+                ("Going", ButtonStyle.SUCCESS, RSVP.GOING),
+                ("Maybe", ButtonStyle.PRIMARY, RSVP.MAYBE),
+                ("Not going", ButtonStyle.SECONDARY, RSVP.NOT_GOING),
+                ("Leave", ButtonStyle.DANGER, None),
+            )
+        )
+        return Reply(
+            title=f"Cancelled: {title}" if party.cancelled else title,
+            description=(
+                f"Hosted by <@{party.host_id}>\n"
+                f"**Starts** {timestamp(party.starts_at, 'F')} ({timestamp(party.starts_at, 'R')})\n"
+                f"**Where** {where}\n"
+                f"**Watching** {self.film.title}, streaming on {self.film.release.platform}"
+            ),
+            fields=(
+                Field(name=f"Going ({going})", value=names or "Nobody yet: be the first!"),
+                Field(name=f"Maybe ({attendance.counts[RSVP.MAYBE]})", value="\u200b", inline=True),
+                Field(name=f"Not going ({attendance.counts[RSVP.NOT_GOING]})", value="\u200b", inline=True),
+            ),
+            footer=f"Party #{party.id} · reminders {format_offsets(party.offsets)} before",
+            buttons=buttons,
+        )
+
+    # -- members -------------------------------------------------------------------------------
+
+    async def _zone(self, guild_id: str, user_id: str, explicit: str | None) -> ZoneInfo:
+        """The zone typed times are read in: given, else the member's own, else the server's."""
+        if explicit:
+            return parse_timezone(explicit)
+        own = (await self.parties.user_settings(user_id)).timezone
+        return ZoneInfo(own or (await self.store.get_guild_settings(guild_id)).timezone)
+
+    async def default_channel(self, guild_id: str) -> str | None:
+        return (await self.parties.party_settings(guild_id)).channel_id
+
+    async def create(
+        self,
+        *,
+        guild_id: str,
+        host_id: str,
+        channel_id: str,
+        when: str,
+        title: str | None = None,
+        voice_channel_id: str | None = None,
+        timezone: str | None = None,
+        remind: str | None = None,
+    ) -> PartyOutcome:
+        now = self.clock.now()
+        settings = await self.parties.party_settings(guild_id)
+        try:
+            clean = clean_title(title)
+            zone = await self._zone(guild_id, host_id, timezone)
+            starts_at = parse_when(when, now=now, tz=zone)
+            offsets = self._offsets(remind) if remind else settings.offsets
+        except (TimeParseError, PartyError) as exc:
+            return PartyOutcome(error(str(exc)))
+        hosted = await self.parties.count_hosted(guild_id, host_id, now)
+        if hosted >= settings.cap:
+            return PartyOutcome(
+                error(
+                    f"You already host {hosted} upcoming watch parties here, this server's limit. "
+                    "Cancel one (/ballerina party cancel) or wait until one has happened."
+                )
+            )
+        await self.store.ensure_guild(guild_id)
+        party = await self.parties.create(
+            guild_id=guild_id,
+            host_id=host_id,
+            title=clean,
+            starts_at=starts_at,
+            timezone=zone.key,
+            channel_id=channel_id,
+            voice_channel_id=voice_channel_id,
+            offsets=offsets,
+            now=now,
+        )
+        self.on_change()
+        reply = Reply(
+            title="Watch party scheduled",
+            description=(
+                f"**{escape_user_text(clean)}** starts {timestamp(starts_at, 'F')} ({timestamp(starts_at, 'R')}), "
+                f"reading your time in {zone.key}. Not what you meant? Cancel it and create it again."
+            ),
+            buttons=(Button("Cancel this party", ButtonStyle.DANGER, custom_id=cancel_custom_id(party.id)),),
+            ephemeral=True,
+        )
+        return PartyOutcome(reply, party, await self.card(party))
+
+    @staticmethod
+    def _offsets(text: str) -> tuple[timedelta, ...]:
+        return parse_offsets(text, max_count=MAX_PARTY_OFFSETS, max_offset=MAX_PARTY_OFFSET)
+
+    async def _open_party(self, guild_id: str, party_id: int) -> Party:
+        party = await self.parties.get(guild_id, party_id)
+        if party is None:
+            raise PartyError(NOT_FOUND)
+        if party.cancelled:
+            raise PartyError(f"“{escape_user_text(party.title)}” was cancelled.")
+        if party.starts_at + PARTY_LENGTH <= self.clock.now():
+            raise PartyError(f"“{escape_user_text(party.title)}” is over.")
+        return party
+
+    async def rsvp(self, *, guild_id: str, party_id: int, user_id: str, choice: RSVP | None) -> PartyOutcome:
+        try:
+            party = await self._open_party(guild_id, party_id)
+        except PartyError as exc:
+            return PartyOutcome(error(str(exc)))
+        previous = await self.parties.set_rsvp(party.id, user_id, choice, self.clock.now())
+        title = escape_user_text(party.title)
+        if choice is None:
+            text = f"You left “{title}”." if previous else f"You hadn't answered for “{title}”."
+        elif choice is previous:
+            text = f"{ANSWERS[choice]} to “{title}” already."
+        else:
+            text = f"{ANSWERS[choice]} to “{title}”."
+            if choice is RSVP.GOING:
+                via = (await self.parties.user_settings(user_id)).party_via
+                where = "by DM" if via is Via.DM else "in the party channel"
+                text += f" I'll remind you {where} ({format_offsets(party.offsets)} before)."
+        return PartyOutcome(Reply(content=text, ephemeral=True), party, await self.card(party))
+
+    async def list_upcoming(self, guild_id: str) -> Reply:
+        parties = await self.parties.upcoming(guild_id, self.clock.now(), limit=10)
+        if not parties:
+            return Reply(
+                title="No watch parties planned",
+                description="Start one: /ballerina party create when: tomorrow 8pm",
+                ephemeral=True,
+            )
+        lines = []
+        for party in parties:
+            going = (await self.parties.attendance(party.id, 0)).counts[RSVP.GOING]
+            lines.append(
+                f"**#{party.id} {escape_user_text(party.title)}**: {timestamp(party.starts_at, 'F')} "
+                f"({timestamp(party.starts_at, 'R')}), {going} going"
+            )
+        return Reply(title="Upcoming watch parties", description="\n".join(lines), ephemeral=True)
+
+    async def info(self, guild_id: str, party_id: int) -> Reply:
+        party = await self.parties.get(guild_id, party_id)
+        if party is None:
+            return error(NOT_FOUND)
+        card = await self.card(party)
+        return Reply(
+            title=card.title,
+            description=card.description,
+            fields=card.fields,
+            footer=card.footer,
+            buttons=card.buttons,
+            ephemeral=True,
+        )
+
+    async def suggest(self, guild_id: str, query: str) -> list[tuple[str, int]]:
+        found = await self.parties.upcoming(guild_id, self.clock.now(), limit=25, query=query.strip()[:100])
+        return [
+            (f"#{p.id} {p.title} · {p.starts_at.astimezone(ZoneInfo(p.timezone)):%a %d %b %H:%M}"[:100], p.id)
+            for p in found
+        ]
+
+    async def set_member_timezone(self, *, guild_id: str, user_id: str, name: str) -> Reply:
+        try:
+            zone = parse_timezone(name)
+        except TimeParseError as exc:
+            return error(str(exc))
+        await self.parties.set_user_timezone(user_id, zone.key)
+        return Reply(
+            content=f"Your time zone is now {zone.key}: times you type for watch parties are read in it.",
+            ephemeral=True,
+        )
+
+    async def set_reminder_via(self, *, guild_id: str, user_id: str, via: str) -> Reply:
+        try:
+            how = Via(via)
+        except ValueError:
+            return error("Choose `channel` or `dm`.")
+        await self.parties.set_user_party_via(user_id, how)
+        where = "by DM" if how is Via.DM else "with a ping in the party's channel"
+        return Reply(content=f"Watch party reminders will reach you {where}.", ephemeral=True)
+
+    # -- hosts and moderators ------------------------------------------------------------------
+
+    async def _own_party(self, guild_id: str, party_id: int, user_id: str, is_moderator: bool) -> Party:
+        party = await self._open_party(guild_id, party_id)
+        if party.host_id != user_id and not is_moderator:
+            raise PartyError("Only the host or a moderator (Manage Server) can change this watch party.")
+        return party
+
+    async def edit(
+        self,
+        *,
+        guild_id: str,
+        party_id: int,
+        user_id: str,
+        is_moderator: bool,
+        when: str | None = None,
+        title: str | None = None,
+        voice_channel_id: str | None = None,
+        clear_voice_channel: bool = False,
+    ) -> PartyOutcome:
+        if when is None and title is None and voice_channel_id is None and not clear_voice_channel:
+            return PartyOutcome(error("Tell me what to change: when, title or voice_channel."))
+        try:
+            party = await self._own_party(guild_id, party_id, user_id, is_moderator)
+            new_title = clean_title(title) if title is not None else party.title
+            zone = ZoneInfo(party.timezone)
+            starts_at = parse_when(when, now=self.clock.now(), tz=zone) if when is not None else party.starts_at
+        except (TimeParseError, PartyError) as exc:
+            return PartyOutcome(error(str(exc)))
+        voice = None if clear_voice_channel else (voice_channel_id or party.voice_channel_id)
+        updated = await self.parties.update(
+            party, title=new_title, starts_at=starts_at, voice_channel_id=voice, now=self.clock.now()
+        )
+        self.on_change()
+        moved = starts_at != party.starts_at
+        text = f"“{escape_user_text(new_title)}” updated."
+        if moved:
+            text += f" It now starts {timestamp(starts_at, 'F')}; everyone going has been told."
+        return PartyOutcome(Reply(content=text, ephemeral=True), updated, await self.card(updated))
+
+    async def cancel(self, *, guild_id: str, party_id: int, user_id: str, is_moderator: bool) -> PartyOutcome:
+        try:
+            party = await self._own_party(guild_id, party_id, user_id, is_moderator)
+        except PartyError as exc:
+            return PartyOutcome(error(str(exc)))
+        cancelled = await self.parties.cancel(party, self.clock.now())
+        self.on_change()
+        reply = Reply(
+            content=f"“{escape_user_text(party.title)}” is cancelled; everyone going has been told.", ephemeral=True
+        )
+        return PartyOutcome(reply, cancelled, await self.card(cancelled))
+
+    async def record_card(self, party_id: int, message_id: str) -> None:
+        await self.parties.record_card(party_id, message_id)
+
+    async def record_scheduled_event(self, party_id: int, event_id: str | None) -> None:
+        await self.parties.record_scheduled_event(party_id, event_id)
+
+    async def configure(
+        self,
+        *,
+        guild_id: str,
+        channel_id: str | None = None,
+        clear_channel: bool = False,
+        remind: str | None = None,
+        cap: int | None = None,
+    ) -> Reply:
+        current = await self.parties.party_settings(guild_id)
+        try:
+            offsets = self._offsets(remind) if remind is not None else current.offsets
+        except TimeParseError as exc:
+            return error(f"{exc} Nothing was changed.")
+        if cap is not None and not 1 <= cap <= 100:
+            return error("The cap must be between 1 and 100 upcoming parties per member. Nothing was changed.")
+        channel = None if clear_channel else (channel_id or current.channel_id)
+        settings = PartySettings(guild_id, channel, offsets, cap if cap is not None else current.cap)
+        await self.store.ensure_guild(guild_id)
+        await self.parties.update_party_settings(settings)
+        return Reply(
+            title="Watch party settings",
+            fields=(
+                Field(
+                    name="Default channel", value=f"<#{channel}>" if channel else "where /ballerina party create runs"
+                ),
+                Field(name="Default reminders", value=", ".join(describe_offset(o) for o in offsets)),
+                Field(name="Upcoming parties per member", value=str(settings.cap)),
+            ),
+            ephemeral=True,
+        )
+
+
+class PartyReminders:
+    """The ``party`` event kind: reminders before a party to its channel and Going members."""
+
+    name = PARTY_KIND
+
+    def __init__(self, parties: Parties) -> None:
+        self.parties = parties
+
+    async def _party(self, reminder: Reminder) -> Party | None:
+        party = await self.parties.parties.get(reminder.guild_id, int(reminder.event_id))
+        return party if party is not None and not party.cancelled else None
+
+    async def fan_out(self, fan: FanOut) -> None:
+        party = await self._party(fan.reminder)
+        if party is None:
+            fan.skip("party cancelled")
+            return
+        await PartyStore.fan_out(fan, party)
+
+    async def render(self, reminder: Reminder, row: OutboxRow) -> Sequence[Reply]:
+        party = await self._party(reminder)
+        if party is None:
+            return ()
+        card = self.reminder_card(party, reminder.offset, late=row.late)
+        return await deliver_to_going(self.parties.parties, party, row, card)
+
+    def reminder_card(self, party: Party, offset: timedelta, *, late: bool) -> Reply:
+        title = escape_user_text(party.title)
+        heading = f"{title} starts in {countdown(offset)}" if offset else f"{title} is starting now!"
+        where = f"<#{party.voice_channel_id}>" if party.voice_channel_id else "Netflix at home"
+        fields = [
+            Field(name="Where", value=where, inline=True),
+            Field(name="Host", value=f"<@{party.host_id}>", inline=True),
+        ]
+        if late:
+            fields.append(Field(name="Posted late", value="I was offline when this reminder was due."))
+        return Reply(
+            title=heading,
+            description=f"{timestamp(party.starts_at, 'F')} ({timestamp(party.starts_at, 'R')})",
+            fields=tuple(fields),
+            footer=f"Party #{party.id} · you get this because you're going",
+        )
+
+
+class PartyNotices:
+    """The ``party_notice`` event kind: "the party moved" and "the party is cancelled"."""
+
+    name = NOTICE_KIND
+
+    def __init__(self, parties: Parties) -> None:
+        self.parties = parties
+
+    async def fan_out(self, fan: FanOut) -> None:
+        notice = await self.parties.parties.notice(int(fan.reminder.event_id))
+        if notice is None:
+            fan.skip("party deleted")
+            return
+        await PartyStore.fan_out(fan, notice.party)
+
+    async def render(self, reminder: Reminder, row: OutboxRow) -> Sequence[Reply]:
+        notice = await self.parties.parties.notice(int(reminder.event_id))
+        if notice is None:
+            return ()
+        party, title = notice.party, escape_user_text(notice.party.title)
+        if notice.kind is NoticeKind.CANCELLED:
+            card = Reply(
+                title=f"Cancelled: {title}",
+                description=f"The watch party planned for {timestamp(notice.old_starts_at, 'F')} won't happen.",
+            )
+        else:
+            card = Reply(
+                title=f"{title} has moved",
+                description=(
+                    f"Now {timestamp(party.starts_at, 'F')} ({timestamp(party.starts_at, 'R')}), "
+                    f"instead of {timestamp(notice.old_starts_at, 'F')}."
+                ),
+            )
+        return await deliver_to_going(self.parties.parties, party, row, card)
+
+
+async def deliver_to_going(store: PartyStore, party: Party, row: OutboxRow, card: Reply) -> Sequence[Reply]:
+    """The messages of one outbox row: the channel post pings the Going members who get party
+    reminders there; a DM goes only to a member still going."""
+    if row.target is Target.DM:
+        return [card] if await store.is_going(party.id, row.target_id) else ()
+    return ping_messages(card, await store.going_in_channel(party.id))

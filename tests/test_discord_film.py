@@ -112,3 +112,20 @@ async def test_commands_are_registered_as_one_group_with_a_separate_admin_group(
     assert {"about", "cast", "character", "director", "release", "help", "remind"} <= subcommands
     assert commands["ballerina-admin"]["default_member_permissions"] == str(1 << 5)  # Manage Server
     assert commands["ballerina"].get("default_member_permissions") is None
+
+
+async def test_restart_does_not_register_an_unchanged_command_set(after_release: World) -> None:
+    w = after_release
+    assert len(w.fake.command_syncs) == 1
+    await w.restart()
+    await w.restart()
+    assert len(w.fake.command_syncs) == 1
+
+
+async def test_a_changed_command_set_is_registered_at_the_next_start(after_release: World) -> None:
+    w = after_release
+    assert w.core is not None
+    await w.core.store.set_state("commands:global", "digest of an older release")
+    await w.restart()
+    assert len(w.fake.command_syncs) == 2
+    assert {c["name"] for c in w.fake.global_commands} == {"ballerina", "ballerina-admin"}

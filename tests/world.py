@@ -44,8 +44,6 @@ class World:
         self.core = await Core.open(self.settings, self.clock)
         self.bot = BallerinaBot(self.core)
         self._task = await start_bot(self.fake, self.bot)
-        if not self.fake.global_commands:
-            await self.bot.sync_commands()
 
     async def stop(self) -> None:
         if self.bot is not None and self._task is not None:

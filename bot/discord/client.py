@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from typing import Any
 
@@ -68,8 +70,29 @@ class BallerinaBot(commands.Bot):
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        await self.sync_commands_if_changed()
         # Here, not in on_ready: on_ready fires again after every reconnect.
         await self.core.start(DiscordTransport(self))
+
+    def command_digest(self) -> str:
+        """A fingerprint of the command set as Discord would store it."""
+        payload = sorted((command.to_dict(self.tree) for command in self.tree.get_commands()), key=lambda c: c["name"])
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    async def sync_commands_if_changed(self) -> None:
+        """Register the commands only when they changed since the last registration.
+
+        Restarting never re-registers an unchanged set, so deploys and crash loops stay far
+        from Discord's command-registration limits.
+        """
+        guild_id = self.core.settings.dev_guild_id
+        key = f"commands:{guild_id or 'global'}"
+        digest = self.command_digest()
+        if await self.core.store.get_state(key) == digest:
+            return
+        await self.sync_commands(guild_id)
+        await self.core.store.set_state(key, digest)
+        log.info("registered the changed command set %s", f"to server {guild_id}" if guild_id else "globally")
 
     async def close(self) -> None:
         await self.core.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -239,3 +240,32 @@ async def test_reset_asks_first_and_the_button_restores_defaults(before_release:
     done = await (await w.fake.click(message, "admin:reset:confirm", w.moderator)).response()
     assert done.content == "Release reminder settings are back to the defaults."
     assert (await w.core.store.get_guild_settings(str(w.guild.id))).channel_id is None  # type: ignore[union-attr]
+
+
+async def test_preview_shows_the_next_post_to_the_moderator_only(before_release: World) -> None:
+    w = before_release
+    role = await configure(w)
+    reply = await w.run(w.moderator, "ballerina-admin", "preview")
+    assert reply.ephemeral
+    assert reply.embed is not None and reply.embed["title"] == "Ballerina arrives on Netflix in 7 days"
+    assert reply.content == f"<@&{role.id}>"
+    assert reply.allowed_mentions == {"parse": [], "users": [], "roles": []}  # a preview pings nobody
+    assert w.fake.channel_messages(w.channel) == []
+
+
+async def test_removing_the_bot_from_a_server_deletes_its_data(before_release: World) -> None:
+    w = before_release
+    await configure(w)
+    await w.run(w.member, "ballerina", "remind", "on", options={"via": "dm"})
+    assert w.core is not None
+    guild_id = str(w.guild.id)
+    w.fake.remove_guild(w.guild)
+    await w.fake.flush_gateway()
+    for _ in range(100):
+        if await w.core.store.find_guild_settings(guild_id) is None:
+            break
+        await asyncio.sleep(0.01)
+    assert await w.core.store.find_guild_settings(guild_id) is None
+    assert await w.core.store.get_subscription(guild_id, str(w.member.id)) is None
+    await w.advance(timedelta(days=9))
+    assert w.fake.dm_messages(w.member) == []

@@ -402,6 +402,9 @@ class ReminderEngine:
                 self._defer(job, wait)
                 return False
             await self._limiter.acquire()
+            if job.row.target is Target.DM:
+                # A DM may cost two requests: opening the DM channel, then the message.
+                await self._limiter.acquire()
             # Another worker may have used the channel while we waited for the token.
             if (wait := self._pacer.wait(job.channel_key, loop.time())) > 0:
                 self._defer(job, wait)

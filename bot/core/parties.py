@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -107,16 +107,7 @@ def ping_messages(card: Reply, going: Sequence[str]) -> list[Reply]:
         content = " ".join(f"<@{user}>" for user in chunk) or None
         mentions = Mentions(user_ids=_user_ids(chunk))
         if index == 0:
-            messages.append(
-                Reply(
-                    title=card.title,
-                    description=card.description,
-                    fields=card.fields,
-                    footer=card.footer,
-                    content=content,
-                    mentions=mentions,
-                )
-            )
+            messages.append(replace(card, content=content, mentions=mentions))
         else:
             messages.append(Reply(content=content, mentions=mentions))
     return messages
@@ -289,15 +280,7 @@ class Parties:
         party = await self.parties.get(guild_id, party_id)
         if party is None:
             return error(NOT_FOUND)
-        card = await self.card(party)
-        return Reply(
-            title=card.title,
-            description=card.description,
-            fields=card.fields,
-            footer=card.footer,
-            buttons=card.buttons,
-            ephemeral=True,
-        )
+        return replace(await self.card(party), ephemeral=True)
 
     async def suggest(self, guild_id: str, query: str) -> list[tuple[str, int]]:
         found = await self.parties.upcoming(guild_id, self.clock.now(), limit=25, query=query.strip()[:100])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Protocol
 
@@ -238,14 +239,7 @@ class ReleaseReminders:
         offset = upcoming[0].offset if upcoming else timedelta(0)
         post = self.reminder_post(offset, Target.CHANNEL, settings, late=False)
         label = "Preview of the next reminder post" if upcoming else "Preview (no reminder is scheduled)"
-        return Reply(
-            title=post.title,
-            description=post.description,
-            fields=post.fields,
-            footer=f"{label}; only you can see this.",
-            content=post.content,
-            ephemeral=True,
-        )
+        return replace(post, footer=f"{label}; only you can see this.", ephemeral=True)
 
     def reset_prompt(self) -> Reply:
         return Reply(

@@ -147,8 +147,18 @@ class PartyStore:
             cursor_id = await session.insert(
                 "INSERT INTO parties (guild_id, host_id, title, starts_at, timezone, channel_id, voice_channel_id,"
                 " offsets, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (guild_id, host_id, title, to_unix(starts_at), timezone, channel_id, voice_channel_id,
-                 offsets_json(offsets), stamp, stamp),
+                (
+                    guild_id,
+                    host_id,
+                    title,
+                    to_unix(starts_at),
+                    timezone,
+                    channel_id,
+                    voice_channel_id,
+                    offsets_json(offsets),
+                    stamp,
+                    stamp,
+                ),
             )
             await session.execute(_SCHEDULE_PARTY, {"kind": PARTY_KIND, "party": cursor_id, "now": stamp})
             party = await self._get(session, cursor_id)
@@ -356,6 +366,10 @@ class PartyStore:
         async with self._db.read() as session:
             await session.execute(
                 "UPDATE guild_settings SET party_channel_id = ?, party_offsets = ?, party_cap = ? WHERE guild_id = ?",
-                (settings.channel_id, offsets_json(normalize_offsets(settings.offsets)), settings.cap,
-                 settings.guild_id),
+                (
+                    settings.channel_id,
+                    offsets_json(normalize_offsets(settings.offsets)),
+                    settings.cap,
+                    settings.guild_id,
+                ),
             )

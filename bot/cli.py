@@ -139,6 +139,43 @@ def sync(guild_id: int | None) -> None:
     click.echo(f"registered {count} top-level commands " + (f"to server {guild_id}" if guild_id else "globally"))
 
 
+@main.group()
+def db() -> None:
+    """The SQLite database: its schema version and upgrades."""
+
+
+@db.command()
+def current() -> None:
+    """Print the database's schema version and the newest this code knows."""
+    from bot.core.storage import Database
+
+    async def versions() -> tuple[int, int]:
+        database = await Database.open(_settings().database_path, migrate=False)
+        try:
+            return await database.current_version(), database.latest_version
+        finally:
+            await database.close()
+
+    have, latest = asyncio.run(versions())
+    click.echo(f"schema version {have} (this code: {latest})" + (", upgrade pending" if have < latest else ""))
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply pending migrations (the bot also does this at every start)."""
+    from bot.core.storage import Database
+
+    async def migrate() -> list[str]:
+        database = await Database.open(_settings().database_path, migrate=False)
+        try:
+            return [f"V{m.version} {m.name}" for m in await database.migrate()]
+        finally:
+            await database.close()
+
+    applied = asyncio.run(migrate())
+    click.echo("applied: " + ", ".join(applied) if applied else "already up to date")
+
+
 def application_id_from_token(token: str) -> int | None:
     """A bot token's first part is the bot's user ID (= application ID) in base64."""
     head = token.split(".", 1)[0]

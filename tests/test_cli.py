@@ -114,3 +114,15 @@ def test_invite_url_has_both_scopes_and_least_permissions(tmp_path: Path) -> Non
 def test_application_id_is_read_from_the_token() -> None:
     assert application_id_from_token(TOKEN) == 123456789012345678
     assert application_id_from_token("garbage") is None
+
+
+def test_db_commands_report_and_apply_migrations(tmp_path: Path) -> None:
+    env = {"DATABASE_PATH": str(tmp_path / "bot.sqlite3")}
+    before = ballerina_bot("db", "current", env=env, cwd=tmp_path)
+    assert before.returncode == 0, before.stderr
+    assert before.stdout.strip().startswith("schema version 0 (this code: ")
+    assert "upgrade pending" in before.stdout
+    upgraded = ballerina_bot("db", "upgrade", env=env, cwd=tmp_path)
+    assert upgraded.stdout.startswith("applied: V1 initial, V2 watch_parties")
+    again = ballerina_bot("db", "upgrade", env=env, cwd=tmp_path)
+    assert again.stdout.strip() == "already up to date"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from tests.test_discord_reminders import configure
-from tests.world import RELEASE, World
+from tests.world import INVITED_PERMISSIONS, RELEASE, World, world
 
 
 def titles(w: World) -> list[str]:
@@ -91,3 +92,18 @@ async def test_deleted_channel_and_closed_dms_are_recorded_for_moderators(before
         r for r in w.fake.requests if r.method == "POST" and r.path.endswith(f"/channels/{w.channel.id}/messages")
     ]
     assert len(attempts) == 1  # a permanent error is not retried
+
+
+async def test_a_burst_of_posts_never_meets_a_429_from_the_global_limit(tmp_path: Path) -> None:
+    """Every REST request counts against the window, so Discord (here: the fake, enforcing the
+    same 10 requests in any sliding second) never has to refuse one, whatever the timing."""
+    async with world(tmp_path, RELEASE - timedelta(days=16), {"GLOBAL_RATE_LIMIT": "10"}, global_rate_limit=10) as w:
+        assert w.core is not None
+        channels = []
+        for i in range(25):
+            guild = w.fake.add_guild(f"Club {i}", bot_permissions=INVITED_PERMISSIONS)
+            channels.append(guild.add_text_channel("general"))
+            await w.core.store.update_guild_settings(str(guild.id), channel_id=str(channels[-1].id))
+        await w.advance(timedelta(days=9))
+        assert all(len(w.fake.channel_messages(channel)) == 1 for channel in channels)
+        assert w.fake.rate_limited_count == 0

@@ -80,7 +80,9 @@ class World:
 
 
 @contextlib.asynccontextmanager
-async def world(tmp_path: Path, now: datetime, **fake_options: object) -> AsyncIterator[World]:
+async def world(
+    tmp_path: Path, now: datetime, environ: Mapping[str, str] | None = None, **fake_options: object
+) -> AsyncIterator[World]:
     async with FakeDiscord(**fake_options) as fake:  # type: ignore[arg-type]
         guild = fake.add_guild("Film Club", bot_permissions=INVITED_PERMISSIONS)
         channel = guild.add_text_channel("general")
@@ -91,7 +93,8 @@ async def world(tmp_path: Path, now: datetime, **fake_options: object) -> AsyncI
                 "DISCORD_API_BASE": fake.api_base,
                 "DISCORD_GATEWAY_URL": fake.gateway_url,
                 "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-            },
+            }
+            | dict(environ or {}),
             env_file=None,
         )
         w = World(fake, ManualClock(now), settings, guild, channel, member, moderator)

@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.core.replies import error
 from bot.core.services import Core
+from bot.discord.ratelimit import RequestWindow
 from bot.discord.render import respond
 from bot.discord.transport import DiscordTransport
 from bot.settings import Settings
@@ -63,6 +64,7 @@ class BallerinaBot(commands.Bot):
             # Nothing pings unless a message widens this on purpose.
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=BallerinaTree,
+            http_trace=RequestWindow(max(1, int(core.settings.global_rate_limit))).trace_config(),
         )
         self.core = core
         use_endpoints(core.settings)

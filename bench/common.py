@@ -83,3 +83,58 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def film_release() -> tuple[str, datetime]:
+    """The film's id and release instant, as ``Core.open`` records them."""
+    from bot.core.film import load_film
+    from bot.settings import DEFAULT_FILM_FILE
+
+    film = load_film(DEFAULT_FILM_FILE)
+    return film.id, film.release.instant
+
+
+def peak_rss_mb() -> float:
+    """Highest resident memory of this process so far (VmHWM), from /proc (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+class LoopLagWatcher:
+    """Measures how late the event loop wakes a task that sleeps ``interval`` seconds in a loop.
+
+    A lag is the time the loop spent on something else beyond the requested sleep: a stall.
+    ``async with LoopLagWatcher() as lag:`` ... then ``lag.worst`` and ``lag.over(0.05)``.
+    """
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(self.interval)
+            self.lags.append(max(0.0, loop.time() - before - self.interval))
+
+    @property
+    def worst(self) -> float:
+        return max(self.lags, default=0.0)
+
+    def over(self, seconds: float) -> int:
+        return sum(1 for lag in self.lags if lag > seconds)
+
+    async def __aenter__(self) -> LoopLagWatcher:
+        self._task = asyncio.create_task(self._watch(), name="loop-lag-watcher")
+        await asyncio.sleep(0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -470,49 +470,29 @@ async def test_a_busy_channel_is_paced_without_holding_up_other_channels(tmp_pat
     await bot.stop()
 
 
-async def test_throughput_reaches_the_global_rate_despite_network_latency(tmp_path: Path, clock: ManualClock) -> None:
-    rate, guilds = 400.0, 200
-    transport = RecordingTransport(latency=0.05)
-    bot = await start_bot(tmp_path, clock, transport=transport, config=EngineConfig(rate=rate, burst=1))
-    for i in range(guilds):
-        await bot.store.update_guild_settings(f"g{i}", channel_id=f"c{i}", release_offsets=(timedelta(0),))
-    await bot.store.set_release(FILM, RELEASE)
-    await bot.advance_to(RELEASE)
-
-    starts = sorted(c.at for c in transport.sent)
-    assert len(starts) == guilds
-    achieved = (guilds - 1) / (starts[-1] - starts[0])
-    assert achieved >= 0.95 * rate
-    await bot.stop()
-
-
-async def test_the_event_loop_never_stalls_while_thousands_of_posts_go_out(tmp_path: Path, clock: ManualClock) -> None:
+async def test_a_fan_out_larger_than_the_claim_window_sends_every_row_exactly_once(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # 1,001 rows: several database batches and more than the engine holds in memory at once
+    # (2 x batch_size), so the backlog is claimed as workers free up. Speed and event-loop
+    # stalls are measured by the benchmarks (python -m bench fanout scale), not here.
     bot = await start_bot(tmp_path, clock, config=EngineConfig(rate=1_000_000, burst=1_000))
     await bot.store.update_guild_settings("g1", channel_id="c1", release_offsets=(timedelta(0),))
     await bot.store.set_release(FILM, RELEASE)
-    assert bot.db is not None
-    async with bot.db.transaction() as session:  # 3,000 subscribers in one go keeps the test fast
+    assert bot.db is not None and bot.engine is not None
+    async with bot.db.transaction() as session:  # 1,000 subscribers in one go keeps the test fast
         await session.execute(
             "INSERT INTO subscriptions (guild_id, user_id, via, created_at)"
-            " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)"
+            " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)"
             " SELECT 'g1', 'u' || i, 'dm', 0 FROM n"
         )
 
-    worst = 0.0
-
-    async def watch() -> None:
-        nonlocal worst
-        loop = asyncio.get_running_loop()
-        while True:
-            before = loop.time()
-            await asyncio.sleep(0.005)
-            worst = max(worst, loop.time() - before - 0.005)
-
-    watcher = asyncio.create_task(watch())
-    await bot.advance_to(RELEASE)
-    watcher.cancel()
-    assert len(bot.transport.sent) == 3001
-    assert worst < 0.05
+    clock.set(RELEASE)
+    await asyncio.wait_for(bot.engine.wait_idle(), timeout=120)  # a guard against hangs, not a timing
+    targets = [c.target_id for c in bot.transport.sent]
+    assert len(targets) == 1001
+    assert set(targets) == {"c1", *(f"u{i}" for i in range(1, 1001))}
+    assert bot.query("SELECT state, COUNT(*) FROM outbox GROUP BY state") == [("sent", 1001)]
     await bot.stop()
 
 

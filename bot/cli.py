@@ -7,6 +7,9 @@ import base64
 import binascii
 import logging
 import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -99,8 +102,19 @@ def console(zone_name: str) -> None:
     except TimeParseError as exc:
         _fail(str(exc), 2)
         raise
-    session = ConsoleSession(_facts(_settings()), zone)
-    asyncio.run(session.run(sys.stdin, interactive=sys.stdin.isatty()))
+    settings = _settings()
+    _facts(settings)  # a broken film file is reported before anything else
+
+    async def chat() -> None:
+        # A throwaway database: trying the bot leaves nothing behind.
+        with tempfile.TemporaryDirectory() as folder:
+            core = await _open_core(replace(settings, database_path=Path(folder) / "console.sqlite3"))
+            try:
+                await ConsoleSession(core.facts, zone, core).run(sys.stdin, interactive=sys.stdin.isatty())
+            finally:
+                await core.close()
+
+    asyncio.run(chat())
 
 
 @main.command()

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import TextIO
 
 from bot.core.film_commands import FilmFacts
 from bot.core.markup import EMPHASIS, format_instant, replace_timestamps
-from bot.core.replies import Reply
+from bot.core.parties import RSVP, Parties
+from bot.core.replies import ZERO_WIDTH_SPACE, Reply
+from bot.core.services import Core
 from bot.core.timeparse import humanize_delta
 
 Handler = Callable[[dict[str, str]], Reply | Awaitable[Reply]]
 
 PROMPT = "ballerina> "
+MENTION = re.compile(r"<@!?&?([\w-]+)>")
+CHANNEL = re.compile(r"<#[\w-]+>")
+ESCAPED = re.compile(r"\\([\\*_~`|>#\[\]()<])")
 
 
 def render_reply(reply: Reply, zone: tzinfo, now: datetime) -> str:
@@ -33,15 +40,26 @@ def render_reply(reply: Reply, zone: tzinfo, now: datetime) -> str:
         lines += ["", "  ".join(f"[{button.label}]" for button in reply.buttons)]
     if reply.footer:
         lines += ["", reply.footer]
-    text = "\n".join(lines)
+    text = MENTION.sub(lambda match: "@you" if match.group(1) == CONSOLE_USER else "@member", "\n".join(lines))
+    text = CHANNEL.sub("#channel", text).replace(ZERO_WIDTH_SPACE, "")
     text = replace_timestamps(text, lambda instant, style: format_instant(instant, style, zone, now, humanize_delta))
-    return EMPHASIS.sub(lambda match: match.group(1) or match.group(2), text)
+    text = EMPHASIS.sub(lambda match: match.group(1) or match.group(2), text)
+    return ESCAPED.sub(r"\1", text)
+
+
+CONSOLE_GUILD = "console"
+CONSOLE_CHANNEL = "console"
+CONSOLE_USER = "you"
 
 
 class ConsoleSession:
-    """One member talking to the bot in a terminal, with no network and no token."""
+    """One member talking to the bot in a terminal, with no network and no token.
 
-    def __init__(self, facts: FilmFacts, zone: tzinfo) -> None:
+    With a :class:`Core` (on a throwaway database) the watch-party commands work too; the
+    card's buttons become ``/ballerina party going|maybe|no|leave id:N``.
+    """
+
+    def __init__(self, facts: FilmFacts, zone: tzinfo, core: Core | None = None) -> None:
         self.facts = facts
         self.zone = zone
         self.commands: dict[str, Handler] = {
@@ -52,6 +70,8 @@ class ConsoleSession:
             "character": lambda options: facts.character(options.get("name", "")),
             "help": lambda _: facts.help(),
         }
+        if core is not None:
+            self.commands |= party_commands(core.parties)
 
     async def handle(self, line: str) -> str | None:
         """The answer to one typed line, or None for a blank line."""
@@ -63,11 +83,11 @@ class ConsoleSession:
             return None
         if words[0] != "/ballerina" or len(words) < 2:
             return "Commands start with /ballerina, for example: /ballerina cast (try /ballerina help)."
-        name, options = words[1], parse_options(words[2:])
+        name = words[1] if words[1] != "party" or len(words) < 3 else f"party {words[2]}"
         handler = self.commands.get(name)
         if handler is None:
             return f"There is no /ballerina {name[:30]} command. Try /ballerina help."
-        reply = handler(options)
+        reply = handler(parse_options(words[len(name.split()) + 1 :]))
         if not isinstance(reply, Reply):
             reply = await reply
         return render_reply(reply, self.zone, self.facts.clock.now())
@@ -83,6 +103,51 @@ class ConsoleSession:
             if interactive:
                 out.write(PROMPT)
             out.flush()
+
+
+def party_commands(parties: Parties) -> dict[str, Handler]:
+    """The party commands for the console's one member, in its one pretend server."""
+    me = {"guild_id": CONSOLE_GUILD, "user_id": CONSOLE_USER}
+
+    def party_id(options: dict[str, str]) -> int:
+        return int(options["id"]) if options.get("id", "").isdigit() else 0
+
+    async def create(options: dict[str, str]) -> Reply:
+        outcome = await parties.create(
+            guild_id=CONSOLE_GUILD,
+            host_id=CONSOLE_USER,
+            channel_id=CONSOLE_CHANNEL,
+            when=options.get("when", options.get("name", "")),
+            title=options.get("title"),
+            timezone=options.get("timezone"),
+            remind=options.get("remind"),
+        )
+        return outcome.reply if outcome.card is None else replace(outcome.card, content=outcome.reply.description)
+
+    def answer(choice: RSVP | None) -> Handler:
+        async def rsvp(options: dict[str, str]) -> Reply:
+            outcome = await parties.rsvp(
+                guild_id=CONSOLE_GUILD, party_id=party_id(options), user_id=CONSOLE_USER, choice=choice
+            )
+            return outcome.reply if outcome.card is None else replace(outcome.card, content=outcome.reply.content)
+
+        return rsvp
+
+    async def cancel(options: dict[str, str]) -> Reply:
+        outcome = await parties.cancel(**me, party_id=party_id(options), is_moderator=True)
+        return outcome.reply
+
+    return {
+        "party create": create,
+        "party list": lambda _: parties.list_upcoming(CONSOLE_GUILD),
+        "party info": lambda options: parties.info(CONSOLE_GUILD, party_id(options)),
+        "party going": answer(RSVP.GOING),
+        "party maybe": answer(RSVP.MAYBE),
+        "party no": answer(RSVP.NOT_GOING),
+        "party leave": answer(None),
+        "party cancel": cancel,
+        "timezone": lambda options: parties.set_member_timezone(**me, name=options.get("name", "")),
+    }
 
 
 def parse_options(words: list[str]) -> dict[str, str]:

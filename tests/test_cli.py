@@ -126,3 +126,21 @@ def test_db_commands_report_and_apply_migrations(tmp_path: Path) -> None:
     assert upgraded.stdout.startswith("applied: V1 initial, V2 watch_parties")
     again = ballerina_bot("db", "upgrade", env=env, cwd=tmp_path)
     assert again.stdout.strip() == "already up to date"
+
+
+def test_console_plans_a_watch_party_on_a_throwaway_database(tmp_path: Path) -> None:
+    result = ballerina_bot(
+        "console",
+        stdin='/ballerina party create when:"in 2 hours" title:"@everyone **Ok-ju** night"\n'
+        "/ballerina party going id:1\n/ballerina party list\n/ballerina party create when:yesterday\n",
+        env={"DATABASE_PATH": str(tmp_path / "real.sqlite3")},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "@everyone **Ok-ju** night\n==" in out  # shown as typed, markup and all
+    assert "You're going to “@everyone **Ok-ju** night”." in out
+    assert "Going (1):\n  @you" in out
+    assert "#1 @everyone **Ok-ju** night:" in out
+    assert "I couldn't read “yesterday” as a time." in out
+    assert not (tmp_path / "real.sqlite3").exists()  # trying the bot leaves nothing behind

@@ -413,11 +413,8 @@ class PartyReminders:
         return party if party is not None and not party.cancelled else None
 
     async def fan_out(self, fan: FanOut) -> None:
-        party = await self._party(fan.reminder)
-        if party is None:
-            fan.skip("party cancelled")
-            return
-        await PartyStore.fan_out(fan, party)
+        if not await PartyStore.fan_out(fan):
+            fan.skip("party cancelled or without a channel")
 
     async def render(self, reminder: Reminder, row: OutboxRow) -> Sequence[Reply]:
         party = await self._party(reminder)
@@ -453,11 +450,7 @@ class PartyNotices:
         self.parties = parties
 
     async def fan_out(self, fan: FanOut) -> None:
-        notice = await self.parties.parties.notice(int(fan.reminder.event_id))
-        if notice is None:
-            fan.skip("party deleted")
-            return
-        await PartyStore.fan_out(fan, notice.party)
+        await PartyStore.fan_out(fan)
 
     async def render(self, reminder: Reminder, row: OutboxRow) -> Sequence[Reply]:
         notice = await self.parties.parties.notice(int(reminder.event_id))

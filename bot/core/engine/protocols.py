@@ -31,7 +31,11 @@ class EventKind(Protocol):
         ...
 
     async def fan_out(self, fan: FanOut) -> None:
-        """Write the outbox rows of a due reminder through ``fan`` (or ``fan.skip(why)``)."""
+        """Write the outbox rows of a due reminder through ``fan`` (or ``fan.skip(why)``).
+
+        This runs inside the engine's write transaction, which holds the database: read and
+        write only through ``fan`` (SQL on its session), never through a store, or it deadlocks.
+        """
         ...
 
     async def render(self, reminder: Reminder, row: OutboxRow) -> Sequence[Reply]:

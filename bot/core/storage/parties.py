@@ -115,11 +115,22 @@ ON CONFLICT (guild_id, kind, event_id, offset_s) DO UPDATE SET
 WHERE reminders.state IN ('pending', 'skipped')
 """
 
+# Fan-out runs inside the engine's transaction, so it is SQL on the FanOut's own session.
+# The party of a reminder: its event id is the party id, or (for a notice) the notice id.
+_PARTY_OF = {
+    PARTY_KIND: "CAST(:event AS INTEGER)",
+    NOTICE_KIND: "(SELECT party_id FROM party_notices WHERE id = CAST(:event AS INTEGER))",
+}
+# Reminders go out only for a scheduled party; notices (moved, cancelled) whatever its state.
+_PARTY_CHANNEL_POST = """
+SELECT p.guild_id, :reminder, 'channel', p.channel_id, :now, :late, :now, :now FROM parties AS p
+WHERE p.id = {party} AND p.channel_id IS NOT NULL AND (p.state = 'scheduled' OR :any_state)
+"""
 # Going members who want party reminders by DM (members with no settings row get the channel).
-_GOING_BY_DM = """
-SELECT :guild, :reminder, 'dm', r.user_id, :now, :late, :now, :now
-FROM rsvps AS r JOIN user_settings AS u ON u.user_id = r.user_id
-WHERE r.party_id = :party AND r.choice = 'going' AND u.party_via = 'dm'
+_PARTY_DMS = """
+SELECT p.guild_id, :reminder, 'dm', r.user_id, :now, :late, :now, :now
+FROM parties AS p JOIN rsvps AS r ON r.party_id = p.id JOIN user_settings AS u ON u.user_id = r.user_id
+WHERE p.id = {party} AND r.choice = 'going' AND u.party_via = 'dm' AND (p.state = 'scheduled' OR :any_state)
 """
 
 
@@ -316,11 +327,14 @@ class PartyStore:
         return row is not None
 
     @staticmethod
-    async def fan_out(fan: FanOut, party: Party) -> None:
-        """One post to the party channel, one DM per Going member who asked for DMs."""
-        if party.channel_id is not None:
-            await fan.to_channel(party.channel_id)
-        await fan.add_rows(_GOING_BY_DM, {"party": party.id})
+    async def fan_out(fan: FanOut) -> int:
+        """For a party reminder or notice: one post to the party channel, one DM per Going member
+        who asked for DMs. Returns the number of rows (0 for a cancelled party's reminder)."""
+        kind = fan.reminder.kind
+        params = {"event": fan.reminder.event_id, "any_state": int(kind == NOTICE_KIND)}
+        party = _PARTY_OF[kind]
+        posts = await fan.add_rows(_PARTY_CHANNEL_POST.format(party=party), params)
+        return posts + await fan.add_rows(_PARTY_DMS.format(party=party), params)
 
     # -- settings ------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("cast_latency",)
+BENCHMARKS = ("cast_latency", "fanout", "scale", "party_scale")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ server owners can override command visibility, so every command checks again her
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -13,11 +14,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.parties import Parties
 from bot.core.reminders import RESET_CONFIRM_ID, ReleaseReminders
-from bot.core.replies import error
+from bot.core.replies import Field, error
 from bot.core.timeparse import suggest_timezones
 from bot.discord.checks import missing_channel_permissions, role_problem
 from bot.discord.client import BallerinaBot
+from bot.discord.parties import MANAGE_EVENTS_MISSING, can_manage_events
 from bot.discord.render import message_kwargs, respond
 
 Interaction = discord.Interaction[Any]
@@ -64,6 +67,7 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
     def __init__(self, bot: BallerinaBot) -> None:
         self.bot = bot
         self.reminders: ReleaseReminders = bot.core.reminders
+        self.parties: Parties = bot.core.parties
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -124,7 +128,53 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
 
     @app_commands.command(name="status", description="The whole configuration, next posts and delivery problems")
     async def status(self, interaction: Interaction) -> None:
-        await respond(interaction, await self.reminders.admin_status(str(self._guild(interaction).id)))
+        guild = self._guild(interaction)
+        reply = await self.reminders.admin_status(str(guild.id))
+        if not can_manage_events(guild):
+            reply = dataclasses.replace(
+                reply, fields=(*reply.fields, Field(name="Watch parties", value=MANAGE_EVENTS_MISSING))
+            )
+        await respond(interaction, reply)
+
+    @app_commands.command(
+        name="party-settings", description="Watch parties: default channel, reminders, cap per member"
+    )
+    @app_commands.describe(
+        channel="Where party cards and reminders go when the host picks no channel",
+        clear_channel="Forget the party channel: cards go where the command is run",
+        remind="Default reminders before each party, e.g. 1d,1h,10m,0",
+        cap="How many upcoming parties one member may host at a time",
+    )
+    async def party_settings(
+        self,
+        interaction: Interaction,
+        channel: discord.TextChannel | None = None,
+        clear_channel: bool = False,
+        remind: app_commands.Range[str, 1, 200] | None = None,
+        cap: app_commands.Range[int, 1, 100] | None = None,
+    ) -> None:
+        guild = self._guild(interaction)
+        if channel is not None:
+            cached = guild.get_channel(channel.id)
+            if cached is None:
+                return await respond(interaction, error("I can't see that channel at all. Nothing was changed."))
+            missing = missing_channel_permissions(cached, guild.me)
+            if missing:
+                return await respond(
+                    interaction,
+                    error(
+                        f"I can't post party cards in <#{channel.id}>: I'm missing {', '.join(missing)} there. "
+                        "Grant them (channel settings → Permissions) and run this again. Nothing was changed."
+                    ),
+                )
+        reply = await self.parties.configure(
+            guild_id=str(guild.id),
+            channel_id=str(channel.id) if channel is not None else None,
+            clear_channel=clear_channel,
+            remind=remind,
+            cap=cap,
+        )
+        await respond(interaction, reply)
 
     @app_commands.command(name="preview", description="See the next reminder post (only you)")
     async def preview(self, interaction: Interaction) -> None:

@@ -10,12 +10,14 @@ from discord.ext import commands
 
 from bot.discord.client import BallerinaBot
 from cogs.film import FilmCommands
+from cogs.parties import PartyCommands
 from cogs.reminders import ReminderCommands
 
 
 class Ballerina(
     FilmCommands,
     ReminderCommands,
+    PartyCommands,
     commands.GroupCog,
     group_name="ballerina",
     group_description="Ballerina (2023): film facts, reminders and watch parties",
@@ -24,6 +26,7 @@ class Ballerina(
         self.bot = bot
         self.facts = bot.core.facts
         self.reminders = bot.core.reminders
+        self.parties = bot.core.parties
         super().__init__()
 
 

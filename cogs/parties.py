@@ -1,0 +1,242 @@
+"""``/ballerina party …`` and ``/ballerina timezone``: watch parties, their cards and RSVP buttons.
+
+The core (``bot.core.parties``) holds every rule; these commands pick the channel, check what
+the bot may do there, and mirror the core's outcome on Discord: the ephemeral reply, the party
+card (posted once, then edited in place) and the server's scheduled event.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.parties import Parties
+from bot.core.replies import error
+from bot.core.timeparse import suggest_timezones
+from bot.discord.checks import missing_channel_permissions
+from bot.discord.client import BallerinaBot
+from bot.discord.parties import DYNAMIC_ITEMS, SERVER_ONLY, create_event, mirror, post_card
+from bot.discord.render import respond
+
+log = logging.getLogger(__name__)
+
+Interaction = discord.Interaction[Any]
+CHOICE_NAME_LIMIT = 100  # Discord's limit on an autocomplete choice's name
+CHOICES_LIMIT = 25
+PartyId = app_commands.Range[int, 1, 2**53 - 1]
+
+
+def _cannot_post(channel_id: int, missing: list[str]) -> str:
+    return (
+        f"I can't post the party card in <#{channel_id}>: I'm missing {', '.join(missing)} there. "
+        "Grant them (channel settings → Permissions) or pick another channel. Nothing was changed."
+    )
+
+
+class PartyCommands(commands.Cog):
+    """Commands mixed into the ``/ballerina`` group cog (see ``cogs/ballerina.py``)."""
+
+    bot: BallerinaBot
+    parties: Parties
+
+    party = app_commands.Group(name="party", description="Watch parties: plan one, RSVP, get reminded")
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    async def _card_channel(
+        self, interaction: Interaction, guild: discord.Guild, chosen: discord.TextChannel | None
+    ) -> discord.abc.GuildChannel | str:
+        """The channel for the card: the option, else the server's party channel, else here; or why not."""
+        if chosen is not None:
+            channel_id: int | None = chosen.id
+        else:
+            default = await self.parties.default_channel(str(guild.id))
+            channel_id = int(default) if default is not None else interaction.channel_id
+        channel = guild.get_channel(channel_id) if channel_id is not None else None
+        if channel is None:
+            if chosen is not None:
+                return "I can't see that channel at all. Nothing was changed."
+            if channel_id != interaction.channel_id:
+                return (
+                    "The server's party channel no longer exists: pick a channel with the channel option, "
+                    "or ask a moderator to set a new one with /ballerina-admin party-settings. Nothing was changed."
+                )
+            return "Party cards can't go in this channel: pick one with the channel option. Nothing was changed."
+        if not isinstance(channel, discord.abc.Messageable):
+            return "Party cards can't go in this channel: pick one with the channel option. Nothing was changed."
+        missing = missing_channel_permissions(channel, guild.me)
+        if missing:
+            return _cannot_post(channel.id, missing)
+        return channel
+
+    async def _suggest(self, interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
+        if interaction.guild_id is None:
+            return []
+        found = await self.parties.suggest(str(interaction.guild_id), current)
+        return [
+            app_commands.Choice(name=label[:CHOICE_NAME_LIMIT], value=party_id)
+            for label, party_id in found[:CHOICES_LIMIT]
+        ]
+
+    # -- commands --------------------------------------------------------------------------------
+
+    @party.command(name="create", description="Plan a watch party; members RSVP with the buttons on its card")
+    @app_commands.describe(
+        when="When it starts, e.g. 2026-12-05 20:00, tomorrow 8pm, sat 21:30, in 2 hours",
+        title="What to call it (default: Ballerina watch party)",
+        channel="Where to post the party card and reminders (default: the server's party channel, else here)",
+        voice_channel="A voice or stage channel to meet in (default: everyone at home on Netflix)",
+        timezone="Your time zone for the time you typed, e.g. Europe/Paris (default: yours, else the server's)",
+        remind="When to remind attendees, e.g. 1d,1h,0 (default: the server's party reminders)",
+    )
+    async def party_create(
+        self,
+        interaction: Interaction,
+        when: app_commands.Range[str, 1, 100],
+        title: app_commands.Range[str, 1, 300] | None = None,
+        channel: discord.TextChannel | None = None,
+        voice_channel: discord.VoiceChannel | discord.StageChannel | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        remind: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        guild = interaction.guild
+        if guild is None:
+            return await respond(interaction, SERVER_ONLY)
+        target = await self._card_channel(interaction, guild, channel)
+        if isinstance(target, str):
+            return await respond(interaction, error(target))
+        outcome = await self.parties.create(
+            guild_id=str(guild.id),
+            host_id=str(interaction.user.id),
+            channel_id=str(target.id),
+            when=when,
+            title=title,
+            voice_channel_id=str(voice_channel.id) if voice_channel is not None else None,
+            timezone=timezone,
+            remind=remind,
+        )
+        await respond(interaction, outcome.reply)
+        party = outcome.party
+        if party is None or outcome.card is None:
+            return
+        assert isinstance(target, discord.abc.Messageable)  # checked by _card_channel
+        message = await post_card(target, outcome.card)
+        if message is None:
+            await respond(
+                interaction,
+                error(f"The party is planned, but Discord wouldn't let me post its card in <#{target.id}>."),
+            )
+        else:
+            await self.parties.record_card(party.id, str(message.id))
+        event_id = await create_event(guild, party)
+        if event_id is not None:
+            await self.parties.record_scheduled_event(party.id, event_id)
+
+    @party_create.autocomplete("timezone")
+    async def party_timezone_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]
+
+    @party.command(name="list", description="This server's upcoming watch parties")
+    async def party_list(self, interaction: Interaction) -> None:
+        if interaction.guild_id is None:
+            return await respond(interaction, SERVER_ONLY)
+        await respond(interaction, await self.parties.list_upcoming(str(interaction.guild_id)))
+
+    @party.command(name="info", description="One watch party: when, where, who's going")
+    @app_commands.describe(id="The party (start typing its title)")
+    async def party_info(self, interaction: Interaction, id: PartyId) -> None:
+        if interaction.guild_id is None:
+            return await respond(interaction, SERVER_ONLY)
+        await respond(interaction, await self.parties.info(str(interaction.guild_id), id))
+
+    @party.command(name="edit", description="Change your party's time, title or voice channel (host or moderator)")
+    @app_commands.describe(
+        id="The party (start typing its title)",
+        when="The new start time",
+        title="The new title",
+        voice_channel="A voice or stage channel to meet in",
+        clear_voice="Meet at home on Netflix instead of in a voice channel",
+    )
+    async def party_edit(
+        self,
+        interaction: Interaction,
+        id: PartyId,
+        when: app_commands.Range[str, 1, 100] | None = None,
+        title: app_commands.Range[str, 1, 300] | None = None,
+        voice_channel: discord.VoiceChannel | discord.StageChannel | None = None,
+        clear_voice: bool = False,
+    ) -> None:
+        guild = interaction.guild
+        if guild is None:
+            return await respond(interaction, SERVER_ONLY)
+        outcome = await self.parties.edit(
+            guild_id=str(guild.id),
+            party_id=id,
+            user_id=str(interaction.user.id),
+            is_moderator=interaction.permissions.manage_guild,
+            when=when,
+            title=title,
+            voice_channel_id=str(voice_channel.id) if voice_channel is not None else None,
+            clear_voice_channel=clear_voice,
+        )
+        await respond(interaction, outcome.reply)
+        await mirror(self.bot, guild, self.parties, outcome)
+
+    @party.command(name="cancel", description="Call off your party; attendees are told (host or moderator)")
+    @app_commands.describe(id="The party (start typing its title)")
+    async def party_cancel(self, interaction: Interaction, id: PartyId) -> None:
+        guild = interaction.guild
+        if guild is None:
+            return await respond(interaction, SERVER_ONLY)
+        outcome = await self.parties.cancel(
+            guild_id=str(guild.id),
+            party_id=id,
+            user_id=str(interaction.user.id),
+            is_moderator=interaction.permissions.manage_guild,
+        )
+        await respond(interaction, outcome.reply)
+        await mirror(self.bot, guild, self.parties, outcome)
+
+    @party_info.autocomplete("id")
+    @party_edit.autocomplete("id")
+    @party_cancel.autocomplete("id")
+    async def party_id_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
+        return await self._suggest(interaction, current)
+
+    @party.command(name="reminders", description="Get your party reminders pinged in the party channel or by DM")
+    @app_commands.describe(via="Where your reminders go, for every party you RSVP to in this server")
+    async def party_reminders(self, interaction: Interaction, via: Literal["channel", "dm"]) -> None:
+        if interaction.guild_id is None:
+            return await respond(interaction, SERVER_ONLY)
+        reply = await self.parties.set_reminder_via(
+            guild_id=str(interaction.guild_id), user_id=str(interaction.user.id), via=via
+        )
+        await respond(interaction, reply)
+
+    @app_commands.command(name="timezone", description="Your own time zone, for party times you type")
+    @app_commands.describe(name="An IANA time zone, e.g. Europe/Paris")
+    async def member_timezone(self, interaction: Interaction, name: app_commands.Range[str, 1, 64]) -> None:
+        if interaction.guild_id is None:
+            return await respond(interaction, SERVER_ONLY)
+        reply = await self.parties.set_member_timezone(
+            guild_id=str(interaction.guild_id), user_id=str(interaction.user.id), name=name
+        )
+        await respond(interaction, reply)
+
+    @member_timezone.autocomplete("name")
+    async def member_timezone_autocomplete(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]

@@ -67,7 +67,7 @@ async def advance(w: World, delta: timedelta) -> None:
 
 async def stored(w: World, party_id: int, guild: FakeGuild | None = None) -> Party:
     assert w.core is not None
-    party = await w.core.parties.parties.get(str((guild or w.guild).id), party_id)
+    party = await w.core.parties.get(str((guild or w.guild).id), party_id)
     assert party is not None
     return party
 

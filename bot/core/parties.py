@@ -37,7 +37,16 @@ from bot.core.timeparse import (
     parse_when,
 )
 
-__all__ = ["CANCEL_CUSTOM_ID", "RSVP", "RSVP_CUSTOM_ID", "Parties", "Party", "PartyOutcome", "rsvp_custom_id"]
+__all__ = [
+    "CANCEL_CUSTOM_ID",
+    "RSVP",
+    "RSVP_CUSTOM_ID",
+    "Parties",
+    "Party",
+    "PartyOutcome",
+    "cancel_custom_id",
+    "rsvp_custom_id",
+]
 
 PARTY_LENGTH = timedelta(hours=2)  # for calendar entries (scheduled events) and "is it over?"
 TITLE_LIMIT = 100
@@ -230,8 +239,8 @@ class Parties:
     def _offsets(text: str) -> tuple[timedelta, ...]:
         return parse_offsets(text, max_count=MAX_PARTY_OFFSETS, max_offset=MAX_PARTY_OFFSET)
 
-    async def _open_party(self, guild_id: str, party_id: int) -> Party:
-        party = await self.parties.get(guild_id, party_id)
+    def _check_open(self, party: Party | None) -> Party:
+        """The party if members can still answer or change it; else why not, as a PartyError."""
         if party is None:
             raise PartyError(NOT_FOUND)
         if party.cancelled:
@@ -240,12 +249,20 @@ class Parties:
             raise PartyError(f"“{escape_user_text(party.title)}” is over.")
         return party
 
+    async def get(self, guild_id: str, party_id: int) -> Party | None:
+        """The party, only if it belongs to ``guild_id``."""
+        return await self.parties.get(guild_id, party_id)
+
     async def rsvp(self, *, guild_id: str, party_id: int, user_id: str, choice: RSVP | None) -> PartyOutcome:
+        context = await self.parties.rsvp_context(guild_id, party_id, user_id)
         try:
-            party = await self._open_party(guild_id, party_id)
+            party = self._check_open(context.party if context else None)
         except PartyError as exc:
             return PartyOutcome(error(str(exc)))
-        previous = await self.parties.set_rsvp(party.id, user_id, choice, self.clock.now())
+        assert context is not None
+        previous = context.answer
+        if choice is not previous:
+            await self.parties.set_rsvp(party.id, user_id, choice, self.clock.now())
         title = escape_user_text(party.title)
         if choice is None:
             text = f"You left “{title}”." if previous else f"You hadn't answered for “{title}”."
@@ -254,8 +271,7 @@ class Parties:
         else:
             text = f"{ANSWERS[choice]} to “{title}”."
             if choice is RSVP.GOING:
-                via = (await self.parties.user_settings(user_id)).party_via
-                where = "by DM" if via is Via.DM else "in the party channel"
+                where = "by DM" if context.party_via is Via.DM else "in the party channel"
                 text += f" I'll remind you {where} ({format_offsets(party.offsets)} before)."
         return PartyOutcome(Reply(content=text, ephemeral=True), party, await self.card(party))
 
@@ -312,7 +328,7 @@ class Parties:
     # -- hosts and moderators ------------------------------------------------------------------
 
     async def _own_party(self, guild_id: str, party_id: int, user_id: str, is_moderator: bool) -> Party:
-        party = await self._open_party(guild_id, party_id)
+        party = self._check_open(await self.parties.get(guild_id, party_id))
         if party.host_id != user_id and not is_moderator:
             raise PartyError("Only the host or a moderator (Manage Server) can change this watch party.")
         return party

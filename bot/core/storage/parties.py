@@ -63,6 +63,15 @@ class Attendance:
 
 
 @dataclass(frozen=True)
+class RsvpContext:
+    party: Party
+    answer: RSVP | None
+    """The member's current answer."""
+    party_via: Via
+    """How the member gets party reminders."""
+
+
+@dataclass(frozen=True)
 class PartySettings:
     guild_id: str
     channel_id: str | None
@@ -277,36 +286,49 @@ class PartyStore:
 
     # -- RSVPs ---------------------------------------------------------------------------------
 
-    async def set_rsvp(self, party_id: int, user_id: str, choice: RSVP | None, now: datetime) -> RSVP | None:
-        """Record an answer (None removes it); returns the previous one."""
-        async with self._db.transaction() as session:
+    async def rsvp_context(self, guild_id: str, party_id: int, user_id: str) -> RsvpContext | None:
+        """The party (only if it is ``guild_id``'s), the member's answer and reminder preference,
+        in one query: a button click is the hottest path of the bot."""
+        async with self._db.read() as session:
             row = await session.fetchone(
-                "SELECT choice FROM rsvps WHERE party_id = ? AND user_id = ?", (party_id, user_id)
+                "SELECT p.*, r.choice AS my_choice, COALESCE(u.party_via, 'channel') AS my_via FROM parties AS p"
+                " LEFT JOIN rsvps AS r ON r.party_id = p.id AND r.user_id = :user"
+                " LEFT JOIN user_settings AS u ON u.user_id = :user"
+                " WHERE p.id = :party AND p.guild_id = :guild",
+                {"user": user_id, "party": party_id, "guild": guild_id},
             )
-            previous = RSVP(row["choice"]) if row is not None else None
+        if row is None:
+            return None
+        answer = RSVP(row["my_choice"]) if row["my_choice"] is not None else None
+        return RsvpContext(_party(row), answer, Via(row["my_via"]))
+
+    async def set_rsvp(self, party_id: int, user_id: str, choice: RSVP | None, now: datetime) -> None:
+        """Record an answer (None removes it), in one statement."""
+        async with self._db.read() as session:
             if choice is None:
                 await session.execute("DELETE FROM rsvps WHERE party_id = ? AND user_id = ?", (party_id, user_id))
-            elif choice is not previous:
+            else:
                 await session.execute(
                     "INSERT INTO rsvps (party_id, user_id, choice, updated_at) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT (party_id, user_id) DO UPDATE SET choice = excluded.choice,"
-                    " updated_at = excluded.updated_at",
+                    " updated_at = excluded.updated_at WHERE rsvps.choice <> excluded.choice",
                     (party_id, user_id, choice.value, to_unix(now)),
                 )
-        return previous
 
     async def attendance(self, party_id: int, named: int) -> Attendance:
+        """Counts by answer and the first ``named`` Going members, in one query."""
         async with self._db.read() as session:
-            counted = await session.fetchall(
-                "SELECT choice, COUNT(*) AS n FROM rsvps WHERE party_id = ? GROUP BY choice", (party_id,)
+            rows = await session.fetchall(
+                "SELECT choice, COUNT(*) AS n, NULL AS position, NULL AS user_id FROM rsvps WHERE party_id = :party"
+                " GROUP BY choice UNION ALL"
+                " SELECT NULL, NULL, position, user_id FROM (SELECT user_id,"
+                " row_number() OVER (ORDER BY updated_at, user_id) AS position FROM rsvps"
+                " WHERE party_id = :party AND choice = 'going' ORDER BY updated_at, user_id LIMIT :named)",
+                {"party": party_id, "named": named},
             )
-            first = await session.fetchall(
-                "SELECT user_id FROM rsvps WHERE party_id = ? AND choice = 'going' ORDER BY updated_at, user_id"
-                " LIMIT ?",
-                (party_id, named),
-            )
-        counts = dict.fromkeys(RSVP, 0) | {RSVP(row["choice"]): row["n"] for row in counted}
-        return Attendance(counts, tuple(row["user_id"] for row in first))
+        counts = dict.fromkeys(RSVP, 0) | {RSVP(row["choice"]): row["n"] for row in rows if row["choice"]}
+        named_rows = sorted((row for row in rows if row["choice"] is None), key=lambda row: row["position"])
+        return Attendance(counts, tuple(row["user_id"] for row in named_rows))
 
     async def going_in_channel(self, party_id: int) -> list[str]:
         """Going members who get party reminders in the channel (not by DM), in answer order."""

@@ -166,7 +166,10 @@ class Parties:
                 Field(name=f"Maybe ({attendance.counts[RSVP.MAYBE]})", value="\u200b", inline=True),
                 Field(name=f"Not going ({attendance.counts[RSVP.NOT_GOING]})", value="\u200b", inline=True),
             ),
-            footer=f"Party #{party.id} · reminders {format_offsets(party.offsets)} before",
+            footer=(
+                f"Party #{party.id} · Going members are reminded {format_offsets(party.offsets)} before, "
+                "here or by DM (/ballerina party reminders)"
+            ),
             buttons=buttons,
         )
 

@@ -121,7 +121,6 @@ class RSVPButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=RSVP_C
             if outcome.party is not None and outcome.party.card_message_id not in (None, str(clicked)):
                 # Answered on a copy of the card (``/ballerina party info``): the posted card follows.
                 await _edit_card(interaction.client, outcome.party, outcome.card)
-        await interaction.followup.send(ephemeral=True, **message_kwargs(outcome.reply))
 
 
 class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CANCEL_CUSTOM_ID):

@@ -23,6 +23,7 @@ from bot.core.storage.parties import (
     NOTICE_KIND,
     PARTY_KIND,
     RSVP,
+    Attendance,
     NoticeKind,
     Party,
     PartySettings,
@@ -136,8 +137,10 @@ class Parties:
 
     # -- the card ------------------------------------------------------------------------------
 
-    async def card(self, party: Party) -> Reply:
-        attendance = await self.parties.attendance(party.id, CARD_ATTENDEES)
+    async def card(self, party: Party, attendance: Attendance | None = None) -> Reply:
+        """The party card; ``attendance`` saves a query when the caller already knows it."""
+        if attendance is None:
+            attendance = await self.parties.attendance(party.id, CARD_ATTENDEES)
         going = attendance.counts[RSVP.GOING]
         names = ", ".join(f"<@{user}>" for user in attendance.first_going)
         if going > len(attendance.first_going):
@@ -257,7 +260,8 @@ class Parties:
         return await self.parties.get(guild_id, party_id)
 
     async def rsvp(self, *, guild_id: str, party_id: int, user_id: str, choice: RSVP | None) -> PartyOutcome:
-        context = await self.parties.rsvp_context(guild_id, party_id, user_id)
+        # The next Going member too, to fill the place of one who leaves (Attendance.answered).
+        context = await self.parties.rsvp_context(guild_id, party_id, user_id, CARD_ATTENDEES + 1)
         try:
             party = self._check_open(context.party if context else None)
         except PartyError as exc:
@@ -276,7 +280,8 @@ class Parties:
             if choice is RSVP.GOING:
                 where = "by DM" if context.party_via is Via.DM else "in the party channel"
                 text += f" I'll remind you {where} ({format_offsets(party.offsets)} before)."
-        return PartyOutcome(Reply(content=text, ephemeral=True), party, await self.card(party))
+        attendance = context.attendance.answered(user_id, previous, choice, CARD_ATTENDEES)
+        return PartyOutcome(Reply(content=text, ephemeral=True), party, await self.card(party, attendance))
 
     async def list_upcoming(self, guild_id: str) -> Reply:
         parties = await self.parties.upcoming(guild_id, self.clock.now(), limit=10)

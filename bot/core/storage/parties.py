@@ -61,6 +61,24 @@ class Attendance:
     first_going: tuple[str, ...]
     """The earliest Going members, in the order they answered."""
 
+    def answered(self, user_id: str, previous: RSVP | None, choice: RSVP | None, named: int) -> Attendance:
+        """This attendance after ``user_id`` changed ``previous`` to ``choice``, without a query.
+
+        Built from ``named + 1`` Going members, so one who leaves is replaced by the next;
+        a new Going answer is the latest, so it comes last.
+        """
+        if choice is previous:
+            return Attendance(self.counts, self.first_going[:named])
+        counts = dict(self.counts)
+        if previous is not None:
+            counts[previous] -= 1
+        if choice is not None:
+            counts[choice] += 1
+        going = [user for user in self.first_going if user != user_id]
+        if choice is RSVP.GOING:
+            going.append(user_id)
+        return Attendance(counts, tuple(going[:named]))
+
 
 @dataclass(frozen=True)
 class RsvpContext:
@@ -69,6 +87,8 @@ class RsvpContext:
     """The member's current answer."""
     party_via: Via
     """How the member gets party reminders."""
+    attendance: Attendance
+    """Before the member's new answer."""
 
 
 @dataclass(frozen=True)
@@ -286,21 +306,29 @@ class PartyStore:
 
     # -- RSVPs ---------------------------------------------------------------------------------
 
-    async def rsvp_context(self, guild_id: str, party_id: int, user_id: str) -> RsvpContext | None:
-        """The party (only if it is ``guild_id``'s), the member's answer and reminder preference,
-        in one query: a button click is the hottest path of the bot."""
+    async def rsvp_context(self, guild_id: str, party_id: int, user_id: str, named: int) -> RsvpContext | None:
+        """The party (only if it is ``guild_id``'s), its attendance with the first ``named`` Going
+        members, and the member's answer and reminder preference: one query, because a button
+        click is the hottest path of the bot."""
         async with self._db.read() as session:
             row = await session.fetchone(
-                "SELECT p.*, r.choice AS my_choice, COALESCE(u.party_via, 'channel') AS my_via FROM parties AS p"
+                "SELECT p.*, r.choice AS my_choice, COALESCE(u.party_via, 'channel') AS my_via,"
+                " (SELECT json_group_object(choice, n) FROM (SELECT choice, COUNT(*) AS n FROM rsvps"
+                "  WHERE party_id = p.id GROUP BY choice)) AS counts,"
+                " (SELECT json_group_array(user_id) FROM (SELECT user_id FROM rsvps"
+                "  WHERE party_id = p.id AND choice = 'going' ORDER BY updated_at, user_id LIMIT :named)) AS going"
+                " FROM parties AS p"
                 " LEFT JOIN rsvps AS r ON r.party_id = p.id AND r.user_id = :user"
                 " LEFT JOIN user_settings AS u ON u.user_id = :user"
                 " WHERE p.id = :party AND p.guild_id = :guild",
-                {"user": user_id, "party": party_id, "guild": guild_id},
+                {"user": user_id, "party": party_id, "guild": guild_id, "named": named},
             )
         if row is None:
             return None
         answer = RSVP(row["my_choice"]) if row["my_choice"] is not None else None
-        return RsvpContext(_party(row), answer, Via(row["my_via"]))
+        counts = dict.fromkeys(RSVP, 0) | {RSVP(k): v for k, v in json.loads(row["counts"]).items()}
+        attendance = Attendance(counts, tuple(json.loads(row["going"])))
+        return RsvpContext(_party(row), answer, Via(row["my_via"]), attendance)
 
     async def set_rsvp(self, party_id: int, user_id: str, choice: RSVP | None, now: datetime) -> None:
         """Record an answer (None removes it), in one statement."""

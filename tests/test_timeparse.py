@@ -92,9 +92,7 @@ def test_wall_clock_forms_are_read_in_the_members_zone(
         ("thurs 8pm", (2026, 12, 3, 20, 0)),
     ],
 )
-def test_weekday_form_picks_soonest_future_occurrence(
-    text: str, expected: tuple[int, int, int, int, int]
-) -> None:
+def test_weekday_form_picks_soonest_future_occurrence(text: str, expected: tuple[int, int, int, int, int]) -> None:
     assert when(text) == local(UTC_TZ, *expected)
 
 
@@ -392,11 +390,7 @@ def test_suggestions_rank_the_best_match_first(query: str, first: str) -> None:
 def test_prefix_matches_rank_before_substring_matches() -> None:
     # City prefix (Anguilla) before word prefix (Los_Angeles) before substring (Bangkok).
     results = suggest_timezones("ang")
-    assert (
-        results.index("America/Anguilla")
-        < results.index("America/Los_Angeles")
-        < results.index("Asia/Bangkok")
-    )
+    assert results.index("America/Anguilla") < results.index("America/Los_Angeles") < results.index("Asia/Bangkok")
     assert suggest_timezones("lon")[:2] == ["Europe/London", "Arctic/Longyearbyen"]
     assert all("ris" in name.lower() for name in suggest_timezones("ris"))
 

@@ -143,7 +143,7 @@ def sync(guild_id: int | None) -> None:
     async def register() -> int:
         core = await _open_core(settings)
         try:
-            async with BallerinaBot(core) as bot:
+            async with BallerinaBot(core, serving=False) as bot:
                 await bot.login(settings.discord_token.reveal())
                 return len(await bot.sync_commands(guild_id))
         finally:

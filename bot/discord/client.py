@@ -56,7 +56,8 @@ class BallerinaTree(app_commands.CommandTree["BallerinaBot"]):
 
 
 class BallerinaBot(commands.Bot):
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, *, serving: bool = True) -> None:
+        """``serving=False`` for one-off tasks (``ballerina-bot sync``): no reminders, no automatic sync."""
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -67,11 +68,14 @@ class BallerinaBot(commands.Bot):
             http_trace=RequestWindow(max(1, int(core.settings.global_rate_limit))).trace_config(),
         )
         self.core = core
+        self.serving = serving
         use_endpoints(core.settings)
 
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        if not self.serving:
+            return
         await self.sync_commands_if_changed()
         # Here, not in on_ready: on_ready fires again after every reconnect.
         await self.core.start(DiscordTransport(self))

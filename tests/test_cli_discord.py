@@ -1,0 +1,55 @@
+"""``ballerina-bot sync`` as a real subprocess against the fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from tests.fakediscord import FakeDiscord
+
+
+async def ballerina_bot(fake: FakeDiscord, tmp_path: Path, *args: str, token: str = "") -> tuple[int, str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "DISCORD_TOKEN": token or fake.token,
+        "DISCORD_API_BASE": fake.api_base,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_sync_registers_the_commands_globally(tmp_path: Path) -> None:
+    async with FakeDiscord() as fake:
+        code, out, err = await ballerina_bot(fake, tmp_path, "sync")
+        assert code == 0, err
+        assert out.strip() == "registered 2 top-level commands globally"
+        assert {c["name"] for c in fake.global_commands} == {"ballerina", "ballerina-admin"}
+        assert fake.token not in out + err
+
+
+async def test_sync_to_one_server_registers_there_only(tmp_path: Path) -> None:
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild("Dev server")
+        code, out, err = await ballerina_bot(fake, tmp_path, "sync", "--guild", str(guild.id))
+        assert code == 0, err
+        assert out.strip() == f"registered 2 top-level commands to server {guild.id}"
+        assert {c["name"] for c in fake.guild_commands(guild)} == {"ballerina", "ballerina-admin"}
+        assert fake.global_commands == []
+
+
+async def test_run_with_a_token_discord_refuses_exits_2_without_echoing_it(tmp_path: Path) -> None:
+    async with FakeDiscord(token="the-real-token") as fake:
+        code, out, err = await ballerina_bot(fake, tmp_path, "run", token="wrong.token.value")
+        assert code == 2
+        assert "Discord refused DISCORD_TOKEN" in err
+        assert "wrong.token.value" not in out + err

@@ -46,6 +46,9 @@ def view_for(reply: Reply) -> discord.ui.View | None:
     view = discord.ui.View(timeout=None)
     for button in reply.buttons:
         view.add_item(_button(button))
+    # Stopped: discord.py then keeps no copy of it per message (which would grow with every card
+    # and get every click as well); the buttons are served by the dynamic items alone.
+    view.stop()
     return view
 
 

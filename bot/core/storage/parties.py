@@ -144,6 +144,21 @@ ON CONFLICT (guild_id, kind, event_id, offset_s) DO UPDATE SET
 WHERE reminders.state IN ('pending', 'skipped')
 """
 
+# A party's attendance, as columns of a query over ``parties AS p``: counts by answer (a JSON
+# object) and the first ``:named`` Going members in answer order (a JSON array).
+_ATTENDANCE = """
+(SELECT json_group_object(choice, n) FROM (SELECT choice, COUNT(*) AS n FROM rsvps
+ WHERE party_id = p.id GROUP BY choice)) AS counts,
+(SELECT json_group_array(user_id) FROM (SELECT user_id FROM rsvps
+ WHERE party_id = p.id AND choice = 'going' ORDER BY updated_at, user_id LIMIT :named)) AS going
+"""
+
+
+def _attendance(row: sqlite3.Row) -> Attendance:
+    counts = dict.fromkeys(RSVP, 0) | {RSVP(k): v for k, v in json.loads(row["counts"]).items()}
+    return Attendance(counts, tuple(json.loads(row["going"])))
+
+
 # Fan-out runs inside the engine's transaction, so it is SQL on the FanOut's own session.
 # The party of a reminder: its event id is the party id, or (for a notice) the notice id.
 _PARTY_OF = {
@@ -312,11 +327,7 @@ class PartyStore:
         click is the hottest path of the bot."""
         async with self._db.read() as session:
             row = await session.fetchone(
-                "SELECT p.*, r.choice AS my_choice, COALESCE(u.party_via, 'channel') AS my_via,"
-                " (SELECT json_group_object(choice, n) FROM (SELECT choice, COUNT(*) AS n FROM rsvps"
-                "  WHERE party_id = p.id GROUP BY choice)) AS counts,"
-                " (SELECT json_group_array(user_id) FROM (SELECT user_id FROM rsvps"
-                "  WHERE party_id = p.id AND choice = 'going' ORDER BY updated_at, user_id LIMIT :named)) AS going"
+                f"SELECT p.*, r.choice AS my_choice, COALESCE(u.party_via, 'channel') AS my_via, {_ATTENDANCE}"
                 " FROM parties AS p"
                 " LEFT JOIN rsvps AS r ON r.party_id = p.id AND r.user_id = :user"
                 " LEFT JOIN user_settings AS u ON u.user_id = :user"
@@ -326,9 +337,7 @@ class PartyStore:
         if row is None:
             return None
         answer = RSVP(row["my_choice"]) if row["my_choice"] is not None else None
-        counts = dict.fromkeys(RSVP, 0) | {RSVP(k): v for k, v in json.loads(row["counts"]).items()}
-        attendance = Attendance(counts, tuple(json.loads(row["going"])))
-        return RsvpContext(_party(row), answer, Via(row["my_via"]), attendance)
+        return RsvpContext(_party(row), answer, Via(row["my_via"]), _attendance(row))
 
     async def set_rsvp(self, party_id: int, user_id: str, choice: RSVP | None, now: datetime) -> None:
         """Record an answer (None removes it), in one statement."""
@@ -346,17 +355,10 @@ class PartyStore:
     async def attendance(self, party_id: int, named: int) -> Attendance:
         """Counts by answer and the first ``named`` Going members, in one query."""
         async with self._db.read() as session:
-            rows = await session.fetchall(
-                "SELECT choice, COUNT(*) AS n, NULL AS position, NULL AS user_id FROM rsvps WHERE party_id = :party"
-                " GROUP BY choice UNION ALL"
-                " SELECT NULL, NULL, position, user_id FROM (SELECT user_id,"
-                " row_number() OVER (ORDER BY updated_at, user_id) AS position FROM rsvps"
-                " WHERE party_id = :party AND choice = 'going' ORDER BY updated_at, user_id LIMIT :named)",
-                {"party": party_id, "named": named},
+            row = await session.fetchone(
+                f"SELECT {_ATTENDANCE} FROM parties AS p WHERE p.id = :party", {"party": party_id, "named": named}
             )
-        counts = dict.fromkeys(RSVP, 0) | {RSVP(row["choice"]): row["n"] for row in rows if row["choice"]}
-        named_rows = sorted((row for row in rows if row["choice"] is None), key=lambda row: row["position"])
-        return Attendance(counts, tuple(row["user_id"] for row in named_rows))
+        return _attendance(row) if row is not None else Attendance(dict.fromkeys(RSVP, 0), ())
 
     async def going_in_channel(self, party_id: int) -> list[str]:
         """Going members who get party reminders in the channel (not by DM), in answer order."""

@@ -17,7 +17,17 @@ from zoneinfo import ZoneInfo
 from bot.core.clock import Clock
 from bot.core.film import Film
 from bot.core.film_commands import countdown
-from bot.core.replies import Button, ButtonStyle, Field, Mentions, Reply, error, escape_user_text, timestamp
+from bot.core.replies import (
+    Button,
+    ButtonStyle,
+    Field,
+    Mentions,
+    Reply,
+    error,
+    escape_user_text,
+    platform_ids,
+    timestamp,
+)
 from bot.core.storage import FanOut, OutboxRow, Reminder, Store, Target, Via
 from bot.core.storage.parties import (
     NOTICE_KIND,
@@ -104,18 +114,13 @@ def clean_title(raw: str | None) -> str:
     return title
 
 
-def _user_ids(ids: Sequence[str]) -> tuple[int, ...]:
-    # Mentions carries Discord's integer ids; other platforms' ids simply ping nobody.
-    return tuple(int(value) for value in ids if value.isdigit())
-
-
 def ping_messages(card: Reply, going: Sequence[str]) -> list[Reply]:
     """``card`` pinging exactly ``going``, split so no message pings more than MENTIONS_PER_MESSAGE."""
     chunks = [going[i : i + MENTIONS_PER_MESSAGE] for i in range(0, len(going), MENTIONS_PER_MESSAGE)] or [[]]
     messages = []
     for index, chunk in enumerate(chunks):
         content = " ".join(f"<@{user}>" for user in chunk) or None
-        mentions = Mentions(user_ids=_user_ids(chunk))
+        mentions = Mentions(user_ids=platform_ids(*chunk))
         if index == 0:
             messages.append(replace(card, content=content, mentions=mentions))
         else:

@@ -57,6 +57,11 @@ class Mentions:
     role_ids: tuple[int, ...] = ()
 
 
+def platform_ids(*ids: str | None) -> tuple[int, ...]:
+    """The ids :class:`Mentions` can list: Discord's integer ids; any other id pings nobody."""
+    return tuple(int(value) for value in ids if value is not None and value.isdigit())
+
+
 @dataclass(frozen=True)
 class Reply:
     """One message: optional plain ``content`` (pings go there) and an optional card."""

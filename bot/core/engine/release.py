@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.core.replies import Mentions, Reply
+from bot.core.replies import Mentions, Reply, platform_ids
 from bot.core.storage import (
     RELEASE_KIND,
     FanOut,
@@ -39,11 +39,6 @@ class ReleaseNotice:
 ReleaseRenderer = Callable[[ReleaseNotice], Sequence[Reply]]
 
 
-def _numeric_ids(*ids: str | None) -> tuple[int, ...]:
-    # Mentions carries integer (Discord) ids; a Slack id cannot be listed, so it pings nobody.
-    return tuple(int(value) for value in ids if value is not None and value.isdigit())
-
-
 class ReleaseKind:
     name = RELEASE_KIND
 
@@ -63,9 +58,9 @@ class ReleaseKind:
             subscription = await self._store.get_subscription(reminder.guild_id, row.target_id)
             if subscription is None or subscription.via is not Via.DM:  # changed their mind since
                 return ()
-            mentions = Mentions(user_ids=_numeric_ids(row.target_id))
+            mentions = Mentions(user_ids=platform_ids(row.target_id))
         else:
-            mentions = Mentions(role_ids=_numeric_ids(settings.ping_role_id))
+            mentions = Mentions(role_ids=platform_ids(settings.ping_role_id))
         notice = ReleaseNotice(
             film_id=reminder.event_id,
             release_at=reminder.event_at,

@@ -1732,7 +1732,7 @@ class FakeDiscord:
                 errs.raise_if_any()
         except ApiError as err:
             raise self._reject(inter, ctx, err) from None
-        inter.callbacks.append(InteractionCallback(type=int(ctype), raw=body, files=list(ctx.files)))
+        inter.record_callback(InteractionCallback(type=int(ctype), raw=body, files=list(ctx.files)))
         channel = inter.channel
         response: JSON = {"interaction": {"id": str(inter.id), "type": inter.type}}
         resource: JSON | None = None

@@ -278,8 +278,10 @@ async def test_rsvp_buttons_update_the_counts_on_the_card_and_double_clicks_chan
     _, card = await create(w, when="tomorrow 8pm")
     assert going_field(card)[0] == "Going (0)"
 
+    buttons = card.custom_ids()
     answer = await click(w, card, "going", w.member)
     assert answer.type == 7 and answer.embed is not None  # the card itself, edited in place: the confirmation
+    assert "components" not in answer.data and card.custom_ids() == buttons  # unchanged buttons are not resent
     assert not w.fake.last_interaction.followups  # type: ignore[union-attr]
     assert "Going members are reminded 1d,1h,10m,0 before" in card.embed["footer"]["text"]  # type: ignore[index]
     await click(w, card, "going", bob)
@@ -297,6 +299,18 @@ async def test_rsvp_buttons_update_the_counts_on_the_card_and_double_clicks_chan
     assert len(w.fake.channel_messages(w.channel)) == 1  # never a second card
     # The dynamic items serve every card: discord.py keeps no view per card message.
     assert w.bot is not None and w.bot.persistent_views == []
+
+
+async def test_a_click_on_a_card_with_outdated_buttons_puts_the_current_ones_back(after_release: World) -> None:
+    w = after_release
+    _, card = await create(w, when="tomorrow 8pm")
+    current = list(card.components)
+    going = card.components[0]["components"][0]
+    card.components = [{"type": 1, "components": [going | {"label": "I'm in"}]}]  # as an older version drew it
+
+    answer = await click(w, card, "going", w.member)
+    assert answer.type == 7 and answer.data["components"] == current
+    assert card.components == current and going_field(card)[0] == "Going (1)"
 
 
 async def test_simultaneous_clicks_on_one_party_are_all_counted_in_order(after_release: World) -> None:

@@ -16,6 +16,7 @@ import logging
 import re
 import weakref
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -32,7 +33,7 @@ from bot.core.parties import (
     rsvp_custom_id,
 )
 from bot.core.replies import Reply, error
-from bot.discord.render import message_kwargs, respond
+from bot.discord.render import message_kwargs, respond, shows_buttons
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,18 @@ class KeyedLocks:
 party_locks = KeyedLocks()
 
 
-def edit_kwargs(reply: Reply) -> dict[str, Any]:
-    """Like ``message_kwargs`` but replacing the whole message: a card without buttons drops the old ones."""
-    kwargs = message_kwargs(reply)
+def edit_kwargs(reply: Reply, current: discord.Message | None = None) -> dict[str, Any]:
+    """Like ``message_kwargs`` but replacing the whole message: a card without buttons drops the old ones.
+
+    Buttons that ``current`` (the message being edited) already shows are left out of the edit,
+    which keeps them: an RSVP click then neither builds a view nor sends its components again.
+    """
+    if current is not None and reply.buttons and shows_buttons(current, reply):
+        kwargs = message_kwargs(replace(reply, buttons=()))
+    else:
+        kwargs = message_kwargs(reply)
+        kwargs.setdefault("view", None)
     kwargs.setdefault("embed", None)
-    kwargs.setdefault("view", None)
     return kwargs
 
 
@@ -116,7 +124,7 @@ class RSVPButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=RSVP_C
             )
             if outcome.card is None:
                 return await respond(interaction, outcome.reply)
-            await interaction.response.edit_message(**edit_kwargs(outcome.card))
+            await interaction.response.edit_message(**edit_kwargs(outcome.card, interaction.message))
             clicked = interaction.message.id if interaction.message is not None else None
             if outcome.party is not None and outcome.party.card_message_id not in (None, str(clicked)):
                 # Answered on a copy of the card (``/ballerina party info``): the posted card follows.

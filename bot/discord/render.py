@@ -39,6 +39,30 @@ def _button(button: Button) -> discord.ui.Button[discord.ui.View]:
     )
 
 
+def _button_key(
+    style: discord.ButtonStyle, label: str | None, custom_id: str | None, url: str | None, emoji: object, disabled: bool
+) -> tuple[object, ...]:
+    return (style, label, custom_id, url, str(emoji) if emoji else None, disabled)
+
+
+def shows_buttons(message: discord.Message, reply: Reply) -> bool:
+    """Whether ``message`` already carries exactly ``reply``'s buttons and no other component."""
+    present = [
+        _button_key(child.style, child.label, child.custom_id, child.url, child.emoji, child.disabled)
+        if isinstance(child, discord.Button)
+        else None
+        for row in message.components
+        for child in (row.children if isinstance(row, discord.ActionRow) else [row])
+    ]
+    wanted = [
+        _button_key(
+            _STYLES[b.style], b.label, None if b.style is ButtonStyle.LINK else b.custom_id, b.url, b.emoji, b.disabled
+        )
+        for b in reply.buttons
+    ]
+    return present == wanted
+
+
 def view_for(reply: Reply) -> discord.ui.View | None:
     """Buttons as a view; clicks are handled by the persistent dynamic items, not by this view."""
     if not reply.buttons:

@@ -70,6 +70,10 @@ class Session:
         async with self._conn.execute(sql, params) as cursor:
             return cursor.rowcount
 
+    async def write(self, sql: str, params: Params = ()) -> None:
+        """Run one statement whose row count nobody needs: one trip to the database thread, not two."""
+        await self._conn.execute_fetchall(sql, params)
+
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run one INSERT; returns the new row's id."""
         async with self._conn.execute(sql, params) as cursor:

@@ -343,9 +343,9 @@ class PartyStore:
         """Record an answer (None removes it), in one statement."""
         async with self._db.read() as session:
             if choice is None:
-                await session.execute("DELETE FROM rsvps WHERE party_id = ? AND user_id = ?", (party_id, user_id))
+                await session.write("DELETE FROM rsvps WHERE party_id = ? AND user_id = ?", (party_id, user_id))
             else:
-                await session.execute(
+                await session.write(
                     "INSERT INTO rsvps (party_id, user_id, choice, updated_at) VALUES (?, ?, ?, ?)"
                     " ON CONFLICT (party_id, user_id) DO UPDATE SET choice = excluded.choice,"
                     " updated_at = excluded.updated_at WHERE rsvps.choice <> excluded.choice",

@@ -27,7 +27,7 @@ from bot.core.storage import (
     Via,
     load_migrations,
 )
-from bot.core.storage.parties import DEFAULT_PARTY_OFFSETS, PartyStore
+from bot.core.storage.parties import DEFAULT_PARTY_OFFSETS, RSVP, PartyStore, RsvpClick
 
 T0 = datetime(2023, 9, 1, 12, tzinfo=UTC)
 RELEASE = datetime(2023, 10, 6, 7, tzinfo=UTC)
@@ -419,3 +419,37 @@ async def test_a_failing_fan_out_skips_its_reminder_and_writes_nothing(
     states = {o.reminder.guild_id: (o.reminder.state, o.reminder.note, o.rows) for o in outcomes}
     assert states == {"g1": (ReminderState.SKIPPED, "fan-out failed", 0), "g2": (ReminderState.FIRED, None, 1)}
     assert query(path, "SELECT guild_id FROM outbox") == [("g2",)]
+
+
+# -- RSVPs in batches ----------------------------------------------------------------------------
+
+
+async def test_one_batch_of_clicks_answers_each_in_its_own_server_only(
+    db: Database, store: Store, path: Path, clock: ManualClock
+) -> None:
+    parties = PartyStore(db)
+    for guild_id in ("g1", "g2"):
+        await store.ensure_guild(guild_id)
+    common = {"title": "Night", "timezone": "UTC", "channel_id": "c", "voice_channel_id": None, "now": clock.now()}
+    ours = await parties.create(guild_id="g1", host_id="h", starts_at=T0 + timedelta(days=1), offsets=(), **common)
+    closed = await parties.create(guild_id="g1", host_id="h", starts_at=T0 + timedelta(days=2), offsets=(), **common)
+    theirs = await parties.create(guild_id="g2", host_id="h", starts_at=T0 + timedelta(days=1), offsets=(), **common)
+    await parties.answer([RsvpClick("g1", ours.id, "u1", RSVP.GOING)], 5, clock.now(), lambda party: True)
+
+    clock.advance(timedelta(minutes=1))
+    clicks = [
+        RsvpClick("g1", ours.id, "u1", RSVP.GOING),  # the same answer again
+        RsvpClick("g1", ours.id, "u2", RSVP.MAYBE),
+        RsvpClick("g1", theirs.id, "u3", RSVP.GOING),  # another server's party id
+        RsvpClick("g1", closed.id, "u4", RSVP.GOING),  # a party that takes no answers
+        RsvpClick("g2", theirs.id, "u1", None),  # leaving a party one never answered
+    ]
+    contexts = await parties.answer(clicks, 5, clock.now(), lambda party: party.id != closed.id)
+
+    assert [c.answer if c else "refused" for c in contexts] == [RSVP.GOING, None, "refused", None, None]
+    first = contexts[0]
+    assert first is not None and first.party == ours and first.attendance.first_going == ("u1",)
+    assert query(path, "SELECT party_id, user_id, choice, updated_at FROM rsvps ORDER BY user_id") == [
+        (ours.id, "u1", "going", int(T0.timestamp())),  # untouched: it changed nothing
+        (ours.id, "u2", "maybe", int(clock.now().timestamp())),
+    ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from bot.core.batching import GroupCommit
 from bot.core.clock import Clock
 from bot.core.film import Film
 from bot.core.film_commands import countdown
@@ -38,6 +39,8 @@ from bot.core.storage.parties import (
     Party,
     PartySettings,
     PartyStore,
+    RsvpClick,
+    RsvpContext,
 )
 from bot.core.timeparse import (
     TimeParseError,
@@ -139,6 +142,8 @@ class Parties:
         self.parties = parties
         self.clock = clock
         self.on_change = on_change
+        # Clicks on different parties share a database trip; two on one party take turns.
+        self._clicks = GroupCommit(self._record_answers, key=lambda click: click.party_id)
 
     # -- the card ------------------------------------------------------------------------------
 
@@ -256,25 +261,28 @@ class Parties:
             raise PartyError(NOT_FOUND)
         if party.cancelled:
             raise PartyError(f"“{escape_user_text(party.title)}” was cancelled.")
-        if party.starts_at + PARTY_LENGTH <= self.clock.now():
+        if self._is_over(party):
             raise PartyError(f"“{escape_user_text(party.title)}” is over.")
         return party
+
+    def _is_over(self, party: Party) -> bool:
+        return party.starts_at + PARTY_LENGTH <= self.clock.now()
+
+    def _takes_answers(self, party: Party) -> bool:
+        return not party.cancelled and not self._is_over(party)
 
     async def get(self, guild_id: str, party_id: int) -> Party | None:
         """The party, only if it belongs to ``guild_id``."""
         return await self.parties.get(guild_id, party_id)
 
     async def rsvp(self, *, guild_id: str, party_id: int, user_id: str, choice: RSVP | None) -> PartyOutcome:
-        # The next Going member too, to fill the place of one who leaves (Attendance.answered).
-        context = await self.parties.rsvp_context(guild_id, party_id, user_id, CARD_ATTENDEES + 1)
+        context = await self._clicks.submit(RsvpClick(guild_id, party_id, user_id, choice))
         try:
             party = self._check_open(context.party if context else None)
         except PartyError as exc:
             return PartyOutcome(error(str(exc)))
         assert context is not None
         previous = context.answer
-        if choice is not previous:
-            await self.parties.set_rsvp(party.id, user_id, choice, self.clock.now())
         title = escape_user_text(party.title)
         if choice is None:
             text = f"You left “{title}”." if previous else f"You hadn't answered for “{title}”."
@@ -287,6 +295,10 @@ class Parties:
                 text += f" I'll remind you {where} ({format_offsets(party.offsets)} before)."
         attendance = context.attendance.answered(user_id, previous, choice, CARD_ATTENDEES)
         return PartyOutcome(Reply(content=text, ephemeral=True), party, await self.card(party, attendance))
+
+    async def _record_answers(self, clicks: Sequence[RsvpClick]) -> list[RsvpContext | None]:
+        # The next Going member too, to fill the place of one who leaves (Attendance.answered).
+        return await self.parties.answer(clicks, CARD_ATTENDEES + 1, self.clock.now(), self._takes_answers)
 
     async def list_upcoming(self, guild_id: str) -> Reply:
         parties = await self.parties.upcoming(guild_id, self.clock.now(), limit=10)

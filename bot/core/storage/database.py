@@ -191,7 +191,7 @@ class Database:
         """An immediate (write-locking) transaction, committed unless the block raises."""
         async with self._lock:
             session = Session(self._conn)
-            await session.execute("BEGIN IMMEDIATE")
+            await session.write("BEGIN IMMEDIATE")
             try:
                 yield session
             except BaseException:

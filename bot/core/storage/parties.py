@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final, TypeAlias
 
 from bot.core.storage._rows import normalize_offsets, offsets_json
 from bot.core.storage.database import Database, Session
@@ -24,6 +24,10 @@ PARTY_KIND: Final = "party"
 NOTICE_KIND: Final = "party_notice"
 DEFAULT_PARTY_OFFSETS: Final = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), timedelta(0))
 DEFAULT_PARTY_CAP: Final = 5
+
+
+_Columns: TypeAlias = sqlite3.Row | Mapping[str, Any]
+"""A row as read: a query's row, or a dict with the same column names."""
 
 
 class RSVP(StrEnum):
@@ -81,6 +85,16 @@ class Attendance:
 
 
 @dataclass(frozen=True)
+class RsvpClick:
+    """A member's answer to a party, as clicked: None is Leave."""
+
+    guild_id: str
+    party_id: int
+    user_id: str
+    choice: RSVP | None
+
+
+@dataclass(frozen=True)
 class RsvpContext:
     party: Party
     answer: RSVP | None
@@ -112,7 +126,13 @@ class UserSettings:
     party_via: Via = Via.CHANNEL
 
 
-def _party(row: sqlite3.Row) -> Party:
+def _json(value: str | Any) -> Any:
+    """A JSON column: text from a plain query; already decoded when the row came inside a JSON
+    document (SQLite nests a JSON function's result as JSON, not as text)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _party(row: _Columns) -> Party:
     return Party(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -122,7 +142,7 @@ def _party(row: sqlite3.Row) -> Party:
         timezone=row["timezone"],
         channel_id=row["channel_id"],
         voice_channel_id=row["voice_channel_id"],
-        offsets=tuple(timedelta(seconds=s) for s in json.loads(row["offsets"])),
+        offsets=tuple(timedelta(seconds=s) for s in _json(row["offsets"])),
         cancelled=row["state"] == "cancelled",
         card_message_id=row["card_message_id"],
         scheduled_event_id=row["scheduled_event_id"],
@@ -154,10 +174,24 @@ _ATTENDANCE = """
 """
 
 
-def _attendance(row: sqlite3.Row) -> Attendance:
-    counts = dict.fromkeys(RSVP, 0) | {RSVP(k): v for k, v in json.loads(row["counts"]).items()}
-    return Attendance(counts, tuple(json.loads(row["going"])))
+def _attendance(row: _Columns) -> Attendance:
+    counts = dict.fromkeys(RSVP, 0) | {RSVP(k): v for k, v in _json(row["counts"]).items()}
+    return Attendance(counts, tuple(_json(row["going"])))
 
+
+# The context of each click of a batch (``PartyStore.answer``), as one JSON array in one row.
+_CLICK_CONTEXT_COLUMNS = (
+    "n", "id", "guild_id", "host_id", "title", "starts_at", "timezone", "channel_id", "voice_channel_id",
+    "offsets", "state", "card_message_id", "scheduled_event_id", "my_choice", "my_via", "counts", "going",
+)  # fmt: skip
+_CLICK_CONTEXTS = (
+    f"WITH clicks (n, guild_id, party_id, user_id) AS (VALUES {{clicks}}),"
+    f" found AS (SELECT c.n, p.*, r.choice AS my_choice, COALESCE(u.party_via, 'channel') AS my_via, {_ATTENDANCE}"
+    " FROM clicks AS c JOIN parties AS p ON p.id = c.party_id AND p.guild_id = c.guild_id"
+    " LEFT JOIN rsvps AS r ON r.party_id = p.id AND r.user_id = c.user_id"
+    " LEFT JOIN user_settings AS u ON u.user_id = c.user_id)"
+    f" SELECT json_group_array(json_array({', '.join(_CLICK_CONTEXT_COLUMNS)})) FROM found"
+)
 
 # Fan-out runs inside the engine's transaction, so it is SQL on the FanOut's own session.
 # The party of a reminder: its event id is the party id, or (for a notice) the notice id.
@@ -321,36 +355,54 @@ class PartyStore:
 
     # -- RSVPs ---------------------------------------------------------------------------------
 
-    async def rsvp_context(self, guild_id: str, party_id: int, user_id: str, named: int) -> RsvpContext | None:
-        """The party (only if it is ``guild_id``'s), its attendance with the first ``named`` Going
-        members, and the member's answer and reminder preference: one query, because a button
-        click is the hottest path of the bot."""
-        async with self._db.read() as session:
-            row = await session.fetchone(
-                f"SELECT p.*, r.choice AS my_choice, COALESCE(u.party_via, 'channel') AS my_via, {_ATTENDANCE}"
-                " FROM parties AS p"
-                " LEFT JOIN rsvps AS r ON r.party_id = p.id AND r.user_id = :user"
-                " LEFT JOIN user_settings AS u ON u.user_id = :user"
-                " WHERE p.id = :party AND p.guild_id = :guild",
-                {"user": user_id, "party": party_id, "guild": guild_id, "named": named},
-            )
-        if row is None:
-            return None
-        answer = RSVP(row["my_choice"]) if row["my_choice"] is not None else None
-        return RsvpContext(_party(row), answer, Via(row["my_via"]), _attendance(row))
+    async def answer(
+        self, clicks: Sequence[RsvpClick], named: int, now: datetime, accepts: Callable[[Party], bool]
+    ) -> list[RsvpContext | None]:
+        """For each click, in one transaction: its context (None when the party is not the click's
+        server's), as it was before; and its answer recorded wherever the party ``accepts``
+        answers and the answer changes something.
 
-    async def set_rsvp(self, party_id: int, user_id: str, choice: RSVP | None, now: datetime) -> None:
-        """Record an answer (None removes it), in one statement."""
-        async with self._db.read() as session:
-            if choice is None:
-                await session.write("DELETE FROM rsvps WHERE party_id = ? AND user_id = ?", (party_id, user_id))
-            else:
+        A context is the party, its attendance with the first ``named`` Going members, and the
+        member's answer and reminder preference. Button clicks are the hottest path of the bot,
+        so a batch of them (see ``bot.core.batching``) costs four statements, and each returns
+        at most one row: the database thread gives the event loop back its GIL at every row, and
+        when the loop is busy each of those handovers costs a wait.
+        """
+        values: list[str] = []
+        params: dict[str, object] = {"named": named}
+        for n, click in enumerate(clicks):
+            values.append(f"({n}, :guild{n}, :party{n}, :user{n})")
+            params |= {f"guild{n}": click.guild_id, f"party{n}": click.party_id, f"user{n}": click.user_id}
+        contexts: list[RsvpContext | None] = [None] * len(clicks)
+        async with self._db.transaction() as session:
+            found = await session.fetchone(_CLICK_CONTEXTS.format(clicks=", ".join(values)), params)
+            for entry in json.loads(found[0]) if found is not None else []:
+                row = dict(zip(_CLICK_CONTEXT_COLUMNS, entry, strict=True))
+                answer = RSVP(row["my_choice"]) if row["my_choice"] is not None else None
+                contexts[row["n"]] = RsvpContext(_party(row), answer, Via(row["my_via"]), _attendance(row))
+            changes = [
+                click
+                for click, context in zip(clicks, contexts, strict=True)
+                if context is not None and click.choice is not context.answer and accepts(context.party)
+            ]
+            answers = [(c.party_id, c.user_id, c.choice.value, to_unix(now)) for c in changes if c.choice is not None]
+            if answers:
                 await session.write(
-                    "INSERT INTO rsvps (party_id, user_id, choice, updated_at) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (party_id, user_id) DO UPDATE SET choice = excluded.choice,"
-                    " updated_at = excluded.updated_at WHERE rsvps.choice <> excluded.choice",
-                    (party_id, user_id, choice.value, to_unix(now)),
+                    "INSERT INTO rsvps (party_id, user_id, choice, updated_at) VALUES "
+                    + ", ".join(["(?, ?, ?, ?)"] * len(answers))
+                    + " ON CONFLICT (party_id, user_id) DO UPDATE SET"
+                    " choice = excluded.choice, updated_at = excluded.updated_at",
+                    [value for answer in answers for value in answer],
                 )
+            leaves = [(c.party_id, c.user_id) for c in changes if c.choice is None]
+            if leaves:
+                await session.write(
+                    "DELETE FROM rsvps WHERE (party_id, user_id) IN (VALUES "
+                    + ", ".join(["(?, ?)"] * len(leaves))
+                    + ")",
+                    [value for leave in leaves for value in leave],
+                )
+        return contexts
 
     async def attendance(self, party_id: int, named: int) -> Attendance:
         """Counts by answer and the first ``named`` Going members, in one query."""

@@ -520,7 +520,7 @@ def test_offsets_are_described_in_words(delta: timedelta, text: str) -> None:
 @pytest.mark.parametrize("delta", [timedelta(minutes=-5), timedelta(seconds=30)])
 def test_formatting_rejects_offsets_parse_offsets_never_returns(delta: timedelta) -> None:
     with pytest.raises(ValueError):
-        format_offsets([delta])
+        format_offsets((delta,))
     with pytest.raises(ValueError):
         describe_offset(delta)
 

@@ -9,6 +9,7 @@ Slack adapters translate them (see :func:`timestamp`).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -87,7 +88,10 @@ def error(message: str) -> Reply:
     return Reply(content=message, ephemeral=True)
 
 
+@functools.lru_cache(maxsize=1024)
 def escape_user_text(text: str) -> str:
     """Member-written text shown exactly as typed: markup escaped, and every ``@`` broken with a
-    zero-width space so no mention can form, whatever a platform's allowed-mentions settings."""
+    zero-width space so no mention can form, whatever a platform's allowed-mentions settings.
+
+    Cached: a party's title is escaped for its card on every RSVP click."""
     return _MARKUP.sub(r"\\\1", text).replace("@", "@" + ZERO_WIDTH_SPACE)

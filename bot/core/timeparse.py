@@ -654,13 +654,17 @@ def parse_offsets(
                 f"{_span_words(max_offset)}."
             )
         if offset in seen:
-            raise TimeParseError(f"{format_offsets([offset])} is listed twice.")
+            raise TimeParseError(f"{format_offsets((offset,))} is listed twice.")
         seen.add(offset)
     return tuple(sorted(seen, reverse=True))
 
 
-def format_offsets(offsets: Iterable[timedelta]) -> str:
-    """Canonical compact form (``7d,1d,1h30m,0``) that :func:`parse_offsets` reads back."""
+@functools.lru_cache(maxsize=256)
+def format_offsets(offsets: tuple[timedelta, ...]) -> str:
+    """Canonical compact form (``7d,1d,1h30m,0``) that :func:`parse_offsets` reads back.
+
+    Cached: every party card and RSVP reply shows its party's schedule, and schedules repeat.
+    """
     parts: list[str] = []
     for offset in offsets:
         weeks, days, hours, minutes = _split_minutes(offset)

@@ -39,26 +39,14 @@ async def refuse_non_moderators(interaction: Interaction) -> bool:
     return False
 
 
-class ResetButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=re.escape(RESET_CONFIRM_ID)):
+async def reset_confirmed(interaction: Interaction, match: re.Match[str]) -> None:
     """The confirmation of ``/ballerina-admin reset``; works after a restart too."""
-
-    def __init__(self) -> None:
-        super().__init__(discord.ui.Button(label="Reset", style=discord.ButtonStyle.danger, custom_id=RESET_CONFIRM_ID))
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> ResetButton:
-        return cls()
-
-    async def interaction_check(self, interaction: Interaction) -> bool:
-        return await refuse_non_moderators(interaction)
-
-    async def callback(self, interaction: Interaction) -> None:
-        assert interaction.guild_id is not None  # refuse_non_moderators let only server members through
-        bot: BallerinaBot = interaction.client
-        reply = await bot.core.reminders.reset(str(interaction.guild_id))
-        await interaction.response.edit_message(view=None, **message_kwargs(reply))
+    if not await refuse_non_moderators(interaction):
+        return
+    assert interaction.guild_id is not None  # refuse_non_moderators let only server members through
+    bot: BallerinaBot = interaction.client
+    reply = await bot.core.reminders.reset(str(interaction.guild_id))
+    await interaction.response.edit_message(view=None, **message_kwargs(reply))
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -71,10 +59,10 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
         super().__init__()
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ResetButton)
+        self.bot.buttons.add(re.escape(RESET_CONFIRM_ID), reset_confirmed)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ResetButton)
+        self.bot.buttons.remove(re.escape(RESET_CONFIRM_ID))
 
     async def interaction_check(self, interaction: Interaction) -> bool:
         return await refuse_non_moderators(interaction)

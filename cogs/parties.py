@@ -19,7 +19,7 @@ from bot.core.replies import error
 from bot.core.timeparse import suggest_timezones
 from bot.discord.checks import missing_channel_permissions
 from bot.discord.client import BallerinaBot
-from bot.discord.parties import DYNAMIC_ITEMS, SERVER_ONLY, create_event, mirror, post_card
+from bot.discord.parties import BUTTONS, SERVER_ONLY, create_event, mirror, post_card
 from bot.discord.render import respond
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,12 @@ class PartyCommands(commands.Cog):
     party = app_commands.Group(name="party", description="Watch parties: plan one, RSVP, get reminded")
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        for pattern, handler in BUTTONS:
+            self.bot.buttons.add(pattern, handler)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        for pattern, _ in BUTTONS:
+            self.bot.buttons.remove(pattern)
 
     # -- helpers ---------------------------------------------------------------------------------
 

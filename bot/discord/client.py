@@ -14,8 +14,9 @@ from discord.ext import commands
 
 from bot.core.replies import error
 from bot.core.services import Core
+from bot.discord.buttons import ButtonRoutes
 from bot.discord.ratelimit import RequestWindow
-from bot.discord.render import respond
+from bot.discord.render import SOMETHING_WENT_WRONG, respond
 from bot.discord.transport import DiscordTransport
 from bot.settings import Settings
 
@@ -52,7 +53,7 @@ class BallerinaTree(app_commands.CommandTree["BallerinaBot"]):
             return await respond(interaction, error(f"That {option} isn't one I can use here. Nothing was changed."))
         command = interaction.command.qualified_name if interaction.command else "?"
         log.error("command %s failed", command, exc_info=exc)
-        await respond(interaction, error("Sorry, something went wrong on my side. Please try again in a moment."))
+        await respond(interaction, SOMETHING_WENT_WRONG)
 
 
 class BallerinaBot(commands.Bot):
@@ -69,6 +70,7 @@ class BallerinaBot(commands.Bot):
         )
         self.core = core
         self.serving = serving
+        self.buttons = ButtonRoutes()
         use_endpoints(core.settings)
 
     async def setup_hook(self) -> None:
@@ -79,6 +81,9 @@ class BallerinaBot(commands.Bot):
         await self.sync_commands_if_changed()
         # Here, not in on_ready: on_ready fires again after every reconnect.
         await self.core.start(DiscordTransport(self))
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        await self.buttons.dispatch(interaction)
 
     def command_digest(self) -> str:
         """A fingerprint of the command set as Discord would store it."""

@@ -29,8 +29,6 @@ from bot.core.parties import (
     Parties,
     Party,
     PartyOutcome,
-    cancel_custom_id,
-    rsvp_custom_id,
 )
 from bot.core.replies import Reply, error
 from bot.discord.render import message_kwargs, respond, shows_buttons
@@ -42,7 +40,6 @@ Interaction = discord.Interaction[Any]
 EVENT_LOCATION = "Netflix at home"
 MANAGE_EVENTS_MISSING = "Manage Events missing: parties won't appear in the server's Events"
 SERVER_ONLY = error("Watch parties belong to a server: use this command in a server channel.")
-SOMETHING_WENT_WRONG = error("Sorry, something went wrong on my side. Please try again in a moment.")
 
 
 class KeyedLocks:
@@ -85,91 +82,48 @@ def edit_kwargs(reply: Reply, current: discord.Message | None = None) -> dict[st
 # -- the RSVP buttons ------------------------------------------------------------------------------
 
 
-class RSVPButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=RSVP_CUSTOM_ID):
-    """Going / Maybe / Not going / Leave on any party card, before or after a restart."""
-
-    def __init__(self, party_id: int, choice: RSVP | None) -> None:
-        super().__init__(
-            discord.ui.Button(label=choice.value if choice else "leave", custom_id=rsvp_custom_id(party_id, choice))
-        )
-        self.party_id = party_id
-        self.choice = choice
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> RSVPButton:
-        choice = None if match["choice"] == "leave" else RSVP(match["choice"])
-        return cls(int(match["party"]), choice)
-
-    async def callback(self, interaction: Interaction) -> None:
-        try:
-            await self._rsvp(interaction)
-        except Exception:
-            log.exception("RSVP %s on party %s failed", self.choice, self.party_id)
-            with contextlib.suppress(discord.HTTPException):
-                await respond(interaction, SOMETHING_WENT_WRONG)
-
-    async def _rsvp(self, interaction: Interaction) -> None:
-        if interaction.guild_id is None:
-            return await respond(interaction, SERVER_ONLY)
-        parties = interaction.client.core.parties
-        # Two clicks on one party run one after the other, so the card is edited in order.
-        async with party_locks.hold(self.party_id):
-            outcome: PartyOutcome = await parties.rsvp(
-                guild_id=str(interaction.guild_id),
-                party_id=self.party_id,
-                user_id=str(interaction.user.id),
-                choice=self.choice,
-            )
-            if outcome.card is None:
-                return await respond(interaction, outcome.reply)
-            await interaction.response.edit_message(**edit_kwargs(outcome.card, interaction.message))
-            clicked = interaction.message.id if interaction.message is not None else None
-            if outcome.party is not None and outcome.party.card_message_id not in (None, str(clicked)):
-                # Answered on a copy of the card (``/ballerina party info``): the posted card follows.
-                await _edit_card(interaction.client, outcome.party, outcome.card)
-
-
-class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CANCEL_CUSTOM_ID):
-    """The "Cancel this party" button under the host's confirmation that the party was scheduled."""
-
-    def __init__(self, party_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Cancel this party", custom_id=cancel_custom_id(party_id)))
-        self.party_id = party_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> CancelButton:
-        return cls(int(match["party"]))
-
-    async def callback(self, interaction: Interaction) -> None:
-        try:
-            await self._cancel(interaction)
-        except Exception:
-            log.exception("cancel button of party %s failed", self.party_id)
-            with contextlib.suppress(discord.HTTPException):
-                await respond(interaction, SOMETHING_WENT_WRONG)
-
-    async def _cancel(self, interaction: Interaction) -> None:
-        guild = interaction.guild
-        if guild is None:
-            return await respond(interaction, SERVER_ONLY)
-        parties: Parties = interaction.client.core.parties
-        outcome = await parties.cancel(
-            guild_id=str(guild.id),
-            party_id=self.party_id,
+async def rsvp_clicked(interaction: Interaction, match: re.Match[str]) -> None:
+    """Going / Maybe / Not going / Leave on any party card."""
+    if interaction.guild_id is None:
+        return await respond(interaction, SERVER_ONLY)
+    party_id = int(match["party"])
+    parties = interaction.client.core.parties
+    # Two clicks on one party run one after the other, so the card is edited in order.
+    async with party_locks.hold(party_id):
+        outcome: PartyOutcome = await parties.rsvp(
+            guild_id=str(interaction.guild_id),
+            party_id=party_id,
             user_id=str(interaction.user.id),
-            is_moderator=interaction.permissions.manage_guild,
+            choice=None if match["choice"] == "leave" else RSVP(match["choice"]),
         )
-        if outcome.party is None:
+        if outcome.card is None:
             return await respond(interaction, outcome.reply)
-        await interaction.response.edit_message(**edit_kwargs(outcome.reply))
-        await mirror(interaction.client, guild, parties, outcome)
+        await interaction.response.edit_message(**edit_kwargs(outcome.card, interaction.message))
+        clicked = interaction.message.id if interaction.message is not None else None
+        if outcome.party is not None and outcome.party.card_message_id not in (None, str(clicked)):
+            # Answered on a copy of the card (``/ballerina party info``): the posted card follows.
+            await _edit_card(interaction.client, outcome.party, outcome.card)
 
 
-DYNAMIC_ITEMS = (RSVPButton, CancelButton)
+async def cancel_clicked(interaction: Interaction, match: re.Match[str]) -> None:
+    """The "Cancel this party" button under the host's confirmation that the party was scheduled."""
+    guild = interaction.guild
+    if guild is None:
+        return await respond(interaction, SERVER_ONLY)
+    parties: Parties = interaction.client.core.parties
+    outcome = await parties.cancel(
+        guild_id=str(guild.id),
+        party_id=int(match["party"]),
+        user_id=str(interaction.user.id),
+        is_moderator=interaction.permissions.manage_guild,
+    )
+    if outcome.party is None:
+        return await respond(interaction, outcome.reply)
+    await interaction.response.edit_message(**edit_kwargs(outcome.reply))
+    await mirror(interaction.client, guild, parties, outcome)
+
+
+BUTTONS = ((RSVP_CUSTOM_ID, rsvp_clicked), (CANCEL_CUSTOM_ID, cancel_clicked))
 
 
 async def mirror(client: discord.Client, guild: discord.Guild, parties: Parties, outcome: PartyOutcome) -> None:

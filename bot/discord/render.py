@@ -6,7 +6,9 @@ from typing import Any
 
 import discord
 
-from bot.core.replies import Button, ButtonStyle, Reply
+from bot.core.replies import Button, ButtonStyle, Reply, error
+
+SOMETHING_WENT_WRONG = error("Sorry, something went wrong on my side. Please try again in a moment.")
 
 _STYLES = {
     ButtonStyle.PRIMARY: discord.ButtonStyle.primary,

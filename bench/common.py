@@ -56,10 +56,11 @@ def settings_for(fake: FakeDiscord, database: Path, **extra: str) -> Settings:
 
 @contextlib.asynccontextmanager
 async def running_ballerina(
-    fake: FakeDiscord, settings: Settings, clock: Clock | None = None
+    fake: FakeDiscord, settings: Settings, clock: Clock | None = None, *, tune_gc: bool = False
 ) -> AsyncIterator[BallerinaBot]:
+    """The bot, usable; ``tune_gc`` as ``ballerina-bot run`` does it (await ``wait_until_ready``)."""
     core = await Core.open(settings, clock)
-    bot = BallerinaBot(core)
+    bot = BallerinaBot(core, tune_gc=tune_gc)
     task = await start_bot(fake, bot, timeout=600)
     try:
         yield bot

@@ -18,6 +18,7 @@ from bot.discord.buttons import ButtonRoutes
 from bot.discord.ratelimit import RequestWindow
 from bot.discord.render import SOMETHING_WENT_WRONG, respond
 from bot.discord.transport import DiscordTransport
+from bot.heap import settle_heap
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,12 @@ class BallerinaTree(app_commands.CommandTree["BallerinaBot"]):
 
 
 class BallerinaBot(commands.Bot):
-    def __init__(self, core: Core, *, serving: bool = True) -> None:
-        """``serving=False`` for one-off tasks (``ballerina-bot sync``): no reminders, no automatic sync."""
+    def __init__(self, core: Core, *, serving: bool = True, tune_gc: bool = False) -> None:
+        """``serving=False`` for one-off tasks (``ballerina-bot sync``): no reminders, no automatic sync.
+
+        ``tune_gc``: tune the process's garbage collector once ready (``bot.heap``); for the
+        process that runs the bot, not for one sharing its interpreter (tests).
+        """
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -71,6 +76,7 @@ class BallerinaBot(commands.Bot):
         self.core = core
         self.serving = serving
         self.buttons = ButtonRoutes()
+        self._tune_gc = tune_gc
         use_endpoints(core.settings)
 
     async def setup_hook(self) -> None:
@@ -119,13 +125,16 @@ class BallerinaBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers", self.user, len(self.guilds))
+        if self._tune_gc:  # on the first ready only: the guild caches are filled by now
+            self._tune_gc = False
+            settle_heap()
 
 
 async def serve(settings: Settings) -> None:
     """Open the core, connect to Discord and serve until stopped."""
     core = await Core.open(settings)
     try:
-        async with BallerinaBot(core) as bot:
+        async with BallerinaBot(core, tune_gc=True) as bot:
             await bot.start(settings.discord_token.reveal())
     finally:
         await core.close()

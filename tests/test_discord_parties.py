@@ -323,6 +323,23 @@ async def test_simultaneous_clicks_on_one_party_are_all_counted_in_order(after_r
     assert going_field(card)[0] == "Going (12)"  # the last edit carries every answer
 
 
+async def test_simultaneous_clicks_on_several_parties_each_land_on_their_own_card(after_release: World) -> None:
+    w = after_release
+    fans = members(w, *(f"fan{i}" for i in range(4)))
+    cards = [(await create(w, when=f"in {days} days", title=f"Night {days}"))[1] for days in (2, 3, 4)]
+    clicks = [(card, choice, fan) for card, choice in zip(cards, ("going", "maybe", "no"), strict=True) for fan in fans]
+    interactions = await asyncio.gather(
+        *(w.fake.click(card, f"party:{party_id_of(card)}:{choice}", fan) for card, choice, fan in clicks)
+    )
+    answers = await asyncio.gather(*(i.response() for i in interactions))
+    assert all(a.type == 7 for a in answers)
+    going, maybe, no = (fields(card.embed) for card in cards)
+    assert "Going (4)" in going and "Maybe (0)" in going
+    assert "Going (0)" in maybe and "Maybe (4)" in maybe
+    assert "Going (0)" in no and "Not going (4)" in no
+    assert going["Going (4)"].count("<@") == 4
+
+
 async def test_buttons_keep_working_after_a_restart(after_release: World) -> None:
     w = after_release
     _, card = await create(w, when="tomorrow 8pm")

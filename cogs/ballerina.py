@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.discord.client import BallerinaBot
 from cogs.film import FilmCommands
+from cogs.mydata import MyDataCommands
 from cogs.parties import PartyCommands
 from cogs.reminders import ReminderCommands
 
@@ -18,6 +19,7 @@ class Ballerina(
     FilmCommands,
     ReminderCommands,
     PartyCommands,
+    MyDataCommands,
     commands.GroupCog,
     group_name="ballerina",
     group_description="Ballerina (2023): film facts, reminders and watch parties",
@@ -27,6 +29,7 @@ class Ballerina(
         self.facts = bot.core.facts
         self.reminders = bot.core.reminders
         self.parties = bot.core.parties
+        self.members = bot.core.members
         super().__init__()
 
 

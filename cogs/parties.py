@@ -46,10 +46,12 @@ class PartyCommands(commands.Cog):
     party = app_commands.Group(name="party", description="Watch parties: plan one, RSVP, get reminded")
 
     async def cog_load(self) -> None:
+        await super().cog_load()  # each feature mixin registers its own buttons
         for pattern, handler in BUTTONS:
             self.bot.buttons.add(pattern, handler)
 
     async def cog_unload(self) -> None:
+        await super().cog_unload()
         for pattern, _ in BUTTONS:
             self.bot.buttons.remove(pattern)
 

@@ -377,7 +377,7 @@ async def test_forget_guild_purges_everything_of_that_guild_only(
         assert query(path, f"SELECT COUNT(*) FROM {table} WHERE guild_id = 'g2'") != [(0,)], table
 
 
-async def test_forget_member_deletes_their_subscription_and_dms(
+async def test_forget_member_deletes_their_sign_up_answers_dms_and_settings_in_that_guild(
     store: Store, db: Database, clock: ManualClock, path: Path
 ) -> None:
     await store.update_guild_settings("g1", channel_id="c1", release_offsets=(timedelta(0),))
@@ -387,9 +387,24 @@ async def test_forget_member_deletes_their_subscription_and_dms(
     clock.set(RELEASE)
     await deliver_and_fail(db, clock, {})
 
-    await store.forget_member("g1", "u1")
+    parties = PartyStore(db)
+    await store.ensure_guild("g2")
+    common = {"host_id": "u2", "title": "Night", "timezone": "UTC", "channel_id": "c1", "voice_channel_id": None}
+    starts = {"starts_at": clock.now() + timedelta(days=1), "offsets": (), "now": clock.now()}
+    ours = [await parties.create(guild_id="g1", **common, **starts) for _ in range(2)]
+    theirs = await parties.create(guild_id="g2", **common, **starts)
+    clicks = [RsvpClick(p.guild_id, p.id, user, RSVP.GOING) for p in (*ours, theirs) for user in ("u1", "u2")]
+    for click in clicks:  # one by one: one batch takes one click per party
+        await parties.answer([click], 5, clock.now(), lambda party: True)
+    await parties.set_user_timezone("u1", "Europe/Paris")
+
+    assert await store.forget_member("g1", "u1") == [party.id for party in ours]
     assert await store.get_subscription("g1", "u1") is None
     assert query(path, "SELECT target_id FROM outbox ORDER BY target_id") == [("c1",), ("u2",)]
+    assert query(path, "SELECT party_id, user_id FROM rsvps WHERE user_id = 'u1'") == [(theirs.id, "u1")]
+    assert query(path, "SELECT COUNT(*) FROM rsvps WHERE user_id = 'u2'") == [(3,)]
+    assert (await parties.user_settings("u1")).timezone is None
+    assert len(query(path, "SELECT id FROM parties")) == 3  # the parties stay, whoever answered
 
 
 async def test_reminder_state_after_fan_out_is_recorded(store: Store, db: Database, clock: ManualClock) -> None:

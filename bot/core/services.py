@@ -9,6 +9,7 @@ from bot.core.engine.release import ReleaseKind
 from bot.core.film import load_film
 from bot.core.film_commands import FilmFacts
 from bot.core.parties import Parties, PartyNotices, PartyReminders
+from bot.core.privacy import MemberData
 from bot.core.reminders import ReleaseReminders
 from bot.core.storage import Database, Store
 from bot.core.storage.parties import PartyStore
@@ -31,6 +32,7 @@ class Core:
         self.store = Store(db, clock)
         self.reminders = ReleaseReminders(facts.film, self.store, clock, self.notify_changed)
         self.parties = Parties(facts.film, self.store, PartyStore(db), clock, self.notify_changed)
+        self.members = MemberData(self.store, self.parties)
         self.engine: ReminderEngine | None = None
 
     @classmethod

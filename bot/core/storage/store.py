@@ -7,7 +7,7 @@ the engine's ``notify_changed()`` so it can wake up earlier if needed.
 Guild removal rule: when the bot leaves or is removed from a guild, call
 :meth:`Store.forget_guild`; it deletes the settings row and, by cascade, every subscription,
 reminder and outbox row of that guild. :meth:`Store.forget_member` serves a member's data
-deletion request.
+deletion request (``/ballerina forget-me``).
 """
 
 from __future__ import annotations
@@ -284,11 +284,23 @@ class Store:
             changed = await session.execute("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
         return changed > 0
 
-    async def forget_member(self, guild_id: str, user_id: str) -> None:
-        """Delete a member's subscription and every DM row addressed to them in that guild."""
+    async def forget_member(self, guild_id: str, user_id: str) -> list[int]:
+        """Delete what the bot keeps about a member: their reminder sign-up, their answers to the
+        guild's watch parties and every DM row of the guild addressed to them, and their own
+        settings (time zone, party reminders by DM), which are the same in every guild.
+
+        Returns the ids of the parties they had answered, whose cards now count them no more.
+        """
         async with self._db.transaction() as session:
             await session.execute("DELETE FROM subscriptions WHERE guild_id = ? AND user_id = ?", (guild_id, user_id))
             await session.execute(
                 "DELETE FROM outbox WHERE guild_id = ? AND target = 'dm' AND target_id = ?",
                 (guild_id, user_id),
             )
+            answered = await session.fetchall(
+                "DELETE FROM rsvps WHERE user_id = ? AND party_id IN (SELECT id FROM parties WHERE guild_id = ?)"
+                " RETURNING party_id",
+                (user_id, guild_id),
+            )
+            await session.execute("DELETE FROM user_settings WHERE user_id = ?", (user_id,))
+        return sorted(row["party_id"] for row in answered)

@@ -47,6 +47,9 @@ def render_reply(reply: Reply, zone: tzinfo, now: datetime) -> str:
     return ESCAPED.sub(r"\1", text)
 
 
+DISCORD_ONLY = frozenset({"remind", "forget-me"})
+"""Commands about a member of a server (roles, DMs, their data there): nothing to do offline."""
+
 CONSOLE_GUILD = "console"
 CONSOLE_CHANNEL = "console"
 CONSOLE_USER = "you"
@@ -85,6 +88,8 @@ class ConsoleSession:
             return "Commands start with /ballerina, for example: /ballerina cast (try /ballerina help)."
         name = words[1] if words[1] != "party" or len(words) < 3 else f"party {words[2]}"
         handler = self.commands.get(name)
+        if handler is None and words[1] in DISCORD_ONLY:
+            return f"/ballerina {words[1]} works in a Discord server, with its members and channels: not here."
         if handler is None:
             return f"There is no /ballerina {name[:30]} command. Try /ballerina help."
         reply = handler(parse_options(words[len(name.split()) + 1 :]))

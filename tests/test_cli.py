@@ -48,10 +48,12 @@ def test_console_answers_piped_commands(tmp_path: Path) -> None:
 
 
 def test_console_explains_unknown_input(tmp_path: Path) -> None:
-    result = ballerina_bot("console", stdin="hello\n/ballerina dance\n/ballerina character Nobody\n", cwd=tmp_path)
+    lines = "hello\n/ballerina dance\n/ballerina character Nobody\n/ballerina remind on\n"
+    result = ballerina_bot("console", stdin=lines, cwd=tmp_path)
     assert result.returncode == 0
     assert "Commands start with /ballerina" in result.stdout
     assert "There is no /ballerina dance command" in result.stdout
+    assert "/ballerina remind works in a Discord server" in result.stdout
     assert "I don't know a character called “Nobody”" in result.stdout
 
 

@@ -101,15 +101,15 @@ async def test_character_autocomplete_matches_names_and_actors(after_release: Wo
 async def test_help_lists_the_commands(after_release: World) -> None:
     embed = (await after_release.run(after_release.member, "ballerina", "help")).embed
     assert embed is not None
-    for name in ("about", "cast", "character", "director", "release"):
-        assert f"`/ballerina {name}`" in embed["description"]
+    for name in ("about", "cast", "character", "director", "release", "remind on", "party create", "forget-me"):
+        assert f"`/ballerina {name}" in embed["description"]
 
 
 async def test_commands_are_registered_as_one_group_with_a_separate_admin_group(after_release: World) -> None:
     commands = {command["name"]: command for command in after_release.fake.global_commands}
     assert set(commands) == {"ballerina", "ballerina-admin"}
     subcommands = {option["name"] for option in commands["ballerina"]["options"]}
-    assert {"about", "cast", "character", "director", "release", "help", "remind"} <= subcommands
+    assert {"about", "cast", "character", "director", "release", "help", "remind", "party", "forget-me"} <= subcommands
     assert commands["ballerina-admin"]["default_member_permissions"] == str(1 << 5)  # Manage Server
     assert commands["ballerina"].get("default_member_permissions") is None
 

@@ -16,6 +16,11 @@ HELP_LINES = (
     ("character", "one character in detail"),
     ("director", "the director and his vision"),
     ("release", "when it came out on Netflix, in your own time zone"),
+    ("remind on|off|status", "reminders before the Netflix release, here or by DM"),
+    ("party create|list|info|edit|cancel", "plan a watch party, see who's going, get reminded before it starts"),
+    ("party reminders", "party reminders here or by DM"),
+    ("timezone", "your own time zone, for the times you type"),
+    ("forget-me", "delete what I keep about you (asks first)"),
 )
 
 

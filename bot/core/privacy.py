@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.parties import Parties, Party
-from bot.core.reminders import MemberRoles
+from bot.core.reminders import MemberRoles, ReleaseReminders
 from bot.core.replies import Button, ButtonStyle, Reply
-from bot.core.storage import Store, Via
+from bot.core.storage import Store
 
 FORGET_CONFIRM_ID = "member:forget"
 
@@ -26,8 +26,9 @@ class Forgotten:
 
 
 class MemberData:
-    def __init__(self, store: Store, parties: Parties) -> None:
+    def __init__(self, store: Store, reminders: ReleaseReminders, parties: Parties) -> None:
         self.store = store
+        self.reminders = reminders
         self.parties = parties
 
     @staticmethod
@@ -46,10 +47,9 @@ class MemberData:
 
     async def forget(self, guild_id: str, user_id: str, roles: MemberRoles) -> Forgotten:
         subscription = await self.store.get_subscription(guild_id, user_id)
-        role_id = (await self.store.get_guild_settings(guild_id)).ping_role_id
         role_problem = None
-        if subscription is not None and subscription.via is Via.CHANNEL and role_id:
-            role_problem = await roles.take(role_id)
+        if subscription is not None:
+            role_problem = await self.reminders.take_ping_role(guild_id, subscription, roles)
         answered = await self.store.forget_member(guild_id, user_id)
         cards: list[tuple[Party, Reply]] = []
         for party_id in answered:

@@ -12,7 +12,7 @@ from bot.core.engine.release import ReleaseNotice
 from bot.core.film import Film
 from bot.core.film_commands import countdown
 from bot.core.replies import Button, ButtonStyle, Field, Reply, error, timestamp
-from bot.core.storage import GuildSettings, Store, Target, Via
+from bot.core.storage import GuildSettings, Store, Subscription, Target, Via
 from bot.core.timeparse import TimeParseError, describe_offset, format_offsets, parse_offsets, parse_timezone
 
 RESET_CONFIRM_ID = "admin:reset:confirm"
@@ -118,14 +118,19 @@ class ReleaseReminders:
         subscription = await self.store.get_subscription(guild_id, user_id)
         if subscription is None:
             return error("You weren't getting release reminders here, so there was nothing to turn off.")
-        settings = await self.store.get_guild_settings(guild_id)
-        if subscription.via is Via.CHANNEL and settings.ping_role_id:
-            problem = await roles.take(settings.ping_role_id)
-            if problem is not None:
-                return error(problem)
+        problem = await self.take_ping_role(guild_id, subscription, roles)
+        if problem is not None:
+            return error(problem)
         await self.store.unsubscribe(guild_id, user_id)
         self.on_change()
         return Reply(title="Reminders off", description="You won't get any more release reminders.", ephemeral=True)
+
+    async def take_ping_role(self, guild_id: str, subscription: Subscription, roles: MemberRoles) -> str | None:
+        """Take back the ping role a channel sign-up gave; None when done or nothing to take."""
+        role_id = (await self.store.get_guild_settings(guild_id)).ping_role_id
+        if subscription.via is not Via.CHANNEL or not role_id:
+            return None
+        return await roles.take(role_id)
 
     async def status(self, guild_id: str, user_id: str) -> Reply:
         if self.released:

@@ -32,7 +32,7 @@ class Core:
         self.store = Store(db, clock)
         self.reminders = ReleaseReminders(facts.film, self.store, clock, self.notify_changed)
         self.parties = Parties(facts.film, self.store, PartyStore(db), clock, self.notify_changed)
-        self.members = MemberData(self.store, self.parties)
+        self.members = MemberData(self.store, self.reminders, self.parties)
         self.engine: ReminderEngine | None = None
 
     @classmethod

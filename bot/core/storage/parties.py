@@ -24,6 +24,8 @@ PARTY_KIND: Final = "party"
 NOTICE_KIND: Final = "party_notice"
 DEFAULT_PARTY_OFFSETS: Final = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), timedelta(0))
 DEFAULT_PARTY_CAP: Final = 5
+MAX_ROW_ID: Final = 2**63 - 1
+"""SQLite's largest integer: an id typed beyond it names no party, and would not even bind."""
 
 
 _Columns: TypeAlias = sqlite3.Row | Mapping[str, Any]
@@ -256,6 +258,8 @@ class PartyStore:
 
     async def get(self, guild_id: str, party_id: int) -> Party | None:
         """The party, only if it belongs to ``guild_id``: ids from another server find nothing."""
+        if not 0 < party_id <= MAX_ROW_ID:
+            return None
         async with self._db.read() as session:
             party = await self._get(session, party_id)
         return party if party is not None and party.guild_id == guild_id else None
@@ -371,9 +375,12 @@ class PartyStore:
         values: list[str] = []
         params: dict[str, object] = {"named": named}
         for n, click in enumerate(clicks):
-            values.append(f"({n}, :guild{n}, :party{n}, :user{n})")
-            params |= {f"guild{n}": click.guild_id, f"party{n}": click.party_id, f"user{n}": click.user_id}
+            if 0 < click.party_id <= MAX_ROW_ID:  # any other id finds nothing (its context stays None)
+                values.append(f"({n}, :guild{n}, :party{n}, :user{n})")
+                params |= {f"guild{n}": click.guild_id, f"party{n}": click.party_id, f"user{n}": click.user_id}
         contexts: list[RsvpContext | None] = [None] * len(clicks)
+        if not values:
+            return contexts
         async with self._db.transaction() as session:
             found = await session.fetchone(_CLICK_CONTEXTS.format(clicks=", ".join(values)), params)
             for entry in json.loads(found[0]) if found is not None else []:

@@ -32,6 +32,14 @@ _Columns: TypeAlias = sqlite3.Row | Mapping[str, Any]
 """A row as read: a query's row, or a dict with the same column names."""
 
 
+class HostingCapReached(Exception):
+    """The host already has ``hosted`` upcoming parties in the server, at least its cap."""
+
+    def __init__(self, hosted: int) -> None:
+        super().__init__(f"{hosted} upcoming parties hosted")
+        self.hosted = hosted
+
+
 class RSVP(StrEnum):
     GOING = "going"
     MAYBE = "maybe"
@@ -232,9 +240,22 @@ class PartyStore:
         voice_channel_id: str | None,
         offsets: Sequence[timedelta],
         now: datetime,
+        cap: int,
     ) -> Party:
+        """Schedule a party, unless its host already has ``cap`` upcoming ones here.
+
+        The count and the insert share one transaction: counted apart, concurrent creates
+        would all see room and all go in.
+        """
         stamp = to_unix(now)
         async with self._db.transaction() as session:
+            hosted = await session.fetchone(
+                "SELECT COUNT(*) FROM parties WHERE guild_id = ? AND host_id = ? AND state = 'scheduled'"
+                " AND starts_at >= ?",
+                (guild_id, host_id, stamp),
+            )
+            if hosted is not None and hosted[0] >= cap:
+                raise HostingCapReached(hosted[0])
             cursor_id = await session.insert(
                 "INSERT INTO parties (guild_id, host_id, title, starts_at, timezone, channel_id, voice_channel_id,"
                 " offsets, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -278,15 +299,6 @@ class PartyStore:
                 (guild_id, to_unix(since), query, limit),
             )
         return [_party(row) for row in rows]
-
-    async def count_hosted(self, guild_id: str, host_id: str, since: datetime) -> int:
-        async with self._db.read() as session:
-            row = await session.fetchone(
-                "SELECT COUNT(*) FROM parties WHERE guild_id = ? AND host_id = ? AND state = 'scheduled'"
-                " AND starts_at >= ?",
-                (guild_id, host_id, to_unix(since)),
-            )
-        return int(row[0]) if row is not None else 0
 
     async def update(
         self,

@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.console import ConsoleSession
-from bot.core.clock import ManualClock
 from bot.core.parties import NOT_FOUND, RSVP
 from bot.core.services import Core
-from bot.settings import Settings
 
-NOW = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
 NO_PARTY = "I can't find that watch party in this server."
 BEYOND_SQLITE = "99999999999999999999"  # 2**63 is about 9.2e18
 
 
 @pytest.fixture
-async def core(tmp_path: Path) -> AsyncIterator[Core]:
-    settings = Settings.load(environ={"DATABASE_PATH": str(tmp_path / "console.sqlite3")}, env_file=None)
-    core = await Core.open(settings, ManualClock(NOW))
-    yield core
-    await core.close()
-
-
-@pytest.fixture
-def console(core: Core) -> ConsoleSession:
-    return ConsoleSession(core.facts, ZoneInfo("UTC"), core)
+def console(offline_core: Core) -> ConsoleSession:
+    return ConsoleSession(offline_core.facts, ZoneInfo("UTC"), offline_core)
 
 
 @pytest.mark.parametrize("command", ["info", "going", "maybe", "no", "leave", "cancel"])
@@ -51,23 +37,23 @@ async def test_the_largest_sqlite_id_is_looked_up_and_not_found(console: Console
     assert answer is not None and NO_PARTY in answer
 
 
-async def test_a_click_beyond_sqlite_does_not_fail_the_clicks_batched_with_it(core: Core) -> None:
+async def test_a_click_beyond_sqlite_does_not_fail_the_clicks_batched_with_it(offline_core: Core) -> None:
     """Clicks on different parties share one database trip (GroupCommit): one bad id must not sink the rest."""
-    created = await core.parties.create(guild_id="g", host_id="host", channel_id="c", when="tomorrow 8pm")
+    created = await offline_core.parties.create(guild_id="g", host_id="host", channel_id="c", when="tomorrow 8pm")
     assert created.party is not None
     good, bad = await asyncio.gather(
-        core.parties.rsvp(guild_id="g", party_id=created.party.id, user_id="ana", choice=RSVP.GOING),
-        core.parties.rsvp(guild_id="g", party_id=10**20, user_id="ben", choice=RSVP.GOING),
+        offline_core.parties.rsvp(guild_id="g", party_id=created.party.id, user_id="ana", choice=RSVP.GOING),
+        offline_core.parties.rsvp(guild_id="g", party_id=10**20, user_id="ben", choice=RSVP.GOING),
     )
     assert good.party is not None and good.reply.content is not None and "You're going" in good.reply.content
     assert bad.party is None and bad.reply.content == NOT_FOUND
-    assert (await core.parties.parties.attendance(created.party.id, 5)).first_going == ("ana",)
+    assert (await offline_core.parties.parties.attendance(created.party.id, 5)).first_going == ("ana",)
 
 
-async def test_a_moderator_command_on_a_party_beyond_sqlite_is_refused_kindly(core: Core) -> None:
+async def test_a_moderator_command_on_a_party_beyond_sqlite_is_refused_kindly(offline_core: Core) -> None:
     for outcome in (
-        await core.parties.cancel(guild_id="g", party_id=10**20, user_id="mod", is_moderator=True),
-        await core.parties.edit(guild_id="g", party_id=10**20, user_id="mod", is_moderator=True, title="x"),
+        await offline_core.parties.cancel(guild_id="g", party_id=10**20, user_id="mod", is_moderator=True),
+        await offline_core.parties.edit(guild_id="g", party_id=10**20, user_id="mod", is_moderator=True, title="x"),
     ):
         assert outcome.party is None and outcome.reply.content == NOT_FOUND
-    assert (await core.parties.info("g", 10**20)).content == NOT_FOUND
+    assert (await offline_core.parties.info("g", 10**20)).content == NOT_FOUND

@@ -23,6 +23,7 @@ PROMPT = "ballerina> "
 MENTION = re.compile(r"<@!?&?([\w-]+)>")
 CHANNEL = re.compile(r"<#[\w-]+>")
 ESCAPED = re.compile(r"\\([\\*_~`|>#\[\]()<])")
+ASCII_DIGITS = re.compile(r"[0-9]{1,30}")  # longer is no id either (and int() refuses 4,300 digits)
 
 
 def render_reply(reply: Reply, zone: tzinfo, now: datetime) -> str:
@@ -115,7 +116,9 @@ def party_commands(parties: Parties) -> dict[str, Handler]:
     me = {"guild_id": CONSOLE_GUILD, "user_id": CONSOLE_USER}
 
     def party_id(options: dict[str, str]) -> int:
-        return int(options["id"]) if options.get("id", "").isdigit() else 0
+        """The typed id; 0 (no party) unless it is plain digits: ``str.isdigit`` also takes "²" and "١"."""
+        typed = options.get("id", "")
+        return int(typed) if ASCII_DIGITS.fullmatch(typed) else 0
 
     async def create(options: dict[str, str]) -> Reply:
         outcome = await parties.create(

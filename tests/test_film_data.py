@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +12,40 @@ import pytest
 from bot.core.film import FilmDataError, load_film
 from bot.settings import DEFAULT_FILM_FILE
 
-ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "ballerina-busan-article.txt"
+ARTICLE_IN_SHARED = Path("shared", "seed", "ballerina-busan-article.txt")
+ARTICLE_ENV = "BALLERINA_SEED_ARTICLE"
+"""Where the article is, when the CI script (``.ci/run``) or a developer says so."""
+
+
+def find_article(starts: Iterable[Path], environ: Mapping[str, str]) -> Path | None:
+    """The seed article: named by ``ARTICLE_ENV``, else ``shared/seed/…`` in a parent of a start.
+
+    Each start is searched as given and with its symlinks resolved: a checkout reached through a
+    symlink has two sets of parents, and the shared folder may sit beside either.
+    """
+    if named := environ.get(ARTICLE_ENV):
+        return Path(named) if Path(named).is_file() else None
+    for start in starts:
+        for folder in dict.fromkeys([*start.absolute().parents, *start.resolve().parents]):
+            if (folder / ARTICLE_IN_SHARED).is_file():
+                return folder / ARTICLE_IN_SHARED
+    return None
+
+
+def read_article(starts: Iterable[Path], environ: Mapping[str, str]) -> str:
+    """The article's text; in CI (``CI`` set) a missing article fails the test instead of skipping it."""
+    found = find_article(starts, environ)
+    if found is None:
+        where = environ.get(ARTICLE_ENV) or f"{ARTICLE_IN_SHARED} in a parent folder"
+        if environ.get("CI"):
+            pytest.fail(f"CI must check the film facts against the seed article, but it is not at {where}")
+        pytest.skip(f"NOT CHECKED against the seed article: it is not at {where}")
+    return found.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def article() -> str:
+    return read_article([Path(__file__), Path(os.environ.get("PWD", "."))], os.environ)
 
 
 @pytest.fixture
@@ -32,9 +67,7 @@ def test_shipped_film_file_loads_with_release_at_midnight_pacific() -> None:
     assert [(m.actor, m.character) for m in film.cast][:2] == [("Jeon Jong-seo", "Ok-ju"), ("Kim Ji-hoon", "Choi Pro")]
 
 
-@pytest.mark.skipif(not ARTICLE.is_file(), reason="the shared seed article is not beside this checkout")
-def test_every_unsourced_name_appears_in_the_article() -> None:
-    article = ARTICLE.read_text(encoding="utf-8")
+def test_every_unsourced_name_appears_in_the_article(article: str) -> None:
     film = load_film(DEFAULT_FILM_FILE)
     assert film.premiere.festival in article
     assert film.premiere.section in article
@@ -77,3 +110,29 @@ def test_release_with_an_offset_is_refused(tmp_path: Path, film_text: str) -> No
 def test_missing_file_says_how_to_point_at_one(tmp_path: Path) -> None:
     with pytest.raises(FilmDataError, match="FILM_FILE"):
         load_film(tmp_path / "nope.toml")
+
+
+def test_article_is_found_beside_a_checkout_reached_through_a_symlink(tmp_path: Path) -> None:
+    """As in CI: the clone's parent folder has shared/, but the clone's real folder is elsewhere."""
+    real = tmp_path / "elsewhere" / "clone"
+    (real / "tests").mkdir(parents=True)
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "clone").symlink_to(real, target_is_directory=True)
+    article = tmp_path / "ci" / ARTICLE_IN_SHARED
+    article.parent.mkdir(parents=True)
+    article.write_text("Busan", encoding="utf-8")
+    assert find_article([tmp_path / "ci" / "clone" / "tests" / "test_film_data.py"], {}) == article
+
+
+def test_article_named_by_the_environment_wins(tmp_path: Path) -> None:
+    named = tmp_path / "article.txt"
+    named.write_text("Busan", encoding="utf-8")
+    assert read_article([tmp_path / "checkout" / "tests" / "x.py"], {ARTICLE_ENV: str(named)}) == "Busan"
+
+
+def test_missing_article_fails_in_ci_and_skips_elsewhere(tmp_path: Path) -> None:
+    nowhere = [tmp_path / "checkout" / "tests" / "x.py"]
+    with pytest.raises(pytest.fail.Exception, match="CI must check the film facts"):
+        read_article(nowhere, {"CI": "1"})
+    with pytest.raises(pytest.skip.Exception, match="NOT CHECKED"):
+        read_article(nowhere, {})

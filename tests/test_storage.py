@@ -389,7 +389,14 @@ async def test_forget_member_deletes_their_sign_up_answers_dms_and_settings_in_t
 
     parties = PartyStore(db)
     await store.ensure_guild("g2")
-    common = {"host_id": "u2", "title": "Night", "timezone": "UTC", "channel_id": "c1", "voice_channel_id": None}
+    common = {
+        "host_id": "u2",
+        "title": "Night",
+        "timezone": "UTC",
+        "channel_id": "c1",
+        "voice_channel_id": None,
+        "cap": 5,
+    }
     starts = {"starts_at": clock.now() + timedelta(days=1), "offsets": (), "now": clock.now()}
     ours = [await parties.create(guild_id="g1", **common, **starts) for _ in range(2)]
     theirs = await parties.create(guild_id="g2", **common, **starts)
@@ -445,7 +452,14 @@ async def test_one_batch_of_clicks_answers_each_in_its_own_server_only(
     parties = PartyStore(db)
     for guild_id in ("g1", "g2"):
         await store.ensure_guild(guild_id)
-    common = {"title": "Night", "timezone": "UTC", "channel_id": "c", "voice_channel_id": None, "now": clock.now()}
+    common = {
+        "title": "Night",
+        "timezone": "UTC",
+        "channel_id": "c",
+        "voice_channel_id": None,
+        "now": clock.now(),
+        "cap": 5,
+    }
     ours = await parties.create(guild_id="g1", host_id="h", starts_at=T0 + timedelta(days=1), offsets=(), **common)
     closed = await parties.create(guild_id="g1", host_id="h", starts_at=T0 + timedelta(days=2), offsets=(), **common)
     theirs = await parties.create(guild_id="g2", host_id="h", starts_at=T0 + timedelta(days=1), offsets=(), **common)

@@ -35,6 +35,7 @@ from bot.core.storage.parties import (
     PARTY_KIND,
     RSVP,
     Attendance,
+    HostingCapReached,
     NoticeKind,
     Party,
     PartySettings,
@@ -219,26 +220,27 @@ class Parties:
             offsets = self._offsets(remind) if remind else settings.offsets
         except (TimeParseError, PartyError) as exc:
             return PartyOutcome(error(str(exc)))
-        hosted = await self.parties.count_hosted(guild_id, host_id, now)
-        if hosted >= settings.cap:
+        await self.store.ensure_guild(guild_id)
+        try:
+            party = await self.parties.create(
+                guild_id=guild_id,
+                host_id=host_id,
+                title=clean,
+                starts_at=starts_at,
+                timezone=zone.key,
+                channel_id=channel_id,
+                voice_channel_id=voice_channel_id,
+                offsets=offsets,
+                now=now,
+                cap=settings.cap,
+            )
+        except HostingCapReached as full:
             return PartyOutcome(
                 error(
-                    f"You already host {hosted} upcoming watch parties here, this server's limit. "
+                    f"You already host {full.hosted} upcoming watch parties here, this server's limit. "
                     "Cancel one (/ballerina party cancel) or wait until one has happened."
                 )
             )
-        await self.store.ensure_guild(guild_id)
-        party = await self.parties.create(
-            guild_id=guild_id,
-            host_id=host_id,
-            title=clean,
-            starts_at=starts_at,
-            timezone=zone.key,
-            channel_id=channel_id,
-            voice_channel_id=voice_channel_id,
-            offsets=offsets,
-            now=now,
-        )
         self.on_change()
         reply = Reply(
             title="Watch party scheduled",

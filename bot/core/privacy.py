@@ -1,19 +1,29 @@
-"""``/ballerina forget-me``: a member deletes what the bot keeps about them.
+"""What the bot keeps about a member, and its deletion: on ``/ballerina forget-me``, and when
+the member has left the server.
 
 What is kept about a member: their release reminder sign-up (and the ping role it gave them),
 their answers to watch parties, their own settings (time zone, party reminders by DM), and the
 reminder DMs addressed to them. Parties a member hosts are not deleted: other members answered
 them; the host can cancel them.
+
+The bot is not told when a member leaves (that needs a privileged intent), so it asks the
+platform before each DM it sends on a server's behalf (:class:`DMsToMembersOnly`).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from bot.core.engine.protocols import EventKind
 from bot.core.parties import Parties, Party
 from bot.core.reminders import MemberRoles, ReleaseReminders
 from bot.core.replies import Button, ButtonStyle, Reply
-from bot.core.storage import Store
+from bot.core.storage import FanOut, OutboxRow, Reminder, Store, Target
+
+log = logging.getLogger(__name__)
 
 FORGET_CONFIRM_ID = "member:forget"
 
@@ -23,6 +33,18 @@ class Forgotten:
     reply: Reply
     cards: tuple[tuple[Party, Reply], ...]
     """The cards of parties the member had answered, recounted without them, to put in place."""
+
+
+class MemberDirectory(Protocol):
+    """The platform's word on who is in a server, and where recounted party cards go."""
+
+    async def is_member(self, guild_id: str, user_id: str) -> bool:
+        """False only when the platform says the user is not in the server; if it can't tell, True."""
+        ...
+
+    async def show_card(self, party: Party, card: Reply) -> None:
+        """Put ``card`` in place of the party's posted card."""
+        ...
 
 
 class MemberData:
@@ -51,11 +73,7 @@ class MemberData:
         if subscription is not None:
             role_problem = await self.reminders.take_ping_role(guild_id, subscription, roles)
         answered = await self.store.forget_member(guild_id, user_id)
-        cards: list[tuple[Party, Reply]] = []
-        for party_id in answered:
-            party = await self.parties.get(guild_id, party_id)
-            if party is not None:
-                cards.append((party, await self.parties.card(party)))
+        cards = await self._recounted(guild_id, answered)
         lines = [
             "Done: I no longer keep anything about you in this server, nor your own settings.",
             "If you use me in other servers, run /ballerina forget-me there too.",
@@ -66,4 +84,50 @@ class MemberData:
             )
         if role_problem is not None:
             lines.append(f"I couldn't take back the reminder role: {role_problem}")
-        return Forgotten(Reply(title="Forgotten", description="\n".join(lines), ephemeral=True), tuple(cards))
+        return Forgotten(Reply(title="Forgotten", description="\n".join(lines), ephemeral=True), cards)
+
+    async def departed(self, guild_id: str, user_id: str, directory: MemberDirectory) -> None:
+        """A member who left the server: what the bot keeps about them there goes, and the cards
+        of the parties they had answered recount. Their own settings stay: they may still be in
+        other servers. Their roles left with them, so none is taken back."""
+        answered = await self.store.forget_member(guild_id, user_id, own_settings=False)
+        for party, card in await self._recounted(guild_id, answered):
+            await directory.show_card(party, card)
+
+    async def _recounted(self, guild_id: str, party_ids: Sequence[int]) -> tuple[tuple[Party, Reply], ...]:
+        """The current cards of these parties (those still there)."""
+        cards: list[tuple[Party, Reply]] = []
+        for party_id in party_ids:
+            party = await self.parties.get(guild_id, party_id)
+            if party is not None:
+                cards.append((party, await self.parties.card(party)))
+        return tuple(cards)
+
+
+class DMsToMembersOnly:
+    """An event kind whose DMs go only to members still in the server.
+
+    Asked once a DM has something to say, so rows that would be skipped cost no lookup. A
+    recipient found gone is forgotten in that server (:meth:`MemberData.departed`) and gets
+    nothing; it is not the same as a member who refuses DMs, whose data stays.
+    """
+
+    def __init__(self, kind: EventKind, directory: MemberDirectory, members: MemberData) -> None:
+        self._kind = kind
+        self._directory = directory
+        self._members = members
+
+    @property
+    def name(self) -> str:
+        return self._kind.name
+
+    async def fan_out(self, fan: FanOut) -> None:
+        await self._kind.fan_out(fan)
+
+    async def render(self, reminder: Reminder, row: OutboxRow) -> Sequence[Reply]:
+        parts = await self._kind.render(reminder, row)
+        if parts and row.target is Target.DM and not await self._directory.is_member(row.guild_id, row.target_id):
+            await self._members.departed(row.guild_id, row.target_id, self._directory)
+            log.info("member %s left server %s: forgotten there, DM %d not sent", row.target_id, row.guild_id, row.id)
+            return ()
+        return parts

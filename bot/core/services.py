@@ -9,7 +9,7 @@ from bot.core.engine.release import ReleaseKind
 from bot.core.film import load_film
 from bot.core.film_commands import FilmFacts
 from bot.core.parties import Parties, PartyNotices, PartyReminders
-from bot.core.privacy import MemberData
+from bot.core.privacy import DMsToMembersOnly, MemberData, MemberDirectory
 from bot.core.reminders import ReleaseReminders
 from bot.core.storage import Database, Store
 from bot.core.storage.parties import PartyStore
@@ -49,14 +49,17 @@ class Core:
         if self.engine is not None:
             self.engine.notify_changed()
 
-    async def start(self, transport: Transport) -> None:
-        """Start delivering reminders through ``transport``."""
+    async def start(self, transport: Transport, directory: MemberDirectory | None = None) -> None:
+        """Start delivering reminders through ``transport``; with a ``directory``, DMs go only
+        to members still in the server, and those who left are forgotten there."""
         config = EngineConfig(grace=self.settings.reminder_grace, rate=self.settings.global_rate_limit)
         kinds: list[EventKind] = [
             ReleaseKind(self.store, self.reminders.render_notice),
             PartyReminders(self.parties),
             PartyNotices(self.parties),
         ]
+        if directory is not None:
+            kinds = [DMsToMembersOnly(kind, directory, self.members) for kind in kinds]
         self.engine = ReminderEngine(self.db, transport, kinds, self.clock, config)
         await self.engine.start()
 

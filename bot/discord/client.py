@@ -17,7 +17,7 @@ from bot.core.services import Core
 from bot.discord.buttons import ButtonRoutes
 from bot.discord.ratelimit import RequestWindow
 from bot.discord.render import SOMETHING_WENT_WRONG, respond
-from bot.discord.transport import DiscordTransport
+from bot.discord.transport import DiscordMemberDirectory, DiscordTransport
 from bot.heap import settle_heap
 from bot.settings import Settings
 
@@ -86,7 +86,8 @@ class BallerinaBot(commands.Bot):
             return
         await self.sync_commands_if_changed()
         # Here, not in on_ready: on_ready fires again after every reconnect.
-        await self.core.start(DiscordTransport(self))
+        directory = DiscordMemberDirectory(self, lookups_per_second=self.core.settings.global_rate_limit / 2)
+        await self.core.start(DiscordTransport(self), directory)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         await self.buttons.dispatch(interaction)

@@ -1,6 +1,10 @@
-"""Delivery of outbox rows through discord.py, with Discord's errors mapped to the engine's."""
+"""Delivery of outbox rows through discord.py, with Discord's errors mapped to the engine's, and
+the member lookups that keep DMs to members still in the server."""
 
 from __future__ import annotations
+
+import asyncio
+import logging
 
 import aiohttp
 import discord
@@ -10,22 +14,35 @@ from bot.core.engine.errors import (
     DeliveryError,
     DMsClosed,
     MissingPermissions,
+    RecipientLeft,
     TransientDeliveryError,
     UnknownUser,
 )
+from bot.core.engine.ratelimit import RateLimiter
+from bot.core.parties import Party
 from bot.core.replies import Reply
+from bot.discord.parties import update_card
 from bot.discord.render import message_kwargs
+
+log = logging.getLogger(__name__)
 
 # https://discord.com/developers/docs/topics/opcodes-and-status-codes#json
 UNKNOWN_CHANNEL = 10003
+UNKNOWN_MEMBER = 10007
 UNKNOWN_USER = 10013
-CANNOT_DM_USER = 50007
+CANNOT_DM_USER = 50007  # DMs closed, or no server shared with the bot: not the same as leaving one
+
+MEMBERSHIP_TTL = 300.0  # seconds a lookup is trusted: a party's last reminders share one
+_MIN_PRUNE_SIZE = 1024
 
 
-def _translate(exc: Exception) -> DeliveryError:
+def delivery_error(exc: Exception) -> DeliveryError:
+    """The engine's (platform-neutral) error for what Discord or the network answered."""
     if isinstance(exc, discord.NotFound):
         if exc.code == UNKNOWN_USER:
             return UnknownUser(f"unknown user ({exc.code})")
+        if exc.code == UNKNOWN_MEMBER:
+            return RecipientLeft(f"the member left the server ({exc.code})")
         return ChannelMissing(f"channel not found ({exc.code})")
     if isinstance(exc, discord.Forbidden):
         if exc.code == CANNOT_DM_USER:
@@ -50,7 +67,7 @@ class DiscordTransport:
         try:
             channel = await self.client.create_dm(discord.Object(int(user_id)))
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as exc:
-            raise _translate(exc) from None
+            raise delivery_error(exc) from None
         return await self._send(channel, reply, nonce)
 
     @staticmethod
@@ -60,5 +77,48 @@ class DiscordTransport:
             # the message already posted instead of posting it again.
             message = await channel.send(nonce=nonce, **message_kwargs(reply))
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as exc:
-            raise _translate(exc) from None
+            raise delivery_error(exc) from None
         return str(message.id)
+
+
+class DiscordMemberDirectory:
+    """The core's MemberDirectory on Discord, by REST: without the privileged members intent the
+    bot hears of no departures, so it asks (GET /guilds/{guild}/members/{user}) before a DM.
+
+    Answers are cached for MEMBERSHIP_TTL, and lookups are paced to ``lookups_per_second``: the
+    DMs they guard need the rest of the request budget.
+    """
+
+    def __init__(self, client: discord.Client, *, lookups_per_second: float) -> None:
+        self.client = client
+        self._pace = RateLimiter(lookups_per_second, burst=5)
+        self._known: dict[tuple[str, str], tuple[float, bool]] = {}  # -> (trusted until, is a member)
+        self._prune_at = _MIN_PRUNE_SIZE
+
+    async def is_member(self, guild_id: str, user_id: str) -> bool:
+        loop = asyncio.get_running_loop()
+        key = (guild_id, user_id)
+        known = self._known.get(key)
+        if known is not None and known[0] > loop.time():
+            return known[1]
+        await self._pace.acquire()
+        try:
+            await self.client.http.get_member(int(guild_id), int(user_id))
+            present = True
+        except discord.NotFound as exc:
+            # 10007: not (or no longer) in the server; 10013: the account is gone altogether.
+            present = exc.code not in (UNKNOWN_MEMBER, UNKNOWN_USER)
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as exc:
+            log.warning("could not look up member %s of server %s (%s); sending anyway", user_id, guild_id, exc)
+            return True
+        self._remember(key, present, loop.time())
+        return present
+
+    def _remember(self, key: tuple[str, str], present: bool, now: float) -> None:
+        if len(self._known) >= self._prune_at:
+            self._known = {k: v for k, v in self._known.items() if v[0] > now}
+            self._prune_at = max(_MIN_PRUNE_SIZE, 2 * len(self._known))
+        self._known[key] = (now + MEMBERSHIP_TTL, present)
+
+    async def show_card(self, party: Party, card: Reply) -> None:
+        await update_card(self.client, party, card)

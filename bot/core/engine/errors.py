@@ -38,6 +38,12 @@ class UnknownUser(PermanentDeliveryError):
     kind = ErrorKind.UNKNOWN_USER
 
 
+class RecipientLeft(PermanentDeliveryError):
+    """The member is no longer in the server the message is for (not: they refuse DMs)."""
+
+    kind = ErrorKind.RECIPIENT_LEFT
+
+
 class TransientDeliveryError(DeliveryError):
     """A server error or network failure: retried with backoff, a limited number of times."""
 

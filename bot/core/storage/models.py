@@ -62,6 +62,7 @@ class ErrorKind(StrEnum):
     FORBIDDEN = "forbidden"  # the bot lost permissions in the channel
     DMS_CLOSED = "dms_closed"
     UNKNOWN_USER = "unknown_user"
+    RECIPIENT_LEFT = "recipient_left"  # the member left the server the message was for
     TRANSIENT = "transient"  # server or network errors, given up after the last attempt
     UNEXPECTED = "unexpected"  # a bug in a renderer or adapter
 

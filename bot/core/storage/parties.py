@@ -24,10 +24,20 @@ PARTY_KIND: Final = "party"
 NOTICE_KIND: Final = "party_notice"
 DEFAULT_PARTY_OFFSETS: Final = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), timedelta(0))
 DEFAULT_PARTY_CAP: Final = 5
+MAX_ROW_ID: Final = 2**63 - 1
+"""SQLite's largest integer: an id typed beyond it names no party, and would not even bind."""
 
 
 _Columns: TypeAlias = sqlite3.Row | Mapping[str, Any]
 """A row as read: a query's row, or a dict with the same column names."""
+
+
+class HostingCapReached(Exception):
+    """The host already has ``hosted`` upcoming parties in the server, at least its cap."""
+
+    def __init__(self, hosted: int) -> None:
+        super().__init__(f"{hosted} upcoming parties hosted")
+        self.hosted = hosted
 
 
 class RSVP(StrEnum):
@@ -230,9 +240,22 @@ class PartyStore:
         voice_channel_id: str | None,
         offsets: Sequence[timedelta],
         now: datetime,
+        cap: int,
     ) -> Party:
+        """Schedule a party, unless its host already has ``cap`` upcoming ones here.
+
+        The count and the insert share one transaction: counted apart, concurrent creates
+        would all see room and all go in.
+        """
         stamp = to_unix(now)
         async with self._db.transaction() as session:
+            hosted = await session.fetchone(
+                "SELECT COUNT(*) FROM parties WHERE guild_id = ? AND host_id = ? AND state = 'scheduled'"
+                " AND starts_at >= ?",
+                (guild_id, host_id, stamp),
+            )
+            if hosted is not None and hosted[0] >= cap:
+                raise HostingCapReached(hosted[0])
             cursor_id = await session.insert(
                 "INSERT INTO parties (guild_id, host_id, title, starts_at, timezone, channel_id, voice_channel_id,"
                 " offsets, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -256,6 +279,8 @@ class PartyStore:
 
     async def get(self, guild_id: str, party_id: int) -> Party | None:
         """The party, only if it belongs to ``guild_id``: ids from another server find nothing."""
+        if not 0 < party_id <= MAX_ROW_ID:
+            return None
         async with self._db.read() as session:
             party = await self._get(session, party_id)
         return party if party is not None and party.guild_id == guild_id else None
@@ -274,15 +299,6 @@ class PartyStore:
                 (guild_id, to_unix(since), query, limit),
             )
         return [_party(row) for row in rows]
-
-    async def count_hosted(self, guild_id: str, host_id: str, since: datetime) -> int:
-        async with self._db.read() as session:
-            row = await session.fetchone(
-                "SELECT COUNT(*) FROM parties WHERE guild_id = ? AND host_id = ? AND state = 'scheduled'"
-                " AND starts_at >= ?",
-                (guild_id, host_id, to_unix(since)),
-            )
-        return int(row[0]) if row is not None else 0
 
     async def update(
         self,
@@ -371,9 +387,12 @@ class PartyStore:
         values: list[str] = []
         params: dict[str, object] = {"named": named}
         for n, click in enumerate(clicks):
-            values.append(f"({n}, :guild{n}, :party{n}, :user{n})")
-            params |= {f"guild{n}": click.guild_id, f"party{n}": click.party_id, f"user{n}": click.user_id}
+            if 0 < click.party_id <= MAX_ROW_ID:  # any other id finds nothing (its context stays None)
+                values.append(f"({n}, :guild{n}, :party{n}, :user{n})")
+                params |= {f"guild{n}": click.guild_id, f"party{n}": click.party_id, f"user{n}": click.user_id}
         contexts: list[RsvpContext | None] = [None] * len(clicks)
+        if not values:
+            return contexts
         async with self._db.transaction() as session:
             found = await session.fetchone(_CLICK_CONTEXTS.format(clicks=", ".join(values)), params)
             for entry in json.loads(found[0]) if found is not None else []:

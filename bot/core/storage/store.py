@@ -284,10 +284,11 @@ class Store:
             changed = await session.execute("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
         return changed > 0
 
-    async def forget_member(self, guild_id: str, user_id: str) -> list[int]:
+    async def forget_member(self, guild_id: str, user_id: str, *, own_settings: bool = True) -> list[int]:
         """Delete what the bot keeps about a member: their reminder sign-up, their answers to the
-        guild's watch parties and every DM row of the guild addressed to them, and their own
-        settings (time zone, party reminders by DM), which are the same in every guild.
+        guild's watch parties and every DM row of the guild addressed to them, and (unless
+        ``own_settings`` is false) their own settings (time zone, party reminders by DM), which
+        are the same in every guild.
 
         Returns the ids of the parties they had answered, whose cards now count them no more.
         """
@@ -302,5 +303,6 @@ class Store:
                 " RETURNING party_id",
                 (user_id, guild_id),
             )
-            await session.execute("DELETE FROM user_settings WHERE user_id = ?", (user_id,))
+            if own_settings:
+                await session.execute("DELETE FROM user_settings WHERE user_id = ?", (user_id,))
         return sorted(row["party_id"] for row in answered)

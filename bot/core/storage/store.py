@@ -278,6 +278,12 @@ class Store:
 
     # -- data removal --------------------------------------------------------------------------
 
+    async def guild_ids(self) -> list[str]:
+        """Every guild the bot keeps data for (all of it hangs from the guild's settings row)."""
+        async with self._db.read() as session:
+            rows = await session.fetchall("SELECT guild_id FROM guild_settings ORDER BY guild_id")
+        return [row["guild_id"] for row in rows]
+
     async def forget_guild(self, guild_id: str) -> bool:
         """Delete everything stored about a guild (cascading); returns whether there was anything."""
         async with self._db.transaction() as session:

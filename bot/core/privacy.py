@@ -65,5 +65,5 @@ class MemberData:
                 1, f"Your answers to {len(answered)} watch part{'y' if len(answered) == 1 else 'ies'} are gone."
             )
         if role_problem is not None:
-            lines.append(f"I couldn't take back the reminder role: {role_problem}")
+            lines.append(role_problem)
         return Forgotten(Reply(title="Forgotten", description="\n".join(lines), ephemeral=True), tuple(cards))

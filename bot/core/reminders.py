@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -14,6 +15,8 @@ from bot.core.film_commands import countdown
 from bot.core.replies import Button, ButtonStyle, Field, Reply, error, timestamp
 from bot.core.storage import GuildSettings, Store, Subscription, Target, Via
 from bot.core.timeparse import TimeParseError, describe_offset, format_offsets, parse_offsets, parse_timezone
+
+log = logging.getLogger(__name__)
 
 RESET_CONFIRM_ID = "admin:reset:confirm"
 
@@ -103,7 +106,12 @@ class ReleaseReminders:
                     return error(problem)
         previous = await self.store.subscribe(guild_id, user_id, via)
         if previous is Via.CHANNEL and via is Via.DM and settings.ping_role_id:
-            await roles.take(settings.ping_role_id)
+            problem = await roles.take(settings.ping_role_id)
+            if problem is not None:
+                log.warning(
+                    "guild %s: member %s switched to DMs but keeps the ping role: %s", guild_id, user_id, problem
+                )
+                notes.append(problem)
         self.on_change()
         where = "by DM" if via is Via.DM else (f"in <#{settings.channel_id}>" if settings.channel_id else "here")
         return Reply(
@@ -119,11 +127,19 @@ class ReleaseReminders:
         if subscription is None:
             return error("You weren't getting release reminders here, so there was nothing to turn off.")
         problem = await self.take_ping_role(guild_id, subscription, roles)
-        if problem is not None:
-            return error(problem)
         await self.store.unsubscribe(guild_id, user_id)
         self.on_change()
-        return Reply(title="Reminders off", description="You won't get any more release reminders.", ephemeral=True)
+        fields: tuple[Field, ...] = ()
+        if problem is not None:
+            # Opted out all the same: the member asked, and the role alone sends them nothing by DM.
+            log.warning("guild %s: member %s opted out but keeps the ping role: %s", guild_id, user_id, problem)
+            fields = (Field(name="The ping role stays for now", value=problem),)
+        return Reply(
+            title="Reminders off",
+            description="You won't get any more release reminders.",
+            fields=fields,
+            ephemeral=True,
+        )
 
     async def take_ping_role(self, guild_id: str, subscription: Subscription, roles: MemberRoles) -> str | None:
         """Take back the ping role a channel sign-up gave; None when done or nothing to take."""

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 import discord
 
-from bot.discord.checks import role_problem
+from bot.discord.checks import manage_problem, role_problem
+
+log = logging.getLogger(__name__)
 
 REASON = "Asked for Ballerina release reminders"
 STALE_ROLE = "The ping role no longer exists: ask a moderator to set a new one with /ballerina-admin role."
+
+
+def refusal(exc: discord.HTTPException) -> str:
+    """Discord's refusal to change a member's roles, in words for members and moderators."""
+    if isinstance(exc, discord.Forbidden):
+        return "Discord refused: I may have lost the Manage Roles permission, or my role is now below it."
+    return f"Discord answered with an error ({exc.status}); it may work later."
 
 
 class InteractionMemberRoles:
@@ -32,13 +43,27 @@ class InteractionMemberRoles:
         return None
 
     async def take(self, role_id: str) -> str | None:
-        role, problem = self._role(role_id)
+        guild = self.member.guild
+        role = guild.get_role(int(role_id))
         if role is None:
             return None  # nothing left to take away
-        if problem is not None:
-            return problem
-        try:
-            await self.member.remove_roles(role, reason="Turned Ballerina release reminders off")
-        except discord.HTTPException:
-            return f"Discord wouldn't let me remove {role.name} just now; please try again later."
-        return None
+        problem = manage_problem(role, guild.me)
+        if problem is None:
+            try:
+                await self.member.remove_roles(role, reason="Turned Ballerina release reminders off")
+            except discord.HTTPException as exc:
+                log.warning(
+                    "server %s: could not take role %s back from member %s: %s %s",
+                    guild.id,
+                    role.id,
+                    self.member.id,
+                    exc.status,
+                    exc.code,
+                )
+                problem = refusal(exc)
+            else:
+                return None
+        return (
+            f"I couldn't take {role.name} back from you. {problem} "
+            f"A moderator can remove {role.name} from you in Server Settings → Members."
+        )

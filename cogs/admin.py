@@ -21,6 +21,7 @@ from bot.core.replies import Field, error
 from bot.core.timeparse import suggest_timezones
 from bot.discord.checks import missing_channel_permissions, role_problem
 from bot.discord.client import BallerinaBot
+from bot.discord.members import GuildRoleGrants
 from bot.discord.parties import MANAGE_EVENTS_MISSING, can_manage_events
 from bot.discord.render import message_kwargs, respond
 
@@ -76,9 +77,12 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
 
     async def cog_load(self) -> None:
         self.bot.buttons.add(re.escape(RESET_CONFIRM_ID), reset_confirmed)
+        if self.bot.serving:
+            await self.reminders.role_backfills.start(GuildRoleGrants(self.bot))
 
     async def cog_unload(self) -> None:
         self.bot.buttons.remove(re.escape(RESET_CONFIRM_ID))
+        await self.reminders.role_backfills.stop()
 
     async def interaction_check(self, interaction: Interaction) -> bool:
         return await refuse_non_moderators(interaction)

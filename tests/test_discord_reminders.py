@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.core.storage import Via
 from tests.fakediscord import FakeRole, Perm
 from tests.world import RELEASE, World
 
@@ -317,3 +318,15 @@ async def test_a_refused_role_creation_is_explained_and_saves_nothing(
     assert "Nothing was changed" in (reply.content or "")
     assert [r.name for r in w.guild.roles.values() if r.name == "Ballerina reminders"] == []
     assert (await w.core.store.get_guild_settings(str(w.guild.id))).ping_role_id is None  # type: ignore[union-attr]
+
+
+async def test_switching_to_dms_when_the_role_cannot_be_taken_back_says_so(before_release: World) -> None:
+    w = before_release
+    role = await configure(w)
+    await w.run(w.member, "ballerina", "remind", "on")
+    await raise_above_the_bot(w, role)
+    reply = await w.run(w.member, "ballerina", "remind", "on", options={"via": "dm"})
+    assert reply.embed is not None and "by DM" in reply.embed["description"]
+    assert reply.embed["footer"]["text"].startswith("I couldn't take Ballerina fans back from you.")
+    subscription = await w.core.store.get_subscription(str(w.guild.id), str(w.member.id))  # type: ignore[union-attr]
+    assert subscription is not None and subscription.via is Via.DM

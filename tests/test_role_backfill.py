@@ -8,6 +8,7 @@ from tests.fakediscord import FakeMember, FakeRole, InteractionCallback
 from tests.world import World
 
 BACKFILL = "Giving the ping role to earlier opt-ins"
+DONE = "done: the members who opted in before have it."
 
 
 async def members_opted_in_without_a_role(w: World, count: int) -> list[FakeMember]:
@@ -42,6 +43,13 @@ def role_path(member: FakeMember, role: FakeRole) -> str:
     return rf"/members/{member.id}/roles/{role.id}$"
 
 
+async def set_role_held_back_at(w: World, role: FakeRole, member: FakeMember, retry_after: float) -> None:
+    """Set the role; Discord answers the grant to ``member`` with a 429: returns once it did."""
+    w.fake.inject_rate_limit("PUT", role_path(member, role), retry_after=retry_after, is_global=False)
+    await set_role(w, role)
+    await w.fake.wait_for_request("PUT", role_path(member, role))
+
+
 async def test_members_who_opted_in_before_the_role_get_it_and_are_pinged(before_release: World) -> None:
     w = before_release
     members = await members_opted_in_without_a_role(w, 3)
@@ -50,7 +58,7 @@ async def test_members_who_opted_in_before_the_role_get_it_and_are_pinged(before
     assert "I'm giving it to the 3 members who opted in before" in (reply.content or "")
     await backfills_idle(w)
     assert all(has_role(w, member, role) for member in members)
-    assert await backfill_status(w) == "done."
+    assert await backfill_status(w) == DONE
 
     await w.advance(timedelta(days=9))  # the 7-day reminder
     post = w.fake.channel_messages(w.channel)[0]
@@ -63,9 +71,7 @@ async def test_progress_shows_in_status_and_a_restart_continues_where_it_stopped
     first, second, third = await members_opted_in_without_a_role(w, 3)
     role = w.guild.add_role("Ballerina fans", mentionable=True)
     # Discord holds the second grant back for a minute: the bot restarts in the meantime.
-    w.fake.inject_rate_limit("PUT", role_path(second, role), retry_after=60, is_global=False)
-    await set_role(w, role)
-    await w.fake.wait_for_request("PUT", role_path(second, role))
+    await set_role_held_back_at(w, role, second, retry_after=60)
     assert await backfill_status(w) == "1 of 3 so far."
 
     await w.restart()
@@ -73,7 +79,7 @@ async def test_progress_shows_in_status_and_a_restart_continues_where_it_stopped
     assert all(has_role(w, member, role) for member in (first, second, third))
     given = [change.user_id for change in w.fake.role_changes if change.action == "add"]
     assert sorted(given) == sorted([first.id, second.id, third.id])  # the first one only once
-    assert await backfill_status(w) == "done."
+    assert await backfill_status(w) == DONE
 
 
 async def test_a_refusal_stops_it_with_the_reason_and_setting_the_role_again_finishes(before_release: World) -> None:
@@ -92,22 +98,20 @@ async def test_a_refusal_stops_it_with_the_reason_and_setting_the_role_again_fin
     await set_role(w, role)
     await backfills_idle(w)
     assert all(has_role(w, member, role) for member in (first, second, third))
-    assert await backfill_status(w) == "done."
+    assert await backfill_status(w) == DONE
 
 
 async def test_a_member_who_opts_out_during_the_back_fill_does_not_get_the_role(before_release: World) -> None:
     w = before_release
     first, leaving, third = await members_opted_in_without_a_role(w, 3)
     role = w.guild.add_role("Ballerina fans", mentionable=True)
-    w.fake.inject_rate_limit("PUT", role_path(leaving, role), retry_after=0.5, is_global=False)
-    await set_role(w, role)
-    await w.fake.wait_for_request("PUT", role_path(leaving, role))  # the grant is under way
+    await set_role_held_back_at(w, role, leaving, retry_after=0.5)  # the grant is under way
     reply = await w.run(leaving, "ballerina", "remind", "off")
     assert reply.embed is not None and reply.embed["title"] == "Reminders off"
     await backfills_idle(w)
     assert not has_role(w, leaving, role)
     assert has_role(w, first, role) and has_role(w, third, role)
-    assert await backfill_status(w) == "done."
+    assert await backfill_status(w) == DONE
 
 
 async def test_a_new_role_is_given_and_the_previous_one_is_left_to_the_moderators(before_release: World) -> None:

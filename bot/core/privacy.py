@@ -46,11 +46,13 @@ class MemberData:
         )
 
     async def forget(self, guild_id: str, user_id: str, roles: MemberRoles) -> Forgotten:
-        subscription = await self.store.get_subscription(guild_id, user_id)
-        role_problem = None
-        if subscription is not None:
-            role_problem = await self.reminders.take_ping_role(guild_id, subscription, roles)
-        answered = await self.store.forget_member(guild_id, user_id)
+        # Under the member's lock, so the ping role back-fill cannot give the role back meanwhile.
+        async with self.reminders.role_backfills.member_lock(guild_id, user_id):
+            subscription = await self.store.get_subscription(guild_id, user_id)
+            role_problem = None
+            if subscription is not None:
+                role_problem = await self.reminders.take_ping_role(guild_id, subscription, roles)
+            answered = await self.store.forget_member(guild_id, user_id)
         cards: list[tuple[Party, Reply]] = []
         for party_id in answered:
             party = await self.parties.get(guild_id, party_id)

@@ -44,7 +44,7 @@ def describe_backfill(backfill: RoleBackfill) -> str:
         else ""
     )
     if backfill.state is BackfillState.DONE:
-        return f"done.{failed}"
+        return f"done: the members who opted in before have it.{failed}"
     progress = f"{backfill.handled} of {backfill.total}"
     if backfill.state is BackfillState.STOPPED:
         return f"stopped at {progress}: {backfill.note} Once that is fixed, set the role again to continue.{failed}"

@@ -20,6 +20,7 @@ from typing import Final, Literal, TypeAlias
 
 from bot.core.clock import Clock
 from bot.core.storage._rows import (
+    backfill_from_row,
     normalize_offsets,
     offsets_json,
     outbox_from_row,
@@ -268,19 +269,7 @@ class Store:
                 " FROM role_backfills AS b WHERE b.guild_id = ?",
                 (guild_id,),
             )
-        if row is None:
-            return None
-        return RoleBackfill(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            role_id=row["role_id"],
-            last_user_id=row["last_user_id"],
-            failed=row["failed"],
-            state=BackfillState(row["state"]),
-            note=row["note"],
-            handled=row["handled"],
-            total=row["total"],
-        )
+        return backfill_from_row(row) if row is not None else None
 
     async def running_role_backfills(self) -> list[str]:
         """The guilds whose back-fill is still under way (to resume after a restart)."""

@@ -78,7 +78,9 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
     async def cog_load(self) -> None:
         self.bot.buttons.add(re.escape(RESET_CONFIRM_ID), reset_confirmed)
         if self.bot.serving:
-            await self.reminders.role_backfills.start(GuildRoleGrants(self.bot))
+            # A fifth of the request budget: reminder posts and commands keep the rest.
+            rate = self.bot.core.settings.global_rate_limit / 5
+            await self.reminders.role_backfills.start(GuildRoleGrants(self.bot), rate)
 
     async def cog_unload(self) -> None:
         self.bot.buttons.remove(re.escape(RESET_CONFIRM_ID))

@@ -2,9 +2,10 @@
 
 Opting in gives the role at once, but members who opted in (in the channel) before there was a
 role never got it, so reminder posts would not ping them. When a role is set, one background
-task per guild gives it to them one member at a time: the platform's rate limits stay the
-adapter's business (discord.py waits out a 429), and the guild's progress is in the database,
-so a restart continues where it stopped.
+task per guild gives it to them one member at a time, all of them together at most at the rate
+the adapter allows (a share of the platform's request budget, so reminder posts and commands
+keep theirs); the platform's own limits stay the adapter's business (discord.py waits out a
+429). Each guild's progress is in the database, so a restart continues where it stopped.
 
 A member who opts out meanwhile never gets the role: giving it and opting out take the same
 per-member lock, and the task checks the sign-up again under it.
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
+from bot.core.engine.ratelimit import RateLimiter
 from bot.core.storage import BackfillState, Store, Via
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class RoleBackfills:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._grants: RoleGrants | None = None
+        self._pace: RateLimiter | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._locks: dict[tuple[str, str], _Held] = {}
 
@@ -76,9 +79,11 @@ class RoleBackfills:
             if held.users == 0:
                 del self._locks[key]
 
-    async def start(self, grants: RoleGrants) -> None:
-        """Resume every back-fill left running, and run new ones through ``grants`` from now on."""
+    async def start(self, grants: RoleGrants, rate: float) -> None:
+        """Resume every back-fill left running, and run new ones through ``grants`` from now on,
+        at most ``rate`` grants a second in all."""
         self._grants = grants
+        self._pace = RateLimiter(rate, burst=max(1, int(rate)))
         for guild_id in await self.store.running_role_backfills():
             self._spawn(guild_id)
 
@@ -118,8 +123,8 @@ class RoleBackfills:
             log.error("the ping role back-fill of guild %s failed", guild_id, exc_info=task.exception())
 
     async def _run(self, guild_id: str) -> None:
-        grants = self._grants
-        assert grants is not None  # _spawn runs only between start and stop
+        grants, pace = self._grants, self._pace
+        assert grants is not None and pace is not None  # _spawn runs only between start and stop
         while True:
             backfill = await self.store.role_backfill(guild_id)
             if backfill is None or backfill.state is not BackfillState.RUNNING:
@@ -129,6 +134,7 @@ class RoleBackfills:
                 await self.store.end_role_backfill(backfill.id, BackfillState.DONE)
                 log.info("guild %s: gave the ping role to the members who opted in before it", guild_id)
                 return
+            await pace.acquire()  # before the lock: an opt-out never waits for the pace
             async with self.member_lock(guild_id, user_id):
                 subscription = await self.store.get_subscription(guild_id, user_id)
                 outcome = Grant.GONE  # opted out, or switched to DMs, since it was read

@@ -6,6 +6,8 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.core.clock import ManualClock
 from bot.core.departures import ALWAYS_FORGOTTEN, forget_absent_guilds
 from bot.core.storage import Database, Store, Via
@@ -71,6 +73,24 @@ async def test_a_resumed_session_forgets_nothing(tmp_path: Path) -> None:
         await w.fake.wait_for_resume()
         await w.fake.flush_gateway()
         assert "1" in await w.core.store.guild_ids()
+
+
+@pytest.mark.parametrize("force", [False, True])
+async def test_too_many_absent_servers_are_kept_with_a_warning_unless_the_operator_forces_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, force: bool
+) -> None:
+    environ = {"FORGET_ABSENT_SERVERS": "yes"} if force else {}
+    async with world(tmp_path, RELEASE - timedelta(days=16), environ) as w:
+        staying = await with_data(w, w.guild)
+        absent = [str(n) for n in range(1000, 1000 + ALWAYS_FORGOTTEN + 1)]  # 6 of 7 missing from READY
+        for guild_id in absent:
+            await w.core.store.ensure_guild(guild_id)  # type: ignore[union-attr]
+        await w.restart()
+        await caught_up(w)
+        assert w.core is not None
+        assert await w.core.store.guild_ids() == ([staying] if force else sorted([*absent, staying]))
+        warned = [r.getMessage() for r in caplog.records if "FORGET_ABSENT_SERVERS=yes" in r.getMessage()]
+        assert bool(warned) is not force
 
 
 # -- the safety margin, on the core with a real database -------------------------------------------

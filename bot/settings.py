@@ -57,6 +57,7 @@ class Settings:
     log_level: str = "INFO"
     reminder_grace: timedelta = timedelta(hours=1)
     global_rate_limit: float = 50.0
+    forget_absent_servers: bool = False
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
@@ -83,6 +84,7 @@ class Settings:
             log_level=_log_level(text("LOG_LEVEL") or "INFO"),
             reminder_grace=timedelta(minutes=_number("REMINDER_GRACE_MINUTES", text("REMINDER_GRACE_MINUTES"), 60)),
             global_rate_limit=_number("GLOBAL_RATE_LIMIT", text("GLOBAL_RATE_LIMIT"), 50),
+            forget_absent_servers=_flag("FORGET_ABSENT_SERVERS", text("FORGET_ABSENT_SERVERS")),
         )
 
 
@@ -113,6 +115,16 @@ def _number(name: str, value: str | None, default: float) -> float:
     if number <= 0:
         raise SettingsError(f"{name} must be greater than 0, got {value!r}")
     return number
+
+
+def _flag(name: str, value: str | None) -> bool:
+    if value is None:
+        return False
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be yes or no, got {value!r}")
 
 
 def _log_level(value: str) -> str:

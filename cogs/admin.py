@@ -7,6 +7,7 @@ server owners can override command visibility, so every command checks again her
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from typing import Any
 
@@ -20,12 +21,28 @@ from bot.core.replies import Field, error
 from bot.core.timeparse import suggest_timezones
 from bot.discord.checks import missing_channel_permissions, role_problem
 from bot.discord.client import BallerinaBot
+from bot.discord.members import GuildRoleGrants
 from bot.discord.parties import MANAGE_EVENTS_MISSING, can_manage_events
 from bot.discord.render import message_kwargs, respond
+
+log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
 NOT_A_MODERATOR = error("Only members with the Manage Server permission can change the bot's settings here.")
 CREATED_ROLE_NAME = "Ballerina reminders"
+
+
+def create_refusal(exc: discord.HTTPException) -> str:
+    """Why Discord would not create the role, and what a moderator can do."""
+    if isinstance(exc, discord.Forbidden):
+        return (
+            "Discord says I lack the Manage Roles permission: grant it to my role and try again. Nothing was changed."
+        )
+    detail = f": {exc.text}" if exc.text else ""
+    return (
+        f"Discord refused ({exc.status}{detail}). Pick an existing role with role: instead, "
+        "or try again later. Nothing was changed."
+    )
 
 
 def is_moderator(interaction: Interaction) -> bool:
@@ -60,9 +77,14 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
 
     async def cog_load(self) -> None:
         self.bot.buttons.add(re.escape(RESET_CONFIRM_ID), reset_confirmed)
+        if self.bot.serving:
+            # A fifth of the request budget: reminder posts and commands keep the rest.
+            rate = self.bot.core.settings.global_rate_limit / 5
+            await self.reminders.role_backfills.start(GuildRoleGrants(self.bot), rate)
 
     async def cog_unload(self) -> None:
         self.bot.buttons.remove(re.escape(RESET_CONFIRM_ID))
+        await self.reminders.role_backfills.stop()
 
     async def interaction_check(self, interaction: Interaction) -> bool:
         return await refuse_non_moderators(interaction)
@@ -93,9 +115,13 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
         if create:
             if not guild.me.guild_permissions.manage_roles:
                 return await respond(interaction, error("I need the Manage Roles permission to create the ping role."))
-            role = await guild.create_role(
-                name=CREATED_ROLE_NAME, mentionable=True, reason=f"Requested by moderator {interaction.user.id}"
-            )
+            try:
+                role = await guild.create_role(
+                    name=CREATED_ROLE_NAME, mentionable=True, reason=f"Requested by moderator {interaction.user.id}"
+                )
+            except discord.HTTPException as exc:
+                log.warning("server %s: could not create the ping role: %s %s", guild.id, exc.status, exc.code)
+                return await respond(interaction, error(f"I couldn't create the ping role. {create_refusal(exc)}"))
         problem = role_problem(role, guild.me) if role is not None else None
         role_id = str(role.id) if role is not None else None
         await respond(interaction, await self.reminders.set_role(str(guild.id), role_id, problem))

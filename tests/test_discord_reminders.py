@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
 
+from bot.core.storage import Via
 from tests.fakediscord import FakeRole, Perm
 from tests.world import RELEASE, World
 
@@ -269,3 +271,62 @@ async def test_removing_the_bot_from_a_server_deletes_its_data(before_release: W
     assert await w.core.store.get_subscription(guild_id, str(w.member.id)) is None
     await w.advance(timedelta(days=9))
     assert w.fake.dm_messages(w.member) == []
+
+
+async def raise_above_the_bot(w: World, role: FakeRole) -> None:
+    role.update(position=200)
+    await w.fake.flush_gateway()
+
+
+async def refuse_role_removal(w: World, role: FakeRole) -> None:
+    w.fake.fail_requests("DELETE", rf"/members/\d+/roles/{role.id}$", status=403, code=50013)
+
+
+@pytest.mark.parametrize("break_removal", [raise_above_the_bot, refuse_role_removal])
+async def test_opt_out_whose_role_cannot_be_taken_back_says_so_and_still_opts_out(
+    before_release: World, caplog: pytest.LogCaptureFixture, break_removal: Callable[[World, FakeRole], Awaitable[None]]
+) -> None:
+    w = before_release
+    role = await configure(w)
+    await w.run(w.member, "ballerina", "remind", "on")
+    await break_removal(w, role)
+    reply = await w.run(w.member, "ballerina", "remind", "off")
+    assert reply.embed is not None and reply.embed["title"] == "Reminders off"
+    stays = reply.embed["fields"][0]
+    assert stays["name"] == "The ping role stays for now"
+    assert stays["value"].startswith("I couldn't take Ballerina fans back from you.")
+    assert "A moderator can remove Ballerina fans from you" in stays["value"]
+    assert w.guild.get_member(w.member.id).has_role(role)  # type: ignore[union-attr]
+    assert await w.core.store.get_subscription(str(w.guild.id), str(w.member.id)) is None  # type: ignore[union-attr]
+    assert any("keeps the ping role" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "words"),
+    [
+        (403, 50013, "Missing Permissions", "lack the Manage Roles permission"),
+        (400, 30005, "Maximum number of guild roles reached (250)", "Discord refused (400: Maximum number"),
+    ],
+)
+async def test_a_refused_role_creation_is_explained_and_saves_nothing(
+    before_release: World, status: int, code: int, message: str, words: str
+) -> None:
+    w = before_release
+    w.fake.fail_requests("POST", r"/guilds/\d+/roles$", status=status, code=code, message=message)
+    reply = await w.run(w.moderator, "ballerina-admin", "role", options={"create": True})
+    assert reply.ephemeral and words in (reply.content or "")
+    assert "Nothing was changed" in (reply.content or "")
+    assert [r.name for r in w.guild.roles.values() if r.name == "Ballerina reminders"] == []
+    assert (await w.core.store.get_guild_settings(str(w.guild.id))).ping_role_id is None  # type: ignore[union-attr]
+
+
+async def test_switching_to_dms_when_the_role_cannot_be_taken_back_says_so(before_release: World) -> None:
+    w = before_release
+    role = await configure(w)
+    await w.run(w.member, "ballerina", "remind", "on")
+    await raise_above_the_bot(w, role)
+    reply = await w.run(w.member, "ballerina", "remind", "on", options={"via": "dm"})
+    assert reply.embed is not None and "by DM" in reply.embed["description"]
+    assert reply.embed["footer"]["text"].startswith("I couldn't take Ballerina fans back from you.")
+    subscription = await w.core.store.get_subscription(str(w.guild.id), str(w.member.id))  # type: ignore[union-attr]
+    assert subscription is not None and subscription.via is Via.DM

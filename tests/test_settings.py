@@ -43,6 +43,7 @@ def test_token_is_never_shown_in_repr() -> None:
         ("LOG_LEVEL", "loud", "LOG_LEVEL must be one of"),
         ("GLOBAL_RATE_LIMIT", "fast", "GLOBAL_RATE_LIMIT must be a number"),
         ("REMINDER_GRACE_MINUTES", "-5", "REMINDER_GRACE_MINUTES must be greater than 0"),
+        ("FORGET_ABSENT_SERVERS", "maybe", "FORGET_ABSENT_SERVERS must be yes or no"),
     ],
 )
 def test_invalid_values_are_errors_naming_the_variable(name: str, value: str, message: str) -> None:

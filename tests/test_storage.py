@@ -105,6 +105,11 @@ SEEDS: dict[int, list[str]] = {
         "INSERT INTO rsvps (party_id, user_id, choice, updated_at) VALUES (1, 'u2', 'going', 1)",
         "INSERT INTO user_settings (user_id, timezone, party_via) VALUES ('u2', 'Europe/Paris', 'dm')",
     ],
+    3: [
+        "INSERT INTO subscriptions VALUES ('g1', 'u3', 'channel', 1)",
+        "INSERT INTO role_backfills (guild_id, role_id, last_user_id, failed, started_at, updated_at)"
+        " VALUES ('g1', 'r1', 'u2', 1, 1, 1)",
+    ],
 }
 
 
@@ -137,6 +142,13 @@ async def test_upgrade_from_every_earlier_version_keeps_the_data(path: Path, clo
         assert (await parties.user_settings("u2")).party_via is Via.DM
     else:  # upgraded from V1: the party settings start at their defaults
         assert (settings.channel_id, settings.cap, settings.offsets) == (None, 5, DEFAULT_PARTY_OFFSETS)
+    backfill = await store.role_backfill("g1")
+    if start >= 3:
+        assert backfill is not None and (backfill.role_id, backfill.failed, backfill.state) == ("r1", 1, "running")
+        assert (backfill.handled, backfill.total) == (0, 1)  # u3 comes after u2: still to do
+        assert await store.running_role_backfills() == ["g1"]
+    else:  # upgraded from V2 or earlier: no back-fill was ever started
+        assert backfill is None and await store.running_role_backfills() == []
     await db.close()
     assert query(path, "SELECT state, nonce FROM outbox")[0][0] == "sent"
 
@@ -482,3 +494,27 @@ async def test_one_batch_of_clicks_answers_each_in_its_own_server_only(
         (ours.id, "u1", "going", int(T0.timestamp())),  # untouched: it changed nothing
         (ours.id, "u2", "maybe", int(clock.now().timestamp())),
     ]
+
+
+async def test_the_ping_role_back_fill_counts_channel_opt_ins_and_goes_with_the_guild(store: Store) -> None:
+    for user in ("u1", "u2", "u3"):
+        await store.subscribe("g1", user, Via.CHANNEL)
+    await store.subscribe("g1", "u4", Via.DM)  # DMs ping nobody: no role for them
+    backfill = await store.set_ping_role("g1", "r1")
+    assert backfill is not None and (backfill.handled, backfill.total, backfill.state) == (0, 3, "running")
+    assert await store.next_channel_subscriber("g1", None) == "u1"
+    await store.advance_role_backfill(backfill.id, "u1", failed=False)
+    await store.advance_role_backfill(backfill.id, "u2", failed=True)
+    progress = await store.role_backfill("g1")
+    assert progress is not None and (progress.handled, progress.failed) == (2, 1)
+    assert await store.next_channel_subscriber("g1", "u2") == "u3"
+    assert await store.next_channel_subscriber("g1", "u3") is None
+
+    await store.forget_guild("g1")
+    assert await store.role_backfill("g1") is None
+
+
+async def test_setting_a_role_with_nobody_opted_in_in_the_channel_starts_no_back_fill(store: Store) -> None:
+    await store.subscribe("g1", "u1", Via.DM)
+    assert await store.set_ping_role("g1", "r1") is None
+    assert (await store.get_guild_settings("g1")).ping_role_id == "r1"

@@ -68,11 +68,13 @@ class MemberData:
         )
 
     async def forget(self, guild_id: str, user_id: str, roles: MemberRoles) -> Forgotten:
-        subscription = await self.store.get_subscription(guild_id, user_id)
-        role_problem = None
-        if subscription is not None:
-            role_problem = await self.reminders.take_ping_role(guild_id, subscription, roles)
-        answered = await self.store.forget_member(guild_id, user_id)
+        # Under the member's lock, so the ping role back-fill cannot give the role back meanwhile.
+        async with self.reminders.role_backfills.member_lock(guild_id, user_id):
+            subscription = await self.store.get_subscription(guild_id, user_id)
+            role_problem = None
+            if subscription is not None:
+                role_problem = await self.reminders.take_ping_role(guild_id, subscription, roles)
+            answered = await self.store.forget_member(guild_id, user_id)
         cards = await self._recounted(guild_id, answered)
         lines = [
             "Done: I no longer keep anything about you in this server, nor your own settings.",
@@ -83,7 +85,7 @@ class MemberData:
                 1, f"Your answers to {len(answered)} watch part{'y' if len(answered) == 1 else 'ies'} are gone."
             )
         if role_problem is not None:
-            lines.append(f"I couldn't take back the reminder role: {role_problem}")
+            lines.append(role_problem)
         return Forgotten(Reply(title="Forgotten", description="\n".join(lines), ephemeral=True), cards)
 
     async def departed(self, guild_id: str, user_id: str, directory: MemberDirectory) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -12,8 +13,11 @@ from bot.core.engine.release import ReleaseNotice
 from bot.core.film import Film
 from bot.core.film_commands import countdown
 from bot.core.replies import Button, ButtonStyle, Field, Reply, error, timestamp
-from bot.core.storage import GuildSettings, Store, Subscription, Target, Via
+from bot.core.role_backfill import RoleBackfills
+from bot.core.storage import BackfillState, GuildSettings, RoleBackfill, Store, Subscription, Target, Via
 from bot.core.timeparse import TimeParseError, describe_offset, format_offsets, parse_offsets, parse_timezone
+
+log = logging.getLogger(__name__)
 
 RESET_CONFIRM_ID = "admin:reset:confirm"
 
@@ -32,6 +36,21 @@ def describe_schedule(offsets: Sequence[timedelta]) -> str:
     return ", ".join(describe_offset(offset) for offset in offsets) or "no reminders"
 
 
+def describe_backfill(backfill: RoleBackfill) -> str:
+    """How far giving the ping role to the members who opted in before it has got."""
+    failed = (
+        f" {backfill.failed} could not be given it (errors): setting the role again retries them."
+        if backfill.failed
+        else ""
+    )
+    if backfill.state is BackfillState.DONE:
+        return f"done: the members who opted in before have it.{failed}"
+    progress = f"{backfill.handled} of {backfill.total}"
+    if backfill.state is BackfillState.STOPPED:
+        return f"stopped at {progress}: {backfill.note} Once that is fixed, set the role again to continue.{failed}"
+    return f"{progress} so far.{failed}"
+
+
 class ReleaseReminders:
     """The release reminder posts' text, and the commands that configure them."""
 
@@ -41,6 +60,7 @@ class ReleaseReminders:
         self.clock = clock
         # Tells the engine that reminders changed, so it can re-arm its wake-up.
         self.on_change = on_change
+        self.role_backfills = RoleBackfills(store)
 
     @property
     def released(self) -> bool:
@@ -90,6 +110,10 @@ class ReleaseReminders:
     async def opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles) -> Reply:
         if self.released:
             return self._already_out()
+        async with self.role_backfills.member_lock(guild_id, user_id):
+            return await self._opt_in(guild_id, user_id, via, roles)
+
+    async def _opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles) -> Reply:
         settings = await self.store.get_guild_settings(guild_id)
         notes: list[str] = []
         if via is Via.CHANNEL:
@@ -103,7 +127,12 @@ class ReleaseReminders:
                     return error(problem)
         previous = await self.store.subscribe(guild_id, user_id, via)
         if previous is Via.CHANNEL and via is Via.DM and settings.ping_role_id:
-            await roles.take(settings.ping_role_id)
+            problem = await roles.take(settings.ping_role_id)
+            if problem is not None:
+                log.warning(
+                    "guild %s: member %s switched to DMs but keeps the ping role: %s", guild_id, user_id, problem
+                )
+                notes.append(problem)
         self.on_change()
         where = "by DM" if via is Via.DM else (f"in <#{settings.channel_id}>" if settings.channel_id else "here")
         return Reply(
@@ -115,15 +144,27 @@ class ReleaseReminders:
         )
 
     async def opt_out(self, guild_id: str, user_id: str, roles: MemberRoles) -> Reply:
+        async with self.role_backfills.member_lock(guild_id, user_id):
+            return await self._opt_out(guild_id, user_id, roles)
+
+    async def _opt_out(self, guild_id: str, user_id: str, roles: MemberRoles) -> Reply:
         subscription = await self.store.get_subscription(guild_id, user_id)
         if subscription is None:
             return error("You weren't getting release reminders here, so there was nothing to turn off.")
         problem = await self.take_ping_role(guild_id, subscription, roles)
-        if problem is not None:
-            return error(problem)
         await self.store.unsubscribe(guild_id, user_id)
         self.on_change()
-        return Reply(title="Reminders off", description="You won't get any more release reminders.", ephemeral=True)
+        fields: tuple[Field, ...] = ()
+        if problem is not None:
+            # Opted out all the same: they asked to be, and staying subscribed would not remove the role.
+            log.warning("guild %s: member %s opted out but keeps the ping role: %s", guild_id, user_id, problem)
+            fields = (Field(name="The ping role stays for now", value=problem),)
+        return Reply(
+            title="Reminders off",
+            description="You won't get any more release reminders.",
+            fields=fields,
+            ephemeral=True,
+        )
 
     async def take_ping_role(self, guild_id: str, subscription: Subscription, roles: MemberRoles) -> str | None:
         """Take back the ping role a channel sign-up gave; None when done or nothing to take."""
@@ -173,15 +214,24 @@ class ReleaseReminders:
     async def set_role(self, guild_id: str, role_id: str | None, problem: str | None) -> Reply:
         if problem is not None:
             return error(problem + " Nothing was changed.")
-        await self.store.update_guild_settings(guild_id, ping_role_id=role_id)
+        previous = (await self.store.get_guild_settings(guild_id)).ping_role_id
+        backfill = await self.store.set_ping_role(guild_id, role_id)
+        await self.role_backfills.restart(guild_id)
         if role_id is None:
-            return Reply(content="Ping role cleared: reminder posts will ping nobody.", ephemeral=True)
-        return Reply(
-            content=f"Members who opt in will get <@&{role_id}>, and reminder posts will ping it. "
-            "Members who opted in before keep their reminders; they get the role next time they run "
-            "/ballerina remind on.",
-            ephemeral=True,
-        )
+            content = "Ping role cleared: reminder posts will ping nobody."
+        else:
+            content = f"Members who opt in will get <@&{role_id}>, and reminder posts will ping it."
+            if backfill is not None:
+                content += (
+                    f" I'm giving it to the {backfill.total} members who opted in before, one at a time: "
+                    "/ballerina-admin status shows how far I got."
+                )
+        if previous is not None and previous != role_id:
+            content += (
+                " Members keep the previous ping role: I don't take it back, since some may have had it "
+                "before I gave it to them. Remove it yourself if it served only for reminders."
+            )
+        return Reply(content=content, ephemeral=True)
 
     async def set_schedule(self, guild_id: str, text: str) -> Reply:
         try:
@@ -234,6 +284,9 @@ class ReleaseReminders:
                 or "none",
             ),
         ]
+        backfill = await self.store.role_backfill(guild_id)
+        if backfill is not None:
+            fields.append(Field(name="Giving the ping role to earlier opt-ins", value=describe_backfill(backfill)))
         if todo:
             fields.append(Field(name="To do", value="\n".join(f"• {item}" for item in todo)))
         return Reply(title="Release reminders: configuration", fields=tuple(fields), ephemeral=True)
@@ -255,5 +308,6 @@ class ReleaseReminders:
 
     async def reset(self, guild_id: str) -> Reply:
         await self.store.reset_guild_settings(guild_id)
+        await self.role_backfills.restart(guild_id)  # there is no role to give any more
         self.on_change()
         return Reply(content="Release reminder settings are back to the defaults.", ephemeral=True)

@@ -27,16 +27,24 @@ def role_problem(role: discord.Role, me: discord.Member) -> str | None:
         return "@everyone can't be the ping role: pick or create a role members opt into."
     if role.managed:
         return f"{role.name} is managed by an integration, so no bot can hand it out."
+    unmanageable = manage_problem(role, me)
+    if unmanageable is not None:
+        return unmanageable
+    if not role.mentionable and not me.guild_permissions.mention_everyone:
+        return (
+            f"{role.name} can't be mentioned: turn on “Allow anyone to @mention this role” for it "
+            "in Server Settings → Roles, so reminder posts can ping it."
+        )
+    return None
+
+
+def manage_problem(role: discord.Role, me: discord.Member) -> str | None:
+    """Why the bot can neither give ``role`` to members nor take it back, or None when it can."""
     if not me.guild_permissions.manage_roles:
         return "I need the Manage Roles permission to give the ping role to members who opt in."
     if role >= me.top_role:
         return (
             f"My highest role ({me.top_role.name}) must be above {role.name} in Server Settings → Roles "
             "before I can hand it out."
-        )
-    if not role.mentionable and not me.guild_permissions.mention_everyone:
-        return (
-            f"{role.name} can't be mentioned: turn on “Allow anyone to @mention this role” for it "
-            "in Server Settings → Roles, so reminder posts can ping it."
         )
     return None

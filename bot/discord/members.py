@@ -1,13 +1,29 @@
-"""The core's MemberRoles port on discord.py: the ping role for the member who asked."""
+"""The core's role ports on discord.py: the ping role for the member who asked (MemberRoles), and
+for members opted in before the role was set (RoleGrants, for the back-fill)."""
 
 from __future__ import annotations
 
+import logging
+
+import aiohttp
 import discord
 
-from bot.discord.checks import role_problem
+from bot.core.role_backfill import Grant, GrantRefused
+from bot.discord.checks import manage_problem, role_problem
+
+log = logging.getLogger(__name__)
 
 REASON = "Asked for Ballerina release reminders"
 STALE_ROLE = "The ping role no longer exists: ask a moderator to set a new one with /ballerina-admin role."
+# https://discord.com/developers/docs/topics/opcodes-and-status-codes#json
+UNKNOWN_MEMBER = 10007
+
+
+def refusal(exc: discord.HTTPException) -> str:
+    """Discord's refusal to change a member's roles, in words for members and moderators."""
+    if isinstance(exc, discord.Forbidden):
+        return "Discord refused: I may have lost the Manage Roles permission, or my role is now below it."
+    return f"Discord answered with an error ({exc.status}); it may work later."
 
 
 class InteractionMemberRoles:
@@ -32,13 +48,61 @@ class InteractionMemberRoles:
         return None
 
     async def take(self, role_id: str) -> str | None:
-        role, problem = self._role(role_id)
+        guild = self.member.guild
+        role = guild.get_role(int(role_id))
         if role is None:
             return None  # nothing left to take away
+        problem = manage_problem(role, guild.me)
+        if problem is None:
+            try:
+                await self.member.remove_roles(role, reason="Turned Ballerina release reminders off")
+            except discord.HTTPException as exc:
+                log.warning(
+                    "server %s: could not take role %s back from member %s: %s %s",
+                    guild.id,
+                    role.id,
+                    self.member.id,
+                    exc.status,
+                    exc.code,
+                )
+                problem = refusal(exc)
+            else:
+                return None
+        return (
+            f"I couldn't take {role.name} back from you. {problem} "
+            f"A moderator can remove {role.name} from you in Server Settings → Members."
+        )
+
+
+class GuildRoleGrants:
+    """Gives the ping role to members by id: they are not in the guild cache (no members intent)."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def give(self, guild_id: str, user_id: str, role_id: str) -> Grant:
+        guild = self.client.get_guild(int(guild_id))
+        if guild is None or guild.unavailable:
+            # After a restart the back-fill resumes before the gateway has sent the servers.
+            await self.client.wait_until_ready()
+            guild = self.client.get_guild(int(guild_id))
+        if guild is None or guild.unavailable:
+            raise GrantRefused("Discord reports the server unavailable or the bot no longer in it.")
+        role = guild.get_role(int(role_id))
+        if role is None:
+            raise GrantRefused("The ping role no longer exists: set a new one with /ballerina-admin role.")
+        problem = manage_problem(role, guild.me)
         if problem is not None:
-            return problem
+            raise GrantRefused(problem)
         try:
-            await self.member.remove_roles(role, reason="Turned Ballerina release reminders off")
-        except discord.HTTPException:
-            return f"Discord wouldn't let me remove {role.name} just now; please try again later."
-        return None
+            await self.client.http.add_role(guild_id, user_id, role_id, reason=REASON)
+        except discord.NotFound as exc:
+            if exc.code == UNKNOWN_MEMBER:
+                return Grant.GONE
+            raise GrantRefused(f"Discord no longer knows the ping role ({exc.code}).") from None
+        except discord.Forbidden as exc:
+            raise GrantRefused(refusal(exc)) from None
+        except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as exc:
+            log.warning("server %s: could not give the ping role to member %s: %r", guild_id, user_id, exc)
+            return Grant.FAILED
+        return Grant.GIVEN

@@ -60,7 +60,8 @@ World building (events are dispatched to a connected bot; objects are plain data
   (GUILD_ROLE_UPDATE), ``set_everyone_permissions(perms)``; lookups ``get_member``, ``get_role``,
   ``role_named``, ``channel_named``, ``text_channels``; ``permissions_for(member, channel=None)`` and
   ``bot_permissions(channel=None)`` resolve permissions exactly like Discord (owner, ADMINISTRATOR,
-  @everyone/role/member overwrites); ``scheduled_events`` (dict id -> event payload).
+  @everyone/role/member overwrites); ``scheduled_events`` (dict id -> event payload);
+  ``unavailable = True`` (an outage): the next READY lists it as unavailable, no GUILD_CREATE follows.
 * ``FakeRole.update(name=, permissions=, position=, color=, mentionable=, hoist=)`` /
   ``set_permissions(p)`` -> GUILD_ROLE_UPDATE. ``FakeMember.add_role(r)`` / ``remove_role(r)`` ->
   GUILD_MEMBER_UPDATE (``guild.bot_member.add_role(...)`` changes the bot's own roles);

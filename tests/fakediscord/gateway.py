@@ -344,7 +344,8 @@ class Gateway:
         self.dispatch("READY", ready)
         members = session.has_intent(INTENT_GUILD_MEMBERS)
         for guild in list(fake.guilds.values()):
-            self.dispatch("GUILD_CREATE", guild.create_payload(include_all_members=members))
+            if not guild.unavailable:
+                self.dispatch("GUILD_CREATE", guild.create_payload(include_all_members=members))
         session.initial_seq = session.seq
         self.identify_count += 1
 

@@ -322,6 +322,8 @@ class FakeGuild:
     features: list[str] = field(default_factory=list)
     bot_role_id: int = 0
     joined_at: str = field(default_factory=iso_now)
+    # In an outage: listed in READY as unavailable, and no GUILD_CREATE follows at IDENTIFY.
+    unavailable: bool = False
 
     # -- lookups -------------------------------------------------------------------------------------
 

@@ -8,12 +8,14 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from bot.core.storage.models import (
+    BackfillState,
     ErrorKind,
     GuildSettings,
     OutboxRow,
     OutboxState,
     Reminder,
     ReminderState,
+    RoleBackfill,
     Target,
     from_unix,
 )
@@ -82,4 +84,19 @@ def outbox_from_row(row: sqlite3.Row) -> OutboxRow:
         error_detail=row["error_detail"],
         message_id=row["message_id"],
         updated_at=from_unix(row["updated_at"]),
+    )
+
+
+def backfill_from_row(row: sqlite3.Row) -> RoleBackfill:
+    """A ``role_backfills`` row with its ``handled`` and ``total`` counts selected alongside."""
+    return RoleBackfill(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        role_id=row["role_id"],
+        last_user_id=row["last_user_id"],
+        failed=row["failed"],
+        state=BackfillState(row["state"]),
+        note=row["note"],
+        handled=row["handled"],
+        total=row["total"],
     )

@@ -84,6 +84,29 @@ class Subscription:
     created_at: datetime
 
 
+class BackfillState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    STOPPED = "stopped"  # the platform refused every grant; see the note
+
+
+@dataclass(frozen=True)
+class RoleBackfill:
+    """Giving a guild's ping role to the members who opted in (in the channel) before it was set."""
+
+    id: int
+    guild_id: str
+    role_id: str
+    last_user_id: str | None
+    failed: int
+    state: BackfillState
+    note: str | None
+    handled: int
+    """Channel opt-ins up to ``last_user_id``: the ones already given the role, or skipped."""
+    total: int
+    """Channel opt-ins now (those who opt out meanwhile leave both counts)."""
+
+
 @dataclass(frozen=True)
 class Reminder:
     """A reminder ``offset`` before an event (the release, later a watch party) of one guild."""

@@ -20,6 +20,7 @@ from typing import Final, Literal, TypeAlias
 
 from bot.core.clock import Clock
 from bot.core.storage._rows import (
+    backfill_from_row,
     normalize_offsets,
     offsets_json,
     outbox_from_row,
@@ -29,10 +30,12 @@ from bot.core.storage._rows import (
 )
 from bot.core.storage.database import Database, Session
 from bot.core.storage.models import (
+    BackfillState,
     DeliveryProblems,
     ErrorKind,
     GuildSettings,
     Reminder,
+    RoleBackfill,
     Subscription,
     Via,
     from_unix,
@@ -141,10 +144,32 @@ class Store:
         return settings
 
     async def reset_guild_settings(self, guild_id: str) -> GuildSettings:
-        """Back to the defaults; subscriptions stay."""
+        """Back to the defaults (no ping role, so no back-fill either); subscriptions stay."""
         async with self._db.transaction() as session:
             await self._write_settings(session, GuildSettings(guild_id))
+            await session.execute("DELETE FROM role_backfills WHERE guild_id = ?", (guild_id,))
         return GuildSettings(guild_id)
+
+    async def set_ping_role(self, guild_id: str, role_id: str | None) -> RoleBackfill | None:
+        """Set (or with None clear) the ping role; returns the back-fill it starts, if any.
+
+        A back-fill starts when members already opted in in the channel: they never got this
+        role. Setting the role again starts over, so it also retries the members who failed.
+        """
+        async with self._db.transaction() as session:
+            row = await session.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
+            settings = settings_from_row(row) if row is not None else GuildSettings(guild_id)
+            await self._write_settings(session, replace(settings, ping_role_id=role_id))
+            await session.execute("DELETE FROM role_backfills WHERE guild_id = ?", (guild_id,))
+            if role_id is not None:
+                now = self._now()
+                await session.execute(
+                    "INSERT INTO role_backfills (guild_id, role_id, started_at, updated_at)"
+                    " SELECT ?, ?, ?, ? WHERE EXISTS"
+                    " (SELECT 1 FROM subscriptions WHERE guild_id = ? AND via = 'channel')",
+                    (guild_id, role_id, now, now, guild_id),
+                )
+        return await self.role_backfill(guild_id)
 
     async def _write_settings(self, session: Session, settings: GuildSettings) -> None:
         now = self._now()
@@ -231,6 +256,52 @@ class Store:
         counts.update({Via(row["via"]): row["n"] for row in rows})
         return counts
 
+    # -- the ping role back-fill ---------------------------------------------------------------
+
+    async def role_backfill(self, guild_id: str) -> RoleBackfill | None:
+        """The guild's latest back-fill with its progress, or None when there is none."""
+        async with self._db.read() as session:
+            row = await session.fetchone(
+                "SELECT b.*, (SELECT COUNT(*) FROM subscriptions AS s"
+                "  WHERE s.guild_id = b.guild_id AND s.via = 'channel') AS total,"
+                " (SELECT COUNT(*) FROM subscriptions AS s WHERE s.guild_id = b.guild_id AND s.via = 'channel'"
+                "  AND s.user_id <= b.last_user_id) AS handled"
+                " FROM role_backfills AS b WHERE b.guild_id = ?",
+                (guild_id,),
+            )
+        return backfill_from_row(row) if row is not None else None
+
+    async def running_role_backfills(self) -> list[str]:
+        """The guilds whose back-fill is still under way (to resume after a restart)."""
+        async with self._db.read() as session:
+            rows = await session.fetchall("SELECT guild_id FROM role_backfills WHERE state = 'running'")
+        return [row["guild_id"] for row in rows]
+
+    async def next_channel_subscriber(self, guild_id: str, after: str | None) -> str | None:
+        """The channel opt-in that follows ``after`` in user_id order (the first with None)."""
+        async with self._db.read() as session:
+            row = await session.fetchone(
+                "SELECT user_id FROM subscriptions WHERE guild_id = :guild AND via = 'channel'"
+                " AND (:after IS NULL OR user_id > :after) ORDER BY user_id LIMIT 1",
+                {"guild": guild_id, "after": after},
+            )
+        return row["user_id"] if row is not None else None
+
+    async def advance_role_backfill(self, backfill_id: int, user_id: str, *, failed: bool) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                "UPDATE role_backfills SET last_user_id = ?, failed = failed + ?, updated_at = ?"
+                " WHERE id = ? AND state = 'running'",
+                (user_id, int(failed), self._now(), backfill_id),
+            )
+
+    async def end_role_backfill(self, backfill_id: int, state: BackfillState, note: str | None = None) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                "UPDATE role_backfills SET state = ?, note = ?, updated_at = ? WHERE id = ?",
+                (state.value, note, self._now(), backfill_id),
+            )
+
     # -- status --------------------------------------------------------------------------------
 
     async def upcoming_reminders(self, guild_id: str, limit: int = 5) -> list[Reminder]:
@@ -277,6 +348,12 @@ class Store:
             )
 
     # -- data removal --------------------------------------------------------------------------
+
+    async def guild_ids(self) -> list[str]:
+        """Every guild the bot keeps data for (all of it hangs from the guild's settings row)."""
+        async with self._db.read() as session:
+            rows = await session.fetchall("SELECT guild_id FROM guild_settings ORDER BY guild_id")
+        return [row["guild_id"] for row in rows]
 
     async def forget_guild(self, guild_id: str) -> bool:
         """Delete everything stored about a guild (cascading); returns whether there was anything."""

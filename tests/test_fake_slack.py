@@ -4,20 +4,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+import urllib.parse
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from tests.fakediscord._util import wait_until
 from tests.fakeslack import (
     FakeSlack,
     HttpDriver,
@@ -314,7 +320,10 @@ async def test_update_delete_and_permalink(world: World, client: AsyncWebClient)
     link = await client.chat_getPermalink(channel=general.id, message_ts=posted["ts"])
     assert link["permalink"].endswith(f"/archives/{general.id}/p{posted['ts'].replace('.', '')}")
     theirs = fake.user_message(general, world.alice, "mine")
-    for call in (client.chat_update(channel=general.id, ts=theirs.ts, text="x"), client.chat_delete(channel=general.id, ts=theirs.ts)):
+    for call in (
+        client.chat_update(channel=general.id, ts=theirs.ts, text="x"),
+        client.chat_delete(channel=general.id, ts=theirs.ts),
+    ):
         with pytest.raises(SlackApiError) as caught:
             await call
         assert caught.value.response["error"] in ("cant_update_message", "cant_delete_message")
@@ -383,10 +392,17 @@ async def test_channel_info_members_users_and_groups(world: World, client: Async
     assert info["channel"]["name"] == "general" and info["channel"]["is_member"]
     assert info["channel"]["num_members"] == 3 and not info["channel"]["is_private"]
     members = await client.conversations_members(channel=world.general.id, limit=2)
-    more = await client.conversations_members(channel=world.general.id, cursor=members["response_metadata"]["next_cursor"])
+    more = await client.conversations_members(
+        channel=world.general.id, cursor=members["response_metadata"]["next_cursor"]
+    )
     assert members["members"] + more["members"] == [world.alice.id, world.bob.id, team.bot_user.id]
     user = (await client.users_info(user=world.alice.id, include_locale=True))["user"]
-    assert (user["real_name"], user["tz"], user["locale"], user["is_admin"]) == ("Alice Park", "Asia/Seoul", "ko-KR", True)
+    assert (user["real_name"], user["tz"], user["locale"], user["is_admin"]) == (
+        "Alice Park",
+        "Asia/Seoul",
+        "ko-KR",
+        True,
+    )
     assert user["tz_offset"] == 9 * 3600
     assert "locale" not in (await client.users_info(user=world.bob.id))["user"]
     with pytest.raises(SlackApiError) as caught:
@@ -397,3 +413,345 @@ async def test_channel_info_members_users_and_groups(world: World, client: Async
     groups = (await client.usergroups_list(include_users=True))["usergroups"]
     assert [(g["id"], g["handle"], g["users"]) for g in groups] == [(crew.id, "crew", [world.alice.id])]
     assert crew.id.startswith("S")
+
+
+# --------------------------------------------------------------------------------------------------
+# A real bolt AsyncApp, over HTTP (signed requests) and over Socket Mode (envelopes and acks)
+# --------------------------------------------------------------------------------------------------
+
+
+async def test_slash_command_acks_then_posts_a_message(world: World, running: Running) -> None:
+    delivery = await running.driver.slash_command(world.general, world.alice, "/film", "cast")
+    assert delivery.acked and delivery.payload is None and not delivery.timed_out
+    assert running.seen.commands == ["cast"]
+    [msg] = await world.fake.wait_for_messages(world.general)
+    assert msg.text == "votes: 0" and msg.action_ids() == ["vote"] and msg.user == world.team.bot_user.id
+    if running.mode == "socket":
+        assert delivery.envelope_id is not None
+        [ack] = world.fake.socket_connections[-1].acks
+        assert ack == {"envelope_id": delivery.envelope_id}
+
+
+async def test_ack_text_reaches_only_the_user_and_in_channel_reaches_everyone(world: World, running: Running) -> None:
+    fake = world.fake
+    whisper = await running.driver.slash_command(world.general, world.alice, "/film", "whisper")
+    assert whisper.payload == {"text": "only you can see this"}
+    [eph] = fake.ephemeral_messages(world.alice)
+    assert eph.text == "only you can see this" and eph.source == "ack"
+    assert [p.via_ack for p in whisper.responses] == [True]
+    shout = await running.driver.slash_command(world.general, world.alice, "/film", "shout")
+    assert shout.payload is not None and shout.payload["response_type"] == "in_channel"
+    assert [m.text for m in fake.channel_messages(world.general)] == ["everyone sees this"]
+
+
+async def test_button_click_replaces_the_message_through_its_response_url(world: World, running: Running) -> None:
+    fake = world.fake
+    await running.driver.slash_command(world.general, world.alice, "/film", "panel")
+    [msg] = await fake.wait_for_messages(world.general)
+    click = await running.driver.click(msg, world.bob, "vote")
+    assert click.acked and click.request["actions"][0]["value"] == "ballerina"
+    assert click.request["container"] == {
+        "type": "message",
+        "message_ts": msg.ts,
+        "channel_id": world.general.id,
+        "is_ephemeral": False,
+    }
+    [post] = await click.wait_for_responses()
+    assert post.status == 200 and post.body["replace_original"] is True
+    assert msg.text == "votes: 1" and "*votes:* 1" in msg.all_text() and len(msg.edits) == 1
+    with pytest.raises(NotAllowed):
+        await running.driver.click(msg, world.bob, "no-such-button")
+
+
+async def test_modal_opens_from_the_trigger_and_validation_errors_keep_it_open(world: World, running: Running) -> None:
+    fake = world.fake
+    command = await running.driver.slash_command(world.general, world.alice, "/film", "note")
+    modal = await fake.wait_for_modal(world.alice)
+    assert modal.callback_id == "note" and modal.trigger_id == command.trigger_id and modal.id.startswith("V")
+    empty = await running.driver.submit_view(modal, {"note_block": {"note": " "}, "mood_block": {"mood": "calm"}})
+    assert empty.payload == {"response_action": "errors", "errors": {"note_block": "Write something first"}}
+    assert not modal.closed and running.seen.notes == []
+    done = await running.driver.submit_view(
+        modal, {"note_block": {"note": "Jeon Jong-seo!"}, "mood_block": {"mood": "thrilled"}}
+    )
+    assert done.acked and done.payload is None and modal.closed
+    assert running.seen.notes == [("Jeon Jong-seo!", "thrilled")]
+    with pytest.raises(NotAllowed):
+        await running.driver.submit_view(modal, {})
+
+
+async def test_events_reach_their_listeners(world: World, running: Running) -> None:
+    fake, driver = world.fake, running.driver
+    opened = await driver.app_home_opened(world.team, world.alice)
+    assert opened.acked
+    home = await fake.wait_for_home(world.alice)
+    assert "Welcome home" in home.all_text()
+    carol = world.team.add_user("carol")
+    await driver.member_joined_channel(world.general, carol)
+    assert carol.id in world.general.members
+    [welcome] = await fake.wait_for_messages(world.general)
+    assert welcome.text == f"welcome <@{carol.id}>"
+    await driver.app_uninstalled(world.team)
+    await wait_until(lambda: running.seen.errors, 5.0, "the uninstalled app's post to fail")
+    assert running.seen.errors == ["token_revoked"]
+    assert running.seen.events == ["app_home_opened", f"member_joined_channel:{carol.id}", "app_uninstalled"]
+
+
+async def test_slow_ack_is_measured_and_a_missed_deadline_is_a_timeout(world: World, running: Running) -> None:
+    slow = await running.driver.slash_command(world.general, world.alice, "/film", "slow")
+    assert slow.acked and slow.elapsed >= 0.2
+    world.fake.ack_deadline = 0.05
+    late = await running.driver.slash_command(world.general, world.alice, "/film", "slow")
+    assert late.timed_out and late.status is None and not late.acked
+
+
+# --------------------------------------------------------------------------------------------------
+# Request signing (HTTP mode)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_signature_is_slacks_v0_hmac() -> None:
+    """Cross-checked against slack_sdk's own verifier, and a known vector computed by hand."""
+    body, ts = "token=x&command=%2Ffilm", "1531420618"
+    signature = slack_signature("8f742231b10e8888abcd99yyyzzz85a5", ts, body)
+    assert SignatureVerifier("8f742231b10e8888abcd99yyyzzz85a5", clock=_FrozenClock(1531420618)).is_valid(
+        body, ts, signature
+    )
+    assert signature.startswith("v0=") and len(signature) == 3 + 64
+
+
+class _FrozenClock(Clock):
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def now(self) -> float:
+        return self.at
+
+
+@pytest.mark.parametrize(("secret", "skew"), [("not-the-secret", 0.0), (None, -301.0)], ids=["forged", "stale"])
+async def test_bad_or_stale_signature_gets_401_and_runs_no_listener(
+    world: World, secret: str | None, skew: float
+) -> None:
+    app, seen = make_app(world.fake, world.team)
+    async with http_app(world.fake, app) as good:
+        bad = HttpDriver(world.fake, good.url, signing_secret=secret, clock_skew=skew)
+        refused = await bad.slash_command(world.general, world.alice, "/film", "cast")
+        assert refused.status == 401 and not refused.acked and refused.payload is None
+        accepted = await good.slash_command(world.general, world.alice, "/film", "cast")
+        assert accepted.status == 200
+    assert seen.commands == ["cast"]
+
+
+async def test_requests_are_encoded_as_slack_posts_them(world: World) -> None:
+    """Slash commands as a form, interactions as payload=<json>, events as JSON; all signed."""
+    received: list[tuple[str, dict[str, str]]] = []
+
+    async def capture(request: web.Request) -> web.Response:
+        received.append((await request.text(), dict(request.headers)))
+        return web.Response(status=200)
+
+    server = web.Application()
+    server.router.add_post("/slack/events", capture)
+    runner = web.AppRunner(server, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        driver = HttpDriver(world.fake, f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events")
+        await driver.slash_command(world.general, world.alice, "/film", "cast list")
+        await driver.event(world.team, {"type": "app_mention", "user": world.alice.id, "text": "hi"})
+    finally:
+        await runner.cleanup()
+    (form, form_headers), (event, event_headers) = received
+    fields = dict(urllib.parse.parse_qsl(form))
+    assert fields["command"] == "/film" and fields["text"] == "cast list" and fields["team_id"] == world.team.id
+    assert fields["response_url"].startswith(world.fake.base_url) and fields["trigger_id"] in world.fake.triggers
+    assert form_headers["Content-Type"] == "application/x-www-form-urlencoded"
+    for body, headers in received:
+        ts = headers["X-Slack-Request-Timestamp"]
+        assert headers["X-Slack-Signature"] == slack_signature(world.fake.signing_secret, ts, body)
+    assert json.loads(event)["type"] == "event_callback" and event_headers["Content-Type"] == "application/json"
+
+
+# --------------------------------------------------------------------------------------------------
+# Socket Mode specifics
+# --------------------------------------------------------------------------------------------------
+
+
+async def test_socket_mode_connects_to_the_url_the_fake_hands_out(world: World) -> None:
+    fake = world.fake
+    app, _ = make_app(fake, world.team)
+    async with socket_mode_app(fake, app) as driver:
+        [opened] = fake.find_calls("apps.connections.open")
+        assert opened.ok and opened.team_id is None
+        assert opened.response is not None and opened.response["url"].startswith(f"ws://127.0.0.1:{fake.port}/socket")
+        assert driver.handler is not None and await driver.handler.client.is_connected()
+        await fake.disconnect_socket()
+        await fake.wait_for_socket(min_count=2)
+        assert len(fake.find_calls("apps.connections.open")) == 2
+        delivery = await driver.slash_command(world.general, world.alice, "/film", "whisper")
+        assert delivery.payload == {"text": "only you can see this"}
+        assert fake.socket_connections[-1].acks == [{"envelope_id": delivery.envelope_id, "payload": delivery.payload}]
+
+
+async def test_socket_urls_need_the_app_token_and_a_fresh_ticket(world: World, client: AsyncWebClient) -> None:
+    fake = world.fake
+    with pytest.raises(SlackApiError) as caught:
+        await client.apps_connections_open(app_token=world.team.bot_token)
+    assert caught.value.response["error"] == "not_allowed_token_type"
+    url = (await client.apps_connections_open(app_token=fake.app_token))["url"]
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url) as ws:
+            hello = await ws.receive_json()
+            assert hello["type"] == "hello" and hello["connection_info"]["app_id"] == fake.app_id
+        with pytest.raises(aiohttp.WSServerHandshakeError):
+            await session.ws_connect(url)
+
+
+# --------------------------------------------------------------------------------------------------
+# Rate limits, injected errors, latency
+# --------------------------------------------------------------------------------------------------
+
+
+async def test_a_429_storm_surfaces_as_slack_api_error_with_retry_after(world: World, client: AsyncWebClient) -> None:
+    fake = world.fake
+    fake.inject_rate_limit("chat.postMessage", times=2, retry_after=7)
+    for _ in range(2):
+        with pytest.raises(SlackApiError) as caught:
+            await client.chat_postMessage(channel=world.general.id, text="hi")
+        assert caught.value.response.status_code == 429
+        assert caught.value.response["error"] == "ratelimited"
+        assert caught.value.response.headers["Retry-After"] == "7"
+    await client.chat_postMessage(channel=world.general.id, text="third time lucky")
+    assert fake.rate_limited == {"chat.postMessage": 2} and fake.rate_limited_count == 2
+    assert [m.text for m in fake.channel_messages(world.general)] == ["third time lucky"]
+
+
+async def test_slack_sdk_retry_handler_honours_retry_after(world: World) -> None:
+    fake = world.fake
+    client = web_client(fake, world.team, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)])
+    fake.inject_rate_limit("users.info", times=1, retry_after=1)
+    started = time.monotonic()
+    resp = await client.users_info(user=world.alice.id)
+    waited = time.monotonic() - started
+    assert resp["user"]["id"] == world.alice.id
+    assert waited >= 1.0  # the handler slept int(Retry-After) + jitter before the retry
+    assert [c.status for c in fake.find_calls("users.info")] == [429, 200]
+
+
+async def test_channel_rate_allows_a_burst_then_one_message_per_second(world: World, client: AsyncWebClient) -> None:
+    fake = world.fake
+    fake.set_channel_message_rate(1.0, burst=2)
+    other = world.team.add_channel("other")
+    await client.chat_postMessage(channel=world.general.id, text="1")
+    await client.chat_postMessage(channel=world.general.id, text="2")
+    with pytest.raises(SlackApiError) as caught:
+        await client.chat_postMessage(channel=world.general.id, text="3")
+    assert caught.value.response.status_code == 429 and caught.value.response.headers["Retry-After"] == "1"
+    await client.chat_postMessage(channel=other.id, text="another channel has its own budget")
+    assert fake.rate_limited["chat.postMessage"] == 1
+    assert len(fake.channel_messages(world.general)) == 2
+
+
+async def test_tier_limits_are_per_workspace_and_method(world: World, client: AsyncWebClient) -> None:
+    fake = world.fake
+    other_team = fake.add_team("Other Club")
+    fake.set_method_limit("users.info", 2)
+    for _ in range(2):
+        await client.users_info(user=world.alice.id)
+    with pytest.raises(SlackApiError) as caught:
+        await client.users_info(user=world.alice.id)
+    assert caught.value.response.status_code == 429
+    assert 59 <= int(caught.value.response.headers["Retry-After"]) <= 60
+    await client.conversations_info(channel=world.general.id)  # another method, another budget
+    await web_client(fake, other_team).users_info(user=other_team.bot_user.id)  # another workspace too
+    assert fake.rate_limited == {"users.info": 1}
+    assert [c.status for c in fake.find_calls("users.info", team=world.team)] == [200, 200, 429]
+
+
+async def test_latency_is_injectable_per_method_at_run_time(world: World, client: AsyncWebClient) -> None:
+    fake = world.fake
+    fake.set_latency(0.3, "users.info")
+
+    async def timed(call: Any) -> float:
+        started = time.monotonic()
+        await call
+        return time.monotonic() - started
+
+    slow = await timed(client.users_info(user=world.alice.id))
+    fast = await timed(client.auth_test())
+    assert slow >= 0.3 and fast < 0.3
+    fake.set_latency(0.0, "users.info")
+    assert await timed(client.users_info(user=world.alice.id)) < 0.3
+
+
+async def test_injected_errors_hit_the_next_calls_only(world: World, client: AsyncWebClient) -> None:
+    injected = world.fake.fail_calls("chat.postMessage", "restricted_action", channel=world.general)
+    with pytest.raises(SlackApiError) as caught:
+        await client.chat_postMessage(channel=world.general.id, text="no")
+    assert caught.value.response["error"] == "restricted_action" and injected.hits == 1
+    await client.chat_postMessage(channel=world.general.id, text="yes")
+
+
+# --------------------------------------------------------------------------------------------------
+# Views, triggers, response_urls
+# --------------------------------------------------------------------------------------------------
+
+
+async def test_trigger_ids_expire_after_three_seconds_and_work_once(world: World, client: AsyncWebClient) -> None:
+    fake = world.fake
+    assert fake.trigger_lifetime == 3.0
+    trigger = fake.issue_trigger(world.team, world.alice)
+    opened = await client.views_open(trigger_id=trigger, view=NOTE_MODAL)
+    assert opened["view"]["callback_id"] == "note"
+    stale = fake.issue_trigger(world.team, world.alice)
+    fake.expire_trigger(stale)
+    for value, error in [
+        (trigger, "exchanged_trigger_id"),
+        (stale, "expired_trigger_id"),
+        ("1.2.3", "invalid_trigger_id"),
+    ]:
+        with pytest.raises(SlackApiError) as caught:
+            await client.views_open(trigger_id=value, view=NOTE_MODAL)
+        assert caught.value.response["error"] == error
+    assert len(fake.modals(world.alice)) == 1
+
+
+async def test_views_are_validated_updated_and_published(world: World, client: AsyncWebClient) -> None:
+    fake = world.fake
+    long_title = {**NOTE_MODAL, "title": {"type": "plain_text", "text": "A title far too long for Slack"}}
+    with pytest.raises(SlackApiError) as caught:
+        await client.views_open(trigger_id=fake.issue_trigger(world.team, world.alice), view=long_title)
+    assert caught.value.response["error"] == "invalid_arguments"
+    assert "title" in caught.value.response["response_metadata"]["messages"][0]
+    view = (await client.views_open(trigger_id=fake.issue_trigger(world.team, world.alice), view=NOTE_MODAL))["view"]
+    with pytest.raises(SlackApiError) as caught:
+        await client.views_update(view_id=view["id"], hash="stale", view=NOTE_MODAL)
+    assert caught.value.response["error"] == "hash_conflict"
+    thanks = {"type": "modal", "title": {"type": "plain_text", "text": "Thanks"}, "blocks": []}
+    await client.views_update(view_id=view["id"], hash=view["hash"], view=thanks)
+    [modal] = fake.modals(world.alice)
+    assert modal.view["title"]["text"] == "Thanks" and modal.updates == [NOTE_MODAL]
+    home = {"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Next party: Friday"}}]}
+    await client.views_publish(user_id=world.bob.id, view=home)
+    published = fake.home_view(world.bob)
+    assert published is not None and "Next party: Friday" in published.all_text()
+    assert fake.home_view(world.alice) is None
+
+
+async def test_response_urls_post_replace_delete_and_run_out(world: World) -> None:
+    fake = world.fake
+    msg = fake.user_message(world.general, world.alice, "original")
+    target = fake.issue_response_url(world.team, world.general, world.alice, message=msg)
+    hook = AsyncWebhookClient(target.url)
+    assert (await hook.send(text="just for you")).status_code == 200
+    assert (await hook.send(text="for all", response_type="in_channel")).status_code == 200
+    assert (await hook.send(text="edited", replace_original=True)).status_code == 200
+    assert [e.text for e in fake.ephemeral_messages(world.alice)] == ["just for you"]
+    assert [m.text for m in fake.channel_messages(world.general)] == ["edited", "for all"]
+    assert (await hook.send(text="", delete_original=True)).status_code == 200
+    assert msg.deleted
+    assert (await hook.send(text="a fifth use")).status_code == 200
+    spent = await hook.send(text="a sixth use")
+    assert spent.status_code == 404 and "used_url" in spent.body
+    assert [p.status for p in target.posts] == [200, 200, 200, 200, 200, 404]

@@ -146,7 +146,7 @@ class SlackDriver:
             trigger_id=trigger_id,
         )
         if delivery.acked and delivery.payload and (delivery.payload.get("text") or delivery.payload.get("blocks")):
-            status, error = self.fake.apply_response(response_url, delivery.payload)
+            status, error = self.fake.apply_response(response_url, delivery.payload, source="ack")
             response_url.posts.append(ResponseUrlPost(delivery.payload, status, error, time.monotonic(), via_ack=True))
         return delivery
 

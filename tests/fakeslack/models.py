@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tests.fakediscord._util import wait_until
+
 JSON = dict[str, Any]
 """A decoded JSON object as Slack sends and receives it."""
 
@@ -561,7 +563,16 @@ class Delivery:
 
     @property
     def responses(self) -> list[ResponseUrlPost]:
+        """What reached the response_url (and the slash command's ack reply), in order."""
         return [] if self.response_url is None else self.response_url.posts
+
+    async def wait_for_responses(self, count: int = 1, timeout: float = 5.0) -> list[ResponseUrlPost]:  # noqa: ASYNC109
+        """Wait until the app has used the response_url ``count`` times (bolt's ``respond`` runs after the ack)."""
+        return await wait_until(
+            lambda: posts if len(posts := self.responses) >= count else None,
+            timeout,
+            f"{count} response_url post(s)",
+        )
 
 
 # ------------------------------------------------------------------------------------------------

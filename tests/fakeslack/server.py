@@ -407,9 +407,9 @@ class FakeSlack:
         self,
         channel: SlackChannel,
         count: int = 1,
-        timeout: float = 5.0,
+        timeout: float = 5.0,  # noqa: ASYNC109
         *,
-        include_replies: bool = True,  # noqa: ASYNC109
+        include_replies: bool = True,
     ) -> list[SlackMessage]:
         return await wait_until(
             lambda: (
@@ -1051,7 +1051,9 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": error}, status=status)
         return web.json_response({"ok": True})
 
-    def apply_response(self, target: ResponseUrl, body: JSON) -> tuple[int, str | None]:
+    def apply_response(
+        self, target: ResponseUrl, body: JSON, *, source: str = "response_url"
+    ) -> tuple[int, str | None]:
         """What Slack does with a response_url body or a slash command's ack body: replace or delete
         the original message, or post in the channel (``response_type: in_channel``) or to the user
         only (the default). Returns (HTTP status, error)."""
@@ -1076,7 +1078,7 @@ class FakeSlack:
             return 200, None
         thread_ts = str(body["thread_ts"]) if body.get("thread_ts") else None
         if body.get("response_type") == "in_channel":
-            self._bot_message(team, channel, text, blocks, thread_ts=thread_ts, source="response_url", request=body)
+            self._bot_message(team, channel, text, blocks, thread_ts=thread_ts, source=source, request=body)
         else:
             self.ephemerals.append(
                 EphemeralMessage(
@@ -1087,7 +1089,7 @@ class FakeSlack:
                     text=text,
                     blocks=blocks,
                     thread_ts=thread_ts,
-                    source="response_url",
+                    source=source,
                     request=body,
                 )
             )

@@ -17,6 +17,7 @@ from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.signature import Clock, SignatureVerifier
@@ -46,6 +47,7 @@ from tests.fakeslack import (
 NOTE_MODAL: dict[str, Any] = {
     "type": "modal",
     "callback_id": "note",
+    "notify_on_close": True,
     "title": {"type": "plain_text", "text": "Leave a note"},
     "submit": {"type": "plain_text", "text": "Save"},
     "blocks": [
@@ -151,6 +153,16 @@ def make_app(fake: FakeSlack, team: SlackTeam) -> tuple[AsyncApp, Seen]:
     async def joined(event: dict[str, Any], client: AsyncWebClient) -> None:
         seen.events.append(f"member_joined_channel:{event['user']}")
         await client.chat_postMessage(channel=event["channel"], text=f"welcome <@{event['user']}>")
+
+    @app.view_closed("note")
+    async def note_closed(ack: AsyncAck) -> None:
+        await ack()
+        seen.events.append("view_closed")
+
+    @app.event("message")
+    async def message(body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        retry = request.headers.get("x-slack-retry-num", ["0"])[0]
+        seen.events.append(f"message:{body['event']['text']}:{body['event_id']}:{retry}")
 
     @app.event("app_uninstalled")
     async def uninstalled(event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -755,3 +767,60 @@ async def test_response_urls_post_replace_delete_and_run_out(world: World) -> No
     spent = await hook.send(text="a sixth use")
     assert spent.status_code == 404 and "used_url" in spent.body
     assert [p.status for p in target.posts] == [200, 200, 200, 200, 200, 404]
+
+
+async def test_user_messages_arrive_as_events_and_retries_keep_the_event_id(world: World, running: Running) -> None:
+    first = await running.driver.user_posts(world.general, world.alice, "is it out yet?")
+    again = await running.driver.redeliver(first)
+    assert first.acked and again.acked and again.retry_attempt == 1
+    event_id = first.request["event_id"]
+    assert again.request["event_id"] == event_id
+    await wait_until(lambda: len(running.seen.events) == 2, 5.0, "both deliveries")
+    assert sorted(running.seen.events) == [
+        f"message:is it out yet?:{event_id}:0",
+        f"message:is it out yet?:{event_id}:1",
+    ]
+    [msg] = world.fake.channel_messages(world.general)
+    assert msg.user == world.alice.id and msg.source == "user"
+
+
+async def test_closing_a_modal_notifies_the_app_only_when_asked(world: World, running: Running) -> None:
+    fake = world.fake
+    await running.driver.slash_command(world.general, world.alice, "/film", "note")
+    modal = await fake.wait_for_modal(world.alice)
+    closed = await running.driver.close_view(modal)
+    assert closed is not None and closed.acked and modal.closed
+    await wait_until(lambda: running.seen.events, 5.0, "view_closed")
+    assert running.seen.events == ["view_closed"]
+    quiet = fake.new_view(world.team, world.alice.id, {**NOTE_MODAL, "notify_on_close": False})
+    assert await running.driver.close_view(quiet) is None
+
+
+async def test_the_request_url_passes_slacks_challenge(world: World) -> None:
+    app, _ = make_app(world.fake, world.team)
+    async with http_app(world.fake, app) as driver:
+        assert await driver.url_verification()
+        forged = HttpDriver(world.fake, driver.url, signing_secret="wrong")
+        assert not await forged.url_verification()
+
+
+async def test_block_kit_limits_are_enforced_with_slacks_messages(world: World, client: AsyncWebClient) -> None:
+    long_button = {"type": "button", "action_id": "a", "text": {"type": "plain_text", "text": "x" * 76}}
+    cases: list[tuple[list[dict[str, Any]], str]] = [
+        ([{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}], "/blocks/0/text/text"),
+        ([{"type": "header", "text": {"type": "mrkdwn", "text": "Ballerina"}}], "/blocks/0/text/type"),
+        ([{"type": "actions", "elements": [long_button]}], "/blocks/0/elements/0/text/text"),
+        ([{"type": "divider", "block_id": "d"}, {"type": "divider", "block_id": "d"}], "/blocks/1/block_id"),
+        ([{"type": "section"}], "/blocks/0"),
+        ([{"type": "carousel"}], "/blocks/0/type"),
+        ([{"type": "divider"}] * 51, "/blocks"),
+    ]
+    for blocks, pointer in cases:
+        with pytest.raises(SlackApiError) as caught:
+            await client.chat_postMessage(channel=world.general.id, text="t", blocks=blocks)
+        assert caught.value.response["error"] == "invalid_blocks"
+        assert any(
+            m.endswith(f"[json-pointer:{pointer}]") for m in caught.value.response["response_metadata"]["messages"]
+        )
+    await client.chat_postMessage(channel=world.general.id, text="fine", blocks=vote_blocks(3))
+    assert len(world.fake.channel_messages(world.general)) == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import urllib.parse
 from typing import Any
@@ -79,7 +80,7 @@ class SlackDriver:
         self.fake = fake
 
     async def _send(
-        self, kind: str, request: JSON, *, accepts_response_payload: bool
+        self, kind: str, request: JSON, *, accepts_response_payload: bool, retry_attempt: int
     ) -> tuple[int | None, str, JSON | None, str | None, bool]:
         """Deliver one request; returns (status, raw body, normalized payload, envelope id, timed out)."""
         raise NotImplementedError
@@ -94,6 +95,7 @@ class SlackDriver:
         accepts_response_payload: bool,
         response_url: Any = None,
         trigger_id: str | None = None,
+        retry_attempt: int = 0,
     ) -> Delivery:
         delivery = Delivery(
             kind=kind,
@@ -102,11 +104,12 @@ class SlackDriver:
             user_id=user.id if user is not None else None,
             response_url=response_url,
             trigger_id=trigger_id,
+            retry_attempt=retry_attempt,
         )
         self.fake.deliveries.append(delivery)
         started = time.monotonic()
         status, body, payload, envelope_id, timed_out = await self._send(
-            kind, request, accepts_response_payload=accepts_response_payload
+            kind, request, accepts_response_payload=accepts_response_payload, retry_attempt=retry_attempt
         )
         delivery.elapsed = time.monotonic() - started
         delivery.status, delivery.body, delivery.payload = status, body, payload
@@ -265,6 +268,25 @@ class SlackDriver:
             self._apply_response_action(view, person, delivery.payload or {})
         return delivery
 
+    async def close_view(self, view: SlackView, *, user: SlackUser | None = None) -> Delivery | None:
+        """The person closes the modal; Slack tells the app (``view_closed``) only if it set ``notify_on_close``."""
+        view.closed = True
+        if not view.view.get("notify_on_close"):
+            return None
+        team = self.fake.team_of(view.team_id)
+        person = user if user is not None else team.users[view.user_id]
+        request: JSON = {
+            "type": "view_closed",
+            "team": {"id": team.id, "domain": team.domain},
+            "user": _user_json(person),
+            "api_app_id": self.fake.app_id,
+            "token": self.fake.verification_token,
+            "view": view.to_json(self.fake.app_id, team.bot_id),
+            "is_cleared": False,
+            "is_enterprise_install": False,
+        }
+        return await self._deliver("interactive", request, team, person, accepts_response_payload=False)
+
     def _apply_response_action(self, view: SlackView, user: SlackUser, payload: JSON) -> None:
         action = payload.get("response_action")
         if action == "errors":
@@ -305,6 +327,40 @@ class SlackDriver:
             "event_context": f"4-{self.fake.ids.next('')}",
         }
         return await self._deliver("events_api", request, team, user, accepts_response_payload=False)
+
+    async def redeliver(self, delivery: Delivery) -> Delivery:
+        """Slack's retry of an event the app did not ack in time: the same ``event_id``, with
+        ``retry_attempt`` one higher (HTTP: ``X-Slack-Retry-Num``/``X-Slack-Retry-Reason: http_timeout``)."""
+        if delivery.kind != "events_api":
+            raise NotAllowed("Slack retries Events API deliveries only")
+        team = self.fake.team_of(delivery.team_id)
+        user = team.users.get(delivery.user_id or "")
+        return await self._deliver(
+            "events_api",
+            delivery.request,
+            team,
+            user,
+            accepts_response_payload=False,
+            retry_attempt=delivery.retry_attempt + 1,
+        )
+
+    async def user_posts(
+        self, channel: SlackChannel, user: SlackUser, text: str, *, thread_ts: str | None = None
+    ) -> Delivery:
+        """A person posts in a channel or the bot's DM: the message is recorded and a ``message`` event sent."""
+        msg = self.fake.user_message(channel, user, text, thread_ts=thread_ts)
+        event: JSON = {
+            "type": "message",
+            "channel": channel.id,
+            "user": user.id,
+            "text": text,
+            "ts": msg.ts,
+            "team": channel.team_id,
+            "channel_type": "im" if channel.is_im else "group" if channel.is_private else "channel",
+        }
+        if thread_ts is not None:
+            event["thread_ts"] = thread_ts
+        return await self.event(self.fake.team_of(channel), event, user=user)
 
     async def app_home_opened(self, team: SlackTeam, user: SlackUser, *, tab: str = "home") -> Delivery:
         event: JSON = {"type": "app_home_opened", "user": user.id, "channel": team.dm(user).id, "tab": tab}
@@ -376,7 +432,7 @@ class HttpDriver(SlackDriver):
             return urllib.parse.urlencode({"payload": dumps(request)}), "application/x-www-form-urlencoded"
         return dumps(request), "application/json"
 
-    async def post(self, body: str, content_type: str) -> tuple[int | None, str, str]:
+    async def post(self, body: str, content_type: str, *, retry_attempt: int = 0) -> tuple[int | None, str, str]:
         """POST ``body`` signed; (status, body, content type), status None when the app took too long."""
         timestamp = str(int(time.time() + self.clock_skew))
         headers = {
@@ -385,6 +441,8 @@ class HttpDriver(SlackDriver):
             "X-Slack-Signature": slack_signature(self.signing_secret, timestamp, body),
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
         }
+        if retry_attempt:
+            headers.update({"X-Slack-Retry-Num": str(retry_attempt), "X-Slack-Retry-Reason": "http_timeout"})
         timeout = aiohttp.ClientTimeout(total=self.fake.ack_deadline)
         try:
             async with (
@@ -395,10 +453,18 @@ class HttpDriver(SlackDriver):
         except TimeoutError:
             return None, "", ""
 
+    async def url_verification(self) -> bool:
+        """Slack's check of a new Request URL: did the app echo the challenge?"""
+        challenge = secrets.token_urlsafe(24)
+        request = {"token": self.fake.verification_token, "challenge": challenge, "type": "url_verification"}
+        status, body, content_type = await self.post(dumps(request), "application/json")
+        answer = _normalized(body, content_type) or {}
+        return status == 200 and challenge in (answer.get("challenge"), answer.get("text"))
+
     async def _send(
-        self, kind: str, request: JSON, *, accepts_response_payload: bool
+        self, kind: str, request: JSON, *, accepts_response_payload: bool, retry_attempt: int
     ) -> tuple[int | None, str, JSON | None, str | None, bool]:
-        status, body, content_type = await self.post(*self.encode(kind, request))
+        status, body, content_type = await self.post(*self.encode(kind, request), retry_attempt=retry_attempt)
         payload = _normalized(body, content_type) if status == 200 else None
         return status, body, payload, None, status is None
 
@@ -411,10 +477,10 @@ class SocketModeDriver(SlackDriver):
         self.handler = handler
 
     async def _send(
-        self, kind: str, request: JSON, *, accepts_response_payload: bool
+        self, kind: str, request: JSON, *, accepts_response_payload: bool, retry_attempt: int
     ) -> tuple[int | None, str, JSON | None, str | None, bool]:
         envelope_id, payload, timed_out = await self.fake.send_envelope(
-            kind, request, accepts_response_payload=accepts_response_payload
+            kind, request, accepts_response_payload=accepts_response_payload, retry_attempt=retry_attempt
         )
         if timed_out:
             return None, "", None, envelope_id, True

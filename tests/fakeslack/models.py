@@ -338,9 +338,6 @@ class SlackTeam:
             return found
         return next((dm for dm in self.dms.values() if dm.id == channel_id), None)
 
-    def __iter__(self) -> Iterator[SlackUser]:
-        return iter(self.users.values())
-
 
 # ------------------------------------------------------------------------------------------------
 # What the app did
@@ -556,6 +553,8 @@ class Delivery:
     payload: JSON | None = None
     elapsed: float = 0.0
     timed_out: bool = False
+    retry_attempt: int = 0
+    """Events API retries (``redeliver``): 1, 2, 3 as Slack counts them."""
 
     @property
     def acked(self) -> bool:

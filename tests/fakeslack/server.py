@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 
 from tests.fakediscord._util import wait_until
 
+from .blocks import block_problems
 from .models import (
     JSON,
     ApiCall,
@@ -641,13 +642,13 @@ class FakeSlack:
         """``text`` and ``blocks`` of a message, validated like chat.postMessage does."""
         text = str(args.get("text") or "")
         blocks = _json_arg(args.get("blocks"), "invalid_blocks_format") if args.get("blocks") else []
-        if not isinstance(blocks, list) or not all(isinstance(b, dict) and "type" in b for b in blocks):
-            raise SlackError("invalid_blocks", response_metadata={"messages": ["[ERROR] blocks must be objects"]})
+        if not isinstance(blocks, list):
+            raise SlackError("invalid_blocks_format")
+        problems = block_problems(blocks)
         if len(blocks) > MAX_BLOCKS_MESSAGE:
-            raise SlackError(
-                "invalid_blocks",
-                response_metadata={"messages": [f"[ERROR] no more than {MAX_BLOCKS_MESSAGE} items allowed"]},
-            )
+            problems.append(f"[ERROR] no more than {MAX_BLOCKS_MESSAGE} items allowed [json-pointer:/blocks]")
+        if problems:
+            raise SlackError("invalid_blocks", response_metadata={"messages": problems})
         if required and not text and not blocks and not args.get("attachments"):
             raise SlackError("no_text")
         if len(text) > self.max_text_length:
@@ -872,9 +873,7 @@ class FakeSlack:
         team = self._team(call)
         channel = self._channel(call)
         members = list(channel.members)
-        if channel.bot_is_member and not channel.is_im:
-            members.append(team.bot_user.id)
-        if channel.is_im:
+        if channel.bot_is_member:
             members.append(team.bot_user.id)
         chunk, meta = _page(members, call.args, 100, 1000)
         return {"members": chunk, "response_metadata": meta}
@@ -905,6 +904,7 @@ class FakeSlack:
         if not isinstance(blocks, list):
             problems.append("[ERROR] missing required field: blocks [json-pointer:/view/blocks]")
             blocks = []
+        problems.extend(block_problems(blocks, pointer="/view/blocks"))
         if len(blocks) > MAX_BLOCKS_VIEW:
             problems.append(f"[ERROR] no more than {MAX_BLOCKS_VIEW} items allowed [json-pointer:/view/blocks]")
         if view_type == "modal":
@@ -1145,7 +1145,7 @@ class FakeSlack:
         return ws
 
     async def send_envelope(
-        self, kind: str, payload: JSON, *, accepts_response_payload: bool
+        self, kind: str, payload: JSON, *, accepts_response_payload: bool, retry_attempt: int = 0
     ) -> tuple[str, JSON | None, bool]:
         """Send one envelope to the app; returns (envelope_id, ack payload, timed_out)."""
         conn = self.socket
@@ -1161,7 +1161,7 @@ class FakeSlack:
             "accepts_response_payload": accepts_response_payload,
         }
         if kind == "events_api":
-            envelope.update(retry_attempt=0, retry_reason="")
+            envelope.update(retry_attempt=retry_attempt, retry_reason="timeout" if retry_attempt else "")
         await conn.ws.send_str(dumps(envelope))
         try:
             return envelope_id, await asyncio.wait_for(future, self.ack_deadline), False

@@ -703,6 +703,14 @@ async def test_injected_errors_hit_the_next_calls_only(world: World, client: Asy
         await client.chat_postMessage(channel=world.general.id, text="no")
     assert caught.value.response["error"] == "restricted_action" and injected.hits == 1
     await client.chat_postMessage(channel=world.general.id, text="yes")
+    stuck = world.fake.fail_calls("users.info", "fatal_error", times=None)
+    for _ in range(2):
+        with pytest.raises(SlackApiError) as caught:
+            await client.users_info(user=world.alice.id)
+        assert caught.value.response["error"] == "fatal_error"
+    world.fake.clear_failures()
+    await client.users_info(user=world.alice.id)
+    assert stuck.hits == 2
 
 
 # --------------------------------------------------------------------------------------------------

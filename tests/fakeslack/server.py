@@ -508,6 +508,11 @@ class FakeSlack:
         self._errors.append(injected)
         return injected
 
+    def clear_failures(self) -> None:
+        """End every injected error and 429 storm."""
+        self._errors.clear()
+        self._storms.clear()
+
     def set_latency(self, seconds: float, method: str | None = None) -> None:
         """Delay answers by ``seconds``: every method's default, or one method's override."""
         if method is None:
@@ -614,11 +619,11 @@ class FakeSlack:
         assert call.team is not None  # only apps.connections.open runs without a workspace
         return call.team
 
-    def _channel(self, call: _Call, *, key: str = "channel", for_posting: bool = False) -> SlackChannel:
+    def _channel(self, call: _Call, *, for_posting: bool = False) -> SlackChannel:
         """Resolve a channel argument (``C…``/``D…`` id, ``#name``, or a user id for the bot's DM),
         refusing what Slack refuses."""
         team = self._team(call)
-        raw = str(call.args.get(key) or "")
+        raw = str(call.args.get("channel") or "")
         channel = team.conversation(raw)
         if channel is None and raw in team.users and for_posting:
             user = team.users[raw]

@@ -249,18 +249,7 @@ class SlackDriver:
                     raise NotAllowed(f"no input {block_id}/{action_id} in view {view.id}")
                 state.setdefault(block_id, {})[action_id] = _element_value(element, raw)
         trigger_id = self.fake.issue_trigger(team, person)
-        request: JSON = {
-            "type": "view_submission",
-            "team": {"id": team.id, "domain": team.domain},
-            "user": _user_json(person),
-            "api_app_id": self.fake.app_id,
-            "token": self.fake.verification_token,
-            "trigger_id": trigger_id,
-            "view": view.to_json(self.fake.app_id, team.bot_id, state),
-            "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
-        }
+        request = self._view_payload("view_submission", view, person, state, trigger_id=trigger_id, response_urls=[])
         delivery = await self._deliver(
             "interactive", request, team, person, accepts_response_payload=True, trigger_id=trigger_id
         )
@@ -275,17 +264,22 @@ class SlackDriver:
             return None
         team = self.fake.team_of(view.team_id)
         person = user if user is not None else team.users[view.user_id]
-        request: JSON = {
-            "type": "view_closed",
+        request = self._view_payload("view_closed", view, person, {}, is_cleared=False)
+        return await self._deliver("interactive", request, team, person, accepts_response_payload=False)
+
+    def _view_payload(self, kind: str, view: SlackView, user: SlackUser, state: JSON, **extra: Any) -> JSON:
+        team = self.fake.team_of(view.team_id)
+        return {
+            "type": kind,
             "team": {"id": team.id, "domain": team.domain},
-            "user": _user_json(person),
+            "user": _user_json(user),
             "api_app_id": self.fake.app_id,
             "token": self.fake.verification_token,
-            "view": view.to_json(self.fake.app_id, team.bot_id),
-            "is_cleared": False,
+            "view": view.to_json(self.fake.app_id, team.bot_id, state),
             "is_enterprise_install": False,
+            "enterprise": None,
+            **extra,
         }
-        return await self._deliver("interactive", request, team, person, accepts_response_payload=False)
 
     def _apply_response_action(self, view: SlackView, user: SlackUser, payload: JSON) -> None:
         action = payload.get("response_action")

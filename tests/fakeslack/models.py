@@ -344,8 +344,23 @@ class SlackTeam:
 # ------------------------------------------------------------------------------------------------
 
 
+class _Readable:
+    """What a person sees of a message: its ``text`` and its blocks."""
+
+    text: str
+    blocks: list[JSON]
+
+    def action_ids(self) -> list[str]:
+        """Every interactive element's action_id in the blocks, in order."""
+        return [e["action_id"] for e in iter_elements(self.blocks) if "action_id" in e]
+
+    def all_text(self) -> str:
+        """``text`` plus every text in the blocks: what a person reads, for assertions."""
+        return "\n".join([self.text, *block_texts(self.blocks)])
+
+
 @dataclass(eq=False)
-class SlackMessage:
+class SlackMessage(_Readable):
     """A message in a channel or DM: posted by the bot, a response_url/ack reply, or a user."""
 
     team_id: str
@@ -382,17 +397,9 @@ class SlackMessage:
             data["metadata"] = self.metadata
         return data
 
-    def action_ids(self) -> list[str]:
-        """Every interactive element's action_id in the blocks, in order."""
-        return [e["action_id"] for e in iter_elements(self.blocks) if "action_id" in e]
-
-    def all_text(self) -> str:
-        """``text`` plus every text in the blocks: what a person reads, for assertions."""
-        return "\n".join([self.text, *block_texts(self.blocks)])
-
 
 @dataclass(eq=False)
-class EphemeralMessage:
+class EphemeralMessage(_Readable):
     """Shown to one user in one channel (chat.postEphemeral, an ephemeral response_url/ack reply)."""
 
     team_id: str
@@ -406,12 +413,6 @@ class EphemeralMessage:
     request: JSON = field(default_factory=dict)
     edits: list[JSON] = field(default_factory=list)
     deleted: bool = False
-
-    def action_ids(self) -> list[str]:
-        return [e["action_id"] for e in iter_elements(self.blocks) if "action_id" in e]
-
-    def all_text(self) -> str:
-        return "\n".join([self.text, *block_texts(self.blocks)])
 
 
 @dataclass(eq=False)

@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -74,6 +75,14 @@ NOTE_MODAL: dict[str, Any] = {
 }
 
 
+THANKS_MODAL: dict[str, Any] = {
+    "type": "modal",
+    "callback_id": "thanks",
+    "title": {"type": "plain_text", "text": "Thanks"},
+    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Noted, tell us more later"}}],
+}
+
+
 def vote_blocks(votes: int) -> list[dict[str, Any]]:
     return [
         {"type": "section", "block_id": "tally", "text": {"type": "mrkdwn", "text": f"*votes:* {votes}"}},
@@ -121,6 +130,8 @@ def make_app(fake: FakeSlack, team: SlackTeam) -> tuple[AsyncApp, Seen]:
         elif text == "slow":
             await asyncio.sleep(0.2)
             await ack()
+        elif text == "private panel":
+            await ack(text="votes: 0", blocks=vote_blocks(0))
         else:
             await ack()
             await client.chat_postMessage(channel=command["channel_id"], text="votes: 0", blocks=vote_blocks(0))
@@ -137,6 +148,9 @@ def make_app(fake: FakeSlack, team: SlackTeam) -> tuple[AsyncApp, Seen]:
         text = values["note_block"]["note"]["value"] or ""
         if not text.strip():
             await ack(response_action="errors", errors={"note_block": "Write something first"})
+            return
+        if text == "more":
+            await ack(response_action="update", view=THANKS_MODAL)
             return
         await ack()
         seen.notes.append((text, values["mood_block"]["mood"]["selected_option"]["value"]))
@@ -832,3 +846,60 @@ async def test_block_kit_limits_are_enforced_with_slacks_messages(world: World, 
         )
     await client.chat_postMessage(channel=world.general.id, text="fine", blocks=vote_blocks(3))
     assert len(world.fake.channel_messages(world.general)) == 1
+
+
+async def test_buttons_on_ephemeral_messages_replace_them_for_that_user(world: World, running: Running) -> None:
+    fake = world.fake
+    await running.driver.slash_command(world.general, world.alice, "/film", "private panel")
+    [panel] = fake.ephemeral_messages(world.alice)
+    assert panel.action_ids() == ["vote"] and fake.channel_messages(world.general) == []
+    click = await running.driver.click(panel, world.alice, "vote")
+    assert click.request["container"]["is_ephemeral"] is True and "message" not in click.request
+    await click.wait_for_responses()
+    assert panel.text == "votes: 1" and [e.text for e in fake.ephemeral_messages(world.alice)] == ["votes: 1"]
+
+
+async def test_a_submission_can_update_the_modal_instead_of_closing_it(world: World, running: Running) -> None:
+    await running.driver.slash_command(world.general, world.alice, "/film", "note")
+    modal = await world.fake.wait_for_modal(world.alice)
+    more = await running.driver.submit_view(modal, {"note_block": {"note": "more"}, "mood_block": {"mood": "calm"}})
+    assert more.payload is not None and more.payload["response_action"] == "update"
+    assert not modal.closed and modal.callback_id == "thanks" and "tell us more" in modal.all_text()
+    assert modal.updates[0]["callback_id"] == "note"
+
+
+async def test_one_app_serves_two_workspaces_each_with_its_own_token(world: World) -> None:
+    """A multi-workspace app (bolt's ``authorize``) answers each team with that team's token; a team
+    that revokes its tokens stops working on its own."""
+    fake = world.fake
+    other = fake.add_team("Busan Fans")
+    dana = other.add_user("dana")
+    lounge = other.add_channel("lounge", members=[dana])
+    tokens = {world.team.id: world.team.bot_token, other.id: other.bot_token}
+
+    async def authorize(enterprise_id: str | None, team_id: str, client: AsyncWebClient) -> AuthorizeResult:
+        auth = await client.auth_test(token=tokens[team_id])
+        return AuthorizeResult.from_auth_test_response(auth_test_response=auth, bot_token=tokens[team_id])
+
+    app = AsyncApp(
+        client=AsyncWebClient(base_url=fake.api_base), signing_secret=fake.signing_secret, authorize=authorize
+    )
+
+    @app.command("/film")
+    async def film(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await client.chat_postMessage(channel=command["channel_id"], text=f"hello {command['team_domain']}")
+
+    async with http_app(fake, app) as driver:
+        await driver.slash_command(world.general, world.alice, "/film")
+        await driver.slash_command(lounge, dana, "/film")
+        [here] = await fake.wait_for_messages(world.general)
+        [there] = await fake.wait_for_messages(lounge)
+        assert (here.text, here.user) == ("hello film-club", world.team.bot_user.id)
+        assert (there.text, there.user) == ("hello busan-fans", other.bot_user.id)
+        await driver.tokens_revoked(other)
+        await driver.slash_command(lounge, dana, "/film")
+        await driver.slash_command(world.general, world.alice, "/film")
+        await fake.wait_for_messages(world.general, 2)
+    assert [c.status for c in fake.find_calls("chat.postMessage", team=other)] == [200]
+    assert [c.error for c in fake.find_calls("auth.test", team=other)][-1] == "token_revoked"

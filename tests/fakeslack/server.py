@@ -560,7 +560,10 @@ class FakeSlack:
                 args.update({k: v for k, v in form.items() if isinstance(v, str)})
         return args
 
-    def _authenticate(self, method: str, request: web.Request, args: JSON) -> SlackTeam | None:
+    def _authenticate(self, method: str, request: web.Request, record: ApiCall) -> SlackTeam | None:
+        """The workspace of the call's token (None for the app token), refusing tokens Slack refuses;
+        ``record.team_id`` is set even when the workspace revoked the token."""
+        args = record.args
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else args.pop("token", "")
         args.pop("token", None)
@@ -573,6 +576,7 @@ class FakeSlack:
         team = next((t for t in self.teams.values() if t.bot_token == token), None)
         if team is None:
             raise SlackError("invalid_auth")
+        record.team_id = team.id
         if not team.installed:
             raise SlackError("token_revoked")
         if method in _APP_TOKEN_METHODS:
@@ -592,8 +596,7 @@ class FakeSlack:
             handler = self._methods.get(method)
             if handler is None:
                 raise SlackError("unknown_method", req_method=method)
-            team = self._authenticate(method, request, args)
-            record.team_id = team.id if team is not None else None
+            team = self._authenticate(method, request, record)
             self._check_rate_limits(method, team)
             injected = next((e for e in self._errors if e.matches(method, args)), None)
             if injected is not None:

@@ -693,6 +693,26 @@ async def test_tier_limits_are_per_workspace_and_method(world: World, client: As
     await web_client(fake, other_team).users_info(user=other_team.bot_user.id)  # another workspace too
     assert fake.rate_limited == {"users.info": 1}
     assert [c.status for c in fake.find_calls("users.info", team=world.team)] == [200, 200, 429]
+    fake.set_method_limit("conversations.info", 1, team=other_team)
+    other_client = web_client(fake, other_team)
+    await other_client.conversations_info(channel=other_team.add_channel("lobby").id)
+    with pytest.raises(SlackApiError):
+        await other_client.conversations_info(channel=other_team.channel_named("lobby").id)
+    await client.conversations_info(channel=world.general.id)  # the limit is the other team's only
+
+
+async def test_documented_tiers_apply_when_turned_on(world: World, client: AsyncWebClient) -> None:
+    fake = world.fake
+    fake.set_tier_limits()
+    for _ in range(20):  # usergroups.list is Tier 2: 20 a minute
+        await client.usergroups_list()
+    with pytest.raises(SlackApiError) as caught:
+        await client.usergroups_list()
+    assert caught.value.response.status_code == 429
+    await client.chat_postMessage(channel=world.general.id, text="postMessage has its own per-channel rule")
+    fake.set_tier_limits(False)
+    await client.usergroups_list()
+    assert fake.rate_limited == {"usergroups.list": 1}
 
 
 async def test_latency_is_injectable_per_method_at_run_time(world: World, client: AsyncWebClient) -> None:

@@ -68,7 +68,6 @@ MAX_BLOCKS_VIEW = 100
 MAX_VIEW_TITLE = 24
 RESPONSE_URL_USES = 5
 RESPONSE_URL_LIFETIME = 30 * 60.0
-JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 _APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
@@ -117,9 +116,10 @@ class SocketConnection:
 
 @dataclass
 class _Call:
+    """What a method handler gets: the caller's workspace (None for the app token) and the arguments."""
+
     team: SlackTeam | None
     args: JSON
-    record: ApiCall
 
 
 Handler = Callable[[_Call], Awaitable[JSON]]
@@ -207,9 +207,10 @@ class FakeSlack:
         self.rate_limited: Counter[str] = Counter()
         """429s served, by method ("response_url" never rate limits)."""
         self.tier_window = tier_window
-        self._tier_limits: dict[str, int] = {m: TIER_LIMITS[t] for m, t in METHOD_TIERS.items()} if tier_limits else {}
+        self._tier_limits: dict[str, int] = {}
         self._team_limits: dict[tuple[str, str], int] = {}
         self._windows: dict[tuple[str, str], SlidingWindow] = {}
+        self.set_tier_limits(tier_limits)
         self._channel_rate = channel_message_rate
         self._channel_buckets: dict[tuple[str, str], TokenBucket] = {}
         self._storms: list[RateLimitStorm] = []
@@ -604,7 +605,7 @@ class FakeSlack:
                 if injected.remaining is not None:
                     injected.remaining -= 1
                 raise SlackError(injected.error)
-            body = {"ok": True, **await handler(_Call(team, args, record))}
+            body = {"ok": True, **await handler(_Call(team, args))}
             status = 200
         except SlackError as exc:
             status, body = 200, {"ok": False, "error": exc.code, **exc.extra}

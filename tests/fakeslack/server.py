@@ -647,7 +647,7 @@ class FakeSlack:
         if channel.is_archived:
             raise SlackError("is_archived")
 
-    def _content(self, args: JSON, *, required: bool = True) -> tuple[str, list[JSON]]:
+    def _content(self, args: JSON) -> tuple[str, list[JSON]]:
         """``text`` and ``blocks`` of a message, validated like chat.postMessage does."""
         text = str(args.get("text") or "")
         blocks = _json_arg(args.get("blocks"), "invalid_blocks_format") if args.get("blocks") else []
@@ -658,13 +658,14 @@ class FakeSlack:
             problems.append(f"[ERROR] no more than {MAX_BLOCKS_MESSAGE} items allowed [json-pointer:/blocks]")
         if problems:
             raise SlackError("invalid_blocks", response_metadata={"messages": problems})
-        if required and not text and not blocks and not args.get("attachments"):
+        if not text and not blocks and not args.get("attachments"):
             raise SlackError("no_text")
         if len(text) > self.max_text_length:
             raise SlackError("msg_too_long")
         return text, blocks
 
     def _message(self, channel: SlackChannel, ts: Any) -> SlackMessage:
+        """The live message ``ts`` of ``channel``, else Slack's ``message_not_found``."""
         found = next(
             (m for m in self.messages if m.channel_id == channel.id and m.ts == str(ts or "") and not m.deleted),
             None,
@@ -695,6 +696,7 @@ class FakeSlack:
         msg.text, msg.blocks = text, blocks
 
     def message_json(self, msg: SlackMessage, *, include_metadata: bool = True) -> JSON:
+        """A message as the Web API and interaction payloads show it (thread parents with ``reply_count``)."""
         data = msg.to_json(include_metadata=include_metadata)
         replies = [m for m in self.messages if m.is_reply and m.thread_ts == msg.ts and m.channel_id == msg.channel_id]
         if replies and not msg.is_reply:
@@ -902,6 +904,7 @@ class FakeSlack:
     # -- views --------------------------------------------------------------------------------------
 
     def _view_arg(self, call: _Call, expected_type: str | None) -> JSON:
+        """The ``view`` argument, refused with Slack's ``invalid_arguments`` messages when malformed."""
         view = _json_arg(call.args.get("view"), "invalid_arguments")
         problems: list[str] = []
         if not isinstance(view, dict):
@@ -931,6 +934,7 @@ class FakeSlack:
         return view
 
     def _use_trigger(self, call: _Call) -> TriggerId:
+        """Spend the call's trigger_id: one use, within ``trigger_lifetime``, in its own workspace."""
         value = str(call.args.get("trigger_id") or "")
         if not value:
             raise SlackError("invalid_arguments", response_metadata={"messages": ["[ERROR] missing field: trigger_id"]})
@@ -945,6 +949,7 @@ class FakeSlack:
         return trigger
 
     def new_view(self, team: SlackTeam, user_id: str, view: JSON, **kw: Any) -> SlackView:
+        """Record a view shown to ``user_id`` (views.open, views.publish, a ``push``; or staged by a test)."""
         view_id = self.ids.next("V")
         record = SlackView(
             id=view_id,

@@ -83,6 +83,21 @@ THANKS_MODAL: dict[str, Any] = {
 }
 
 
+def home_view(greeting: str) -> dict[str, Any]:
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": greeting}},
+            {
+                "type": "actions",
+                "elements": [
+                    {"type": "button", "action_id": "refresh", "text": {"type": "plain_text", "text": "Refresh"}}
+                ],
+            },
+        ],
+    }
+
+
 def vote_blocks(votes: int) -> list[dict[str, Any]]:
     return [
         {"type": "section", "block_id": "tally", "text": {"type": "mrkdwn", "text": f"*votes:* {votes}"}},
@@ -158,10 +173,13 @@ def make_app(fake: FakeSlack, team: SlackTeam) -> tuple[AsyncApp, Seen]:
     @app.event("app_home_opened")
     async def home(event: dict[str, Any], client: AsyncWebClient) -> None:
         seen.events.append("app_home_opened")
-        await client.views_publish(
-            user_id=event["user"],
-            view={"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Welcome home"}}]},
-        )
+        await client.views_publish(user_id=event["user"], view=home_view("Welcome home"))
+
+    @app.action("refresh")
+    async def refresh(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        seen.events.append(f"refresh:{body['container']['type']}:{body['view']['id']}")
+        await client.views_publish(user_id=body["user"]["id"], view=home_view("Refreshed"))
 
     @app.event("member_joined_channel")
     async def joined(event: dict[str, Any], client: AsyncWebClient) -> None:
@@ -923,3 +941,30 @@ async def test_one_app_serves_two_workspaces_each_with_its_own_token(world: Worl
         await fake.wait_for_messages(world.general, 2)
     assert [c.status for c in fake.find_calls("chat.postMessage", team=other)] == [200]
     assert [c.error for c in fake.find_calls("auth.test", team=other)][-1] == "token_revoked"
+
+
+async def test_buttons_on_the_home_tab_carry_the_view(world: World, running: Running) -> None:
+    fake = world.fake
+    await running.driver.app_home_opened(world.team, world.alice)
+    home = await fake.wait_for_home(world.alice)
+    click = await running.driver.click(home, world.alice, "refresh")
+    assert click.acked and click.response_url is None and click.request["container"]["view_id"] == home.id
+    await wait_until(lambda: "Refreshed" in home.all_text(), 5.0, "the refreshed Home tab")
+    assert running.seen.events == ["app_home_opened", f"refresh:view:{home.id}"]
+    assert home.updates[0]["blocks"][0]["text"]["text"] == "Welcome home"
+
+
+async def test_gone_messages_and_views_cannot_be_clicked(world: World, client: AsyncWebClient) -> None:
+    fake = world.fake
+    posted = await client.chat_postMessage(channel=world.general.id, text="panel", blocks=vote_blocks(0))
+    await client.chat_delete(channel=world.general.id, ts=posted["ts"])
+    [msg] = fake.channel_messages(world.general, include_deleted=True)
+    modal = fake.new_view(world.team, world.alice.id, NOTE_MODAL)
+    modal.closed = True
+    app, seen = make_app(fake, world.team)
+    async with http_app(fake, app) as driver:
+        with pytest.raises(NotAllowed):
+            await driver.click(msg, world.alice, "vote")
+        with pytest.raises(NotAllowed):
+            await driver.submit_view(modal, {})
+    assert seen.votes == 0 and fake.deliveries == []

@@ -15,6 +15,7 @@ import json
 import secrets
 import time
 import urllib.parse
+from abc import ABC, abstractmethod
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,7 @@ from .models import (
     JSON,
     Delivery,
     EphemeralMessage,
+    ResponseUrl,
     ResponseUrlPost,
     SlackChannel,
     SlackMessage,
@@ -50,6 +52,16 @@ def _user_json(user: SlackUser) -> JSON:
     return {"id": user.id, "username": user.name, "name": user.name, "team_id": user.team_id}
 
 
+_PICKED_KEYS = {
+    "datepicker": "selected_date",
+    "timepicker": "selected_time",
+    "users_select": "selected_user",
+    "conversations_select": "selected_conversation",
+    "channels_select": "selected_channel",
+}
+"""Where Slack puts a picker's choice in view state and block_actions (text inputs use ``value``)."""
+
+
 def _element_value(element: JSON, raw: Any) -> JSON:
     """A view state entry for an input element, as Slack fills it in from what the person typed/picked."""
     if isinstance(raw, dict):
@@ -61,29 +73,22 @@ def _element_value(element: JSON, raw: Any) -> JSON:
         if option is None:
             raise NotAllowed(f"{raw!r} is not an option of {element.get('action_id')}")
         return {"type": kind, "selected_option": option}
-    if kind == "datepicker":
-        return {"type": kind, "selected_date": raw}
-    if kind == "timepicker":
-        return {"type": kind, "selected_time": raw}
-    if kind == "users_select":
-        return {"type": kind, "selected_user": raw}
-    if kind == "conversations_select" or kind == "channels_select":
-        key = "selected_conversation" if kind == "conversations_select" else "selected_channel"
-        return {"type": kind, key: raw}
+    if kind in _PICKED_KEYS:
+        return {"type": kind, _PICKED_KEYS[kind]: raw}
     return {"type": kind, "value": raw}
 
 
-class SlackDriver:
+class SlackDriver(ABC):
     """What both transports share: building Slack's payloads and applying Slack's side effects."""
 
     def __init__(self, fake: FakeSlack) -> None:
         self.fake = fake
 
+    @abstractmethod
     async def _send(
         self, kind: str, request: JSON, *, accepts_response_payload: bool, retry_attempt: int
     ) -> tuple[int | None, str, JSON | None, str | None, bool]:
         """Deliver one request; returns (status, raw body, normalized payload, envelope id, timed out)."""
-        raise NotImplementedError
 
     async def _deliver(
         self,
@@ -93,7 +98,7 @@ class SlackDriver:
         user: SlackUser | None,
         *,
         accepts_response_payload: bool,
-        response_url: Any = None,
+        response_url: ResponseUrl | None = None,
         trigger_id: str | None = None,
         retry_attempt: int = 0,
     ) -> Delivery:
@@ -165,7 +170,10 @@ class SlackDriver:
         selected: str | None = None,
     ) -> Delivery:
         """``user`` clicks the button (or picks ``selected`` in the select) ``action_id`` of a message,
-        an ephemeral message or a view. The element must exist, as in Slack's client."""
+        an ephemeral message or a view (Home tab, modal). The element must exist, and the message or
+        view must still be there, as in Slack's client."""
+        if target.closed if isinstance(target, SlackView) else target.deleted:
+            raise NotAllowed(f"{target!r} is gone")
         element = next((e for e in iter_elements(target.blocks) if e.get("action_id") == action_id), None)
         if element is None:
             raise NotAllowed(f"no element with action_id {action_id!r} in {target!r}")

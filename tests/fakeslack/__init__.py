@@ -116,7 +116,8 @@ Recording and queries
   ``fake.thread(channel, ts)``, ``fake.dm_messages(user)``,
   ``await fake.wait_for_messages(channel, count=1, timeout=5.0)``, ``await fake.wait_for_dm_messages(user, ...)``.
 * ``EphemeralMessage`` (``user_id``, ``channel_id``, ``text``, ``blocks``, ``source``, ``edits``,
-  ``deleted``): ``fake.ephemeral_messages(user, *, channel=None)``, ``await fake.wait_for_ephemeral(user, count)``.
+  ``deleted``): ``fake.ephemerals`` (all), ``fake.ephemeral_messages(user, *, channel=None)``,
+  ``await fake.wait_for_ephemeral(user, count)``.
 * ``SlackView`` (``id``, ``user_id``, ``type``, ``callback_id``, ``view`` (as sent), ``blocks``, ``hash``,
   ``trigger_id``, ``closed``, ``updates``, ``all_text()``): ``fake.views`` (by id),
   ``fake.modals(user=None)``, ``fake.home_view(user)``, ``await fake.wait_for_modal(user, count=1)``,
@@ -156,7 +157,8 @@ Drivers (``SlackDriver``; ``HttpDriver`` and ``SocketModeDriver``)
   response_type="in_channel")``) reaches the user or the channel as Slack shows it (``source="ack"``).
 * ``await d.click(message_or_ephemeral_or_view, user, action_id, *, value=None, selected=None)``:
   a ``block_actions`` payload for a button (or a select with ``selected``) that must exist in the
-  blocks (else ``NotAllowed``); messages get a ``response_url`` tied to the message.
+  blocks of a message or view still there (else ``NotAllowed``); messages get a ``response_url``
+  tied to the message, views (Home tab, modal) a ``container`` of type ``view`` and the ``view``.
 * ``await d.submit_view(view, {block_id: {action_id: text or option value or raw state}}, *, user=None)``:
   ``view_submission``; the ack's ``response_action`` is applied (``errors`` keeps the modal open,
   ``update`` replaces it, ``push`` stacks a new one, anything else closes it).

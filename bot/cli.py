@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import logging
 import sys
 import tempfile
 from dataclasses import replace
@@ -20,6 +19,7 @@ from bot.core.film import FilmDataError
 from bot.core.film_commands import FilmFacts
 from bot.core.services import Core, load_facts
 from bot.core.timeparse import TimeParseError, parse_timezone
+from bot.ops.logs import configure_logging
 from bot.settings import Settings, SettingsError
 
 # The least the bot's features need: read and post in the reminder channel, embed cards,
@@ -63,13 +63,6 @@ async def _open_core(settings: Settings) -> Core:
         raise
 
 
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
 @click.group()
 def main() -> None:
     """The Ballerina watch-party bot."""
@@ -82,7 +75,7 @@ def run() -> None:
     if not settings.discord_token:
         _fail(NO_TOKEN, 2)
     _facts(settings)  # a broken film file is reported before anything connects
-    _configure_logging(settings)
+    configure_logging(settings)
     from bot.discord.client import serve
 
     try:

@@ -19,6 +19,7 @@ from bot.core.film import FilmDataError
 from bot.core.film_commands import FilmFacts
 from bot.core.services import Core, load_facts
 from bot.core.timeparse import TimeParseError, parse_timezone
+from bot.ops.backup import BackupError, backup_database
 from bot.ops.logs import configure_logging
 from bot.settings import Settings, SettingsError
 
@@ -148,7 +149,7 @@ def sync(guild_id: int | None) -> None:
 
 @main.group()
 def db() -> None:
-    """The SQLite database: its schema version and upgrades."""
+    """The SQLite database: its schema version, upgrades and backups."""
 
 
 @db.command()
@@ -181,6 +182,19 @@ def upgrade() -> None:
 
     applied = asyncio.run(migrate())
     click.echo("applied: " + ", ".join(applied) if applied else "already up to date")
+
+
+@db.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Copy the database to PATH, safely even while the bot runs and writes."""
+    source = _settings().database_path
+    try:
+        version = asyncio.run(backup_database(source, path))
+    except BackupError as exc:
+        _fail(str(exc), 2)
+        raise
+    click.echo(f"backed up {source} (schema version {version}) to {path}")
 
 
 def application_id_from_token(token: str) -> int | None:

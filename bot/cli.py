@@ -19,6 +19,7 @@ from bot.core.film import FilmDataError
 from bot.core.film_commands import FilmFacts
 from bot.core.services import Core, load_facts
 from bot.core.timeparse import TimeParseError, parse_timezone
+from bot.ops import OpsEndpointError
 from bot.ops.backup import BackupError, backup_database
 from bot.ops.logs import configure_logging
 from bot.settings import Settings, SettingsError
@@ -83,6 +84,8 @@ def run() -> None:
         asyncio.run(serve(settings))
     except discord.LoginFailure:
         _fail("Discord refused DISCORD_TOKEN: check the token in your .env (it is not shown here).", 2)
+    except OpsEndpointError as exc:
+        _fail(str(exc), 2)
     except KeyboardInterrupt:
         pass
 

@@ -6,12 +6,15 @@ import asyncio
 import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from tests.fakediscord import FakeDiscord
 
 
-async def ballerina_bot(fake: FakeDiscord, tmp_path: Path, *args: str, token: str = "") -> tuple[int, str, str]:
+async def ballerina_bot(
+    fake: FakeDiscord, tmp_path: Path, *args: str, token: str = "", environ: Mapping[str, str] | None = None
+) -> tuple[int, str, str]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(Path(__file__).parents[1]),
@@ -19,7 +22,7 @@ async def ballerina_bot(fake: FakeDiscord, tmp_path: Path, *args: str, token: st
         "DISCORD_API_BASE": fake.api_base,
         "DISCORD_GATEWAY_URL": fake.gateway_url,
         "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-    }
+    } | dict(environ or {})
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args, env=env, cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

@@ -6,30 +6,15 @@ import asyncio
 import os
 import shutil
 import sqlite3
-import sys
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from bot.core.storage import Via
+from tests.fakediscord import FakeDiscord
+from tests.test_cli_discord import ballerina_bot
 from tests.test_discord_reminders import configure
 from tests.world import RELEASE, world
-
-
-async def ballerina_bot(database: Path, *args: str) -> tuple[int, str, str]:
-    """The real command in its own process, as a host's cron job would run it."""
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(Path(__file__).parents[1]),
-        "DATABASE_PATH": str(database),
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, env=env, cwd=database.parent,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 async def test_a_backup_taken_while_the_bot_writes_restores_with_the_data_and_current_schema(tmp_path: Path) -> None:
@@ -53,7 +38,7 @@ async def test_a_backup_taken_while_the_bot_writes_restores_with_the_data_and_cu
                 writes += 1
 
         writer = asyncio.create_task(keep_writing())
-        code, out, err = await ballerina_bot(w.settings.database_path, "db", "backup", str(backup))
+        code, out, err = await ballerina_bot(w.fake, tmp_path, "db", "backup", str(backup))
         written_during_backup = writes
         done.set()
         await writer
@@ -78,14 +63,15 @@ async def test_a_backup_taken_while_the_bot_writes_restores_with_the_data_and_cu
         await w.advance(timedelta(days=9))  # and it serves from it: the 7-day reminder goes out
         assert len(w.fake.channel_messages(w.channel)) == 1
         assert len(w.fake.dm_messages(w.member)) == 1
-    assert await ballerina_bot(restored, "db", "current") == (0, "schema version 2 (this code: 2)\n", "")
+        current = await ballerina_bot(w.fake, tmp_path, "db", "current", environ={"DATABASE_PATH": str(restored)})
+        assert current == (0, "schema version 2 (this code: 2)\n", "")
 
 
 async def test_a_backup_never_overwrites_a_file(tmp_path: Path) -> None:
     async with world(tmp_path, RELEASE - timedelta(days=16)) as w:
         existing = tmp_path / "keep.sqlite3"
         existing.write_text("precious")
-        code, out, err = await ballerina_bot(w.settings.database_path, "db", "backup", str(existing))
+        code, out, err = await ballerina_bot(w.fake, tmp_path, "db", "backup", str(existing))
         assert (code, out) == (2, "")
         assert err.strip() == f"error: {existing} already exists; choose a new file name"
         assert existing.read_text() == "precious"
@@ -93,7 +79,10 @@ async def test_a_backup_never_overwrites_a_file(tmp_path: Path) -> None:
 
 async def test_a_backup_of_a_missing_database_creates_nothing(tmp_path: Path) -> None:
     missing = tmp_path / "nothing-here.sqlite3"
-    code, out, err = await ballerina_bot(missing, "db", "backup", str(tmp_path / "copy.sqlite3"))
+    async with FakeDiscord() as fake:
+        code, out, err = await ballerina_bot(
+            fake, tmp_path, "db", "backup", str(tmp_path / "copy.sqlite3"), environ={"DATABASE_PATH": str(missing)}
+        )
     assert (code, out) == (2, "")
     assert err.strip() == f"error: there is no database at {missing}"
     assert os.listdir(tmp_path) == []

@@ -6,6 +6,7 @@ import asyncio
 import json
 import math
 import os
+import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from bot.core.clock import ManualClock
 from bot.core.services import Core
 from bot.ops import BotMetrics, HealthCheck
 from bot.settings import Settings
+from tests.fakediscord import FakeDiscord
+from tests.test_cli_discord import ballerina_bot
 from tests.test_discord_reminders import configure
 from tests.world import INVITED_PERMISSIONS, RELEASE, World, world
 
@@ -226,3 +229,17 @@ async def test_metrics_count_429s_and_the_time_the_send_limiter_held_posts(meter
     assert sample(samples, "ballerina_rate_limited_total", scope="user") == 1
     assert sample(samples, "ballerina_deliveries", outcome="sent", reason="") == 8  # discord.py retried
     assert sample(samples, "ballerina_send_limiter_wait_seconds_total") > 0
+
+
+async def test_run_says_which_settings_to_change_when_the_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with FakeDiscord() as fake:
+            code, _, err = await ballerina_bot(fake, tmp_path, "run", environ={"METRICS_PORT": str(port)})
+    assert code == 2
+    assert err.strip().splitlines()[-1] == (
+        f"error: cannot serve health and metrics on 127.0.0.1:{port} (METRICS_HOST, METRICS_PORT): "
+        "Address already in use"
+    )

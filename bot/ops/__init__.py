@@ -4,7 +4,7 @@ Platform-neutral like the core: an adapter hands in its connection (:class:`Plat
 and records the commands it serves; everything else is read from the core and its database.
 """
 
-from bot.ops.endpoint import OpsEndpoint, start_ops_endpoint
+from bot.ops.endpoint import OpsEndpoint, OpsEndpointError, start_ops_endpoint
 from bot.ops.health import HealthCheck, HealthReport, PlatformConnection
 from bot.ops.metrics import BotMetrics, CommandOutcome
 
@@ -14,6 +14,7 @@ __all__ = [
     "HealthCheck",
     "HealthReport",
     "OpsEndpoint",
+    "OpsEndpointError",
     "PlatformConnection",
     "start_ops_endpoint",
 ]

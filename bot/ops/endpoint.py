@@ -7,6 +7,7 @@ since the figures are for the host's own monitoring, not for the internet.
 from __future__ import annotations
 
 import logging
+import os
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -16,6 +17,10 @@ from bot.ops.health import HealthCheck, PlatformConnection
 from bot.ops.metrics import BotMetrics
 
 log = logging.getLogger(__name__)
+
+
+class OpsEndpointError(Exception):
+    """The endpoint cannot listen where the settings say; the message names the settings."""
 
 
 class OpsEndpoint:
@@ -35,9 +40,12 @@ class OpsEndpoint:
         site = web.TCPSite(self._runner, host, port)
         try:
             await site.start()
-        except OSError:
+        except OSError as exc:
             await self._runner.cleanup()
-            raise
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise OpsEndpointError(
+                f"cannot serve health and metrics on {host}:{port} (METRICS_HOST, METRICS_PORT): {reason}"
+            ) from None
         self.port = int(self._runner.addresses[0][1])
         log.info("health and metrics on http://%s:%d (/healthz, /metrics)", host, self.port)
 

@@ -18,6 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.core.clock import ManualClock
+from bot.core.replies import Reply
 from bot.core.services import Core
 from bot.ops import BotMetrics, HealthCheck
 from bot.settings import Settings
@@ -134,6 +135,47 @@ async def test_an_unknown_gateway_latency_is_null_in_the_json_and_nan_in_the_met
         families = text_string_to_metric_families((await BotMetrics(core, Gateway()).exposition()).decode())
         [latency] = [f.samples[0].value for f in families if f.name == "ballerina_gateway_latency_seconds"]
         assert math.isnan(latency)
+    finally:
+        await core.close()
+
+
+class Meltdown(BaseException):
+    """Escapes the engine's ``except Exception``, as a bug of that kind would, and ends a worker."""
+
+
+class MeltingTransport:
+    def __init__(self) -> None:
+        self.melted = asyncio.Event()
+
+    async def send_channel(self, channel_id: str, reply: Reply, nonce: str) -> str:
+        self.melted.set()
+        raise Meltdown
+
+    async def send_dm(self, user_id: str, reply: Reply, nonce: str) -> str:
+        return await self.send_channel(user_id, reply, nonce)
+
+
+async def test_healthz_reports_an_engine_whose_worker_died(tmp_path: Path) -> None:
+    clock = ManualClock(RELEASE - timedelta(days=16))
+    settings = Settings.load(environ={"DATABASE_PATH": str(tmp_path / "bot.sqlite3")}, env_file=None)
+    core = await Core.open(settings, clock)
+    try:
+        await core.store.update_guild_settings("1", channel_id="2")
+        transport = MeltingTransport()
+        await core.start(transport)
+        health = HealthCheck(core, Gateway(connected=True, latency=0.01))
+        assert (await health.check()).healthy
+        clock.advance(timedelta(days=9))  # the 7-day post goes to a worker, which dies sending it
+        await asyncio.wait_for(transport.melted.wait(), 5)
+        report = await health.check()
+        assert report.reasons == ("the reminder engine is not running",)
+        clock.advance(timedelta(minutes=30))  # the post it held stays 'sending': due work waiting
+        report = await health.check()
+        assert report.oldest_due_age == timedelta(minutes=30)
+        assert report.reasons == (
+            "due reminders have waited 30.0 min, longer than 15.0 min",
+            "the reminder engine is not running",
+        )
     finally:
         await core.close()
 

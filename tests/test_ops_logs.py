@@ -6,9 +6,7 @@ import asyncio
 import io
 import json
 import logging
-import os
 import re
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 from bot.ops.logs import REDACTED, configure_logging
 from bot.settings import Settings
 from tests.fakediscord import FakeDiscord
+from tests.test_cli_discord import running_bot_process
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabcde.this-part-is-secret"
 
@@ -79,43 +78,18 @@ async def test_the_running_bot_logs_json_lines_only_and_serves_its_health(tmp_pa
     the endpoint's address (METRICS_PORT=0: a free port) is read from its log line."""
     async with FakeDiscord() as fake:
         fake.add_guild("Film Club")
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(Path(__file__).parents[1]),
-            "DISCORD_TOKEN": fake.token,
-            "DISCORD_API_BASE": fake.api_base,
-            "DISCORD_GATEWAY_URL": fake.gateway_url,
-            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-            "LOG_LEVEL": "DEBUG",
-            "LOG_FORMAT": "json",
-            "METRICS_PORT": "0",
-        }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        assert process.stderr is not None
-        lines: list[str] = []
-        try:
-            async with asyncio.timeout(30):
-                while not any("health and metrics on http://" in line for line in lines):
-                    line = (await process.stderr.readline()).decode()
-                    assert line, f"the bot stopped: {lines}"
-                    lines.append(line)
-                found = re.search(r"http://[\d.]+:\d+", json.loads(lines[-1])["message"])
-                assert found is not None, lines[-1]
-                address = found[0]
-                async with aiohttp.ClientSession() as session:
-                    while True:
-                        async with session.get(f"{address}/healthz") as answer:
-                            if answer.status == 200:
-                                break
-                        await asyncio.sleep(0.05)
-        finally:
-            process.terminate()
-            _, rest = await asyncio.wait_for(process.communicate(), 10)
-        lines += rest.decode().splitlines()
-        entries = [json.loads(line) for line in lines]  # every line is one JSON object
+        environ = {"LOG_LEVEL": "DEBUG", "LOG_FORMAT": "json", "METRICS_PORT": "0"}
+        async with running_bot_process(fake, tmp_path, environ) as bot:
+            line = await bot.wait_for_line("health and metrics on http://")
+            found = re.search(r"http://[\d.]+:\d+", json.loads(line)["message"])
+            assert found is not None, line
+            async with asyncio.timeout(30), aiohttp.ClientSession() as session:
+                while True:
+                    async with session.get(f"{found[0]}/healthz") as answer:
+                        if answer.status == 200:
+                            break
+                    await asyncio.sleep(0.05)
+        entries = [json.loads(line) for line in bot.lines]  # every line is one JSON object
         assert {entry["logger"].split(".")[0] for entry in entries} >= {"bot", "discord"}
         assert all(set(entry) <= {"time", "level", "logger", "message", "exc_info", "stack_info"} for entry in entries)
-        assert fake.token not in "".join(lines)
+        assert fake.token not in "".join(bot.lines)

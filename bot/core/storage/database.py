@@ -146,6 +146,9 @@ class Database:
         For reports that scan whole tables (the metrics): in WAL mode they read a consistent
         snapshot without holding the lock the bot's own connection serialises on.
         """
+        # Checked first for a plain message (and no connection thread started for nothing).
+        if not await asyncio.to_thread(Path(path).is_file):
+            raise FileNotFoundError(f"no database at {path}")
         conn = await aiosqlite.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
         conn.row_factory = aiosqlite.Row
         return cls(conn, ())

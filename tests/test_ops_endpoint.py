@@ -22,7 +22,7 @@ from bot.core.replies import Reply
 from bot.core.services import Core
 from bot.ops import BotMetrics, HealthCheck
 from bot.settings import Settings
-from tests.fakediscord import FakeDiscord
+from tests.fakediscord import FakeDiscord, Perm
 from tests.test_cli_discord import ballerina_bot
 from tests.test_discord_reminders import configure
 from tests.world import INVITED_PERMISSIONS, RELEASE, World, world
@@ -266,6 +266,20 @@ async def test_metrics_count_commands_outbox_rows_and_deliveries(metered: World)
     assert sample(samples, "ballerina_outbox_rows", state="pending") == 0
     assert sample(samples, "ballerina_deliveries", outcome="sent", reason="") == 1
     assert sample(samples, "ballerina_deliveries", outcome="late", reason="") == 0
+
+
+async def test_metrics_count_a_refused_command_apart(metered: World) -> None:
+    # Manage Server in the server, denied in this channel: Discord offers the command, the bot refuses.
+    w = metered
+    w.channel.set_overwrite(w.moderator, deny=Perm.MANAGE_GUILD)
+    reply = await w.run(w.moderator, "ballerina-admin", "status")
+    assert reply.ephemeral and "Only members with the Manage Server permission" in str(reply.content)
+    samples = await scrape(w)
+    assert sample(samples, "ballerina_commands_total", command="ballerina-admin status", outcome="refused") == 1
+    assert (
+        "ballerina_commands_total",
+        frozenset({("command", "ballerina-admin status"), ("outcome", "ok")}),
+    ) not in samples
 
 
 async def test_metrics_count_429s_and_the_time_the_send_limiter_held_posts(metered: World) -> None:

@@ -206,6 +206,16 @@ async def test_healthz_is_503_when_the_database_is_unreachable(metered: World) -
     assert sample(await scrape(w), "ballerina_outbox_rows", state="pending") == 0
 
 
+async def test_healthz_reports_a_database_that_does_not_answer_in_time(metered: World) -> None:
+    w = metered
+    assert w.core is not None and w.bot is not None
+    health = HealthCheck(w.core, w.bot, database_timeout=0.05)
+    async with w.core.db.transaction():  # a write that holds the bot's connection meanwhile
+        report = await health.check()
+    assert report.reasons == ("database unreachable: no answer within 0.05 s",)
+    assert (await health.check()).healthy
+
+
 async def test_metrics_leave_out_the_database_figures_when_there_is_no_database(tmp_path: Path) -> None:
     settings = Settings.load(environ={"DATABASE_PATH": str(tmp_path / "bot.sqlite3")}, env_file=None)
     core = await Core.open(settings, ManualClock(RELEASE))

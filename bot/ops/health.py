@@ -29,6 +29,8 @@ class PlatformConnection(Protocol):
 
 @dataclass(frozen=True)
 class HealthReport:
+    """What ``/healthz`` answers: healthy when no reason to worry was found."""
+
     connected: bool
     latency: float
     database_reachable: bool
@@ -57,10 +59,11 @@ class HealthReport:
 
 
 class HealthCheck:
-    def __init__(self, core: Core, connection: PlatformConnection) -> None:
+    def __init__(self, core: Core, connection: PlatformConnection, database_timeout: float = DATABASE_TIMEOUT) -> None:
         self._core = core
         self._connection = connection
         self._queue = DeliveryQueue(core.db)
+        self._database_timeout = database_timeout
 
     async def check(self) -> HealthReport:
         core = self._core
@@ -73,7 +76,10 @@ class HealthCheck:
         try:
             # The probe is a real query on the bot's own connection: it waits behind the bot's
             # transactions like any command would.
-            due = await asyncio.wait_for(self._queue.oldest_due(now), DATABASE_TIMEOUT)
+            due = await asyncio.wait_for(self._queue.oldest_due(now), self._database_timeout)
+        except TimeoutError:
+            database_reachable = False
+            reasons.append(f"database unreachable: no answer within {self._database_timeout:g} s")
         except Exception as exc:
             database_reachable = False
             reasons.append(f"database unreachable: {type(exc).__name__}: {exc}")

@@ -21,6 +21,8 @@ DEFAULT_FILM_FILE = PROJECT_ROOT / "data" / "ballerina.toml"
 DEFAULT_DATABASE_PATH = PROJECT_ROOT / "data" / "ballerina.sqlite3"
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+DEFAULT_METRICS_HOST = "127.0.0.1"
+LOG_FORMATS = ("text", "json")
 
 
 class SettingsError(Exception):
@@ -58,6 +60,11 @@ class Settings:
     reminder_grace: timedelta = timedelta(hours=1)
     global_rate_limit: float = 50.0
     forget_absent_servers: bool = False
+    log_format: str = "text"
+    metrics_port: int | None = None
+    """None: no health and metrics endpoint; 0: any free port (tests)."""
+    metrics_host: str = DEFAULT_METRICS_HOST
+    health_max_due_age: timedelta = timedelta(minutes=15)
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
@@ -85,6 +92,12 @@ class Settings:
             reminder_grace=timedelta(minutes=_number("REMINDER_GRACE_MINUTES", text("REMINDER_GRACE_MINUTES"), 60)),
             global_rate_limit=_number("GLOBAL_RATE_LIMIT", text("GLOBAL_RATE_LIMIT"), 50),
             forget_absent_servers=_flag("FORGET_ABSENT_SERVERS", text("FORGET_ABSENT_SERVERS")),
+            log_format=_choice("LOG_FORMAT", text("LOG_FORMAT") or "text", LOG_FORMATS),
+            metrics_port=_port("METRICS_PORT", text("METRICS_PORT")),
+            metrics_host=text("METRICS_HOST") or DEFAULT_METRICS_HOST,
+            health_max_due_age=timedelta(
+                minutes=_number("HEALTH_MAX_DUE_AGE_MINUTES", text("HEALTH_MAX_DUE_AGE_MINUTES"), 15)
+            ),
         )
 
 
@@ -132,3 +145,17 @@ def _log_level(value: str) -> str:
     if level not in logging.getLevelNamesMapping():
         raise SettingsError(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {value!r}")
     return level
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value.lower() not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value.lower()
+
+
+def _port(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) > 65535:
+        raise SettingsError(f"{name} must be a TCP port (0 to 65535), got {value!r}")
+    return int(value)

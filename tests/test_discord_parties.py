@@ -55,9 +55,14 @@ async def until(check: Callable[[], bool | Awaitable[bool]], timeout: float = 5.
             await asyncio.sleep(0.005)
 
 
-async def cards_settled(check: Callable[[], bool], *cards: FakeMessage) -> None:
-    """Until ``check`` holds and no edit of ``cards`` is under way: a click may be answered before its card shows it."""
-    await until(lambda: check() and not any(card_edits.under_edit(card.id) for card in cards))
+async def cards_settled(*cards: FakeMessage) -> None:
+    """Once the clicks on ``cards`` are answered: until their cards show every one of them.
+
+    A click may be answered before its card shows it, when another edit of the card is under way.
+    """
+    async with asyncio.timeout(5):
+        for card in cards:
+            await card_edits.settled(card.id)
 
 
 async def settle(w: World) -> None:
@@ -327,7 +332,8 @@ async def test_simultaneous_clicks_on_one_party_are_all_counted_in_order(after_r
     answers = await asyncio.gather(*(i.response() for i in interactions))
     # The card edited in place, or, while another edit of it is under way, an acknowledgement.
     assert all(a.type in (6, 7) for a in answers) and answers[0].type == 7
-    await cards_settled(lambda: going_field(card)[0] == "Going (12)", card)  # the last edit carries every answer
+    await cards_settled(card)
+    assert going_field(card)[0] == "Going (12)"  # the last edit carries every answer
 
 
 async def test_simultaneous_clicks_on_several_parties_each_land_on_their_own_card(after_release: World) -> None:
@@ -340,12 +346,7 @@ async def test_simultaneous_clicks_on_several_parties_each_land_on_their_own_car
     )
     answers = await asyncio.gather(*(i.response() for i in interactions))
     assert all(a.type in (6, 7) for a in answers)
-
-    def counted() -> bool:
-        going, maybe, no = (fields(card.embed) for card in cards)
-        return "Going (4)" in going and "Maybe (4)" in maybe and "Not going (4)" in no
-
-    await cards_settled(counted, *cards)
+    await cards_settled(*cards)
     going, maybe, no = (fields(card.embed) for card in cards)
     assert "Going (4)" in going and "Maybe (0)" in going
     assert "Going (0)" in maybe and "Maybe (4)" in maybe

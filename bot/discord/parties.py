@@ -14,14 +14,14 @@ at most one edit of a card message under way:
   DEFERRED_UPDATE_MESSAGE) and marks the card stale. When the edit under way lands, the next one
   reads the card afresh from the database: every click of that round trip shares one edit, and
   the last edit carries the latest counts. That edit goes through the webhook of the newest
-  acknowledged click (``edit_original_response``): it is exempt from the global rate limit the
-  reminders need, and it can edit the private copies of ``/ballerina party info`` as well. Those
-  members see their answer on the card a round trip or two after their click.
+  answered click on the card (``edit_original_response``): it is exempt from the global rate
+  limit the reminders need, and it can edit the private copies of ``/ballerina party info`` as
+  well. Those members see their answer on the card a round trip or two after their click.
 
 Changes that come without a click on the card (edit, cancel, forget-me, a click on a private copy)
-go through the same queue, as a channel message edit. Order: the core records two clicks on one
-party in order; edits of one card never overlap, and none carries a card older than the one
-before it, so the card never goes back to older counts.
+go through the same queue, as a channel message edit when no click is at hand. Order: the core
+records two clicks on one party in order; edits of one card never overlap, and none carries a
+card older than the one before it, so the card never goes back to older counts.
 
 Scheduled events are a bonus: when the bot lacks Manage Events, or Discord refuses, the party
 works the same and the failure is only logged.
@@ -111,7 +111,7 @@ def edit_in_channel(client: discord.Client, channel_id: int, message_id: int) ->
 class _CardUnderEdit:
     read: ReadCard
     edit: CardEdit | None
-    """How the next edit goes; None for a private copy until a click on it is acknowledged."""
+    """How the next edit goes; None for a private copy until a click on it is answered."""
     stale: bool = False
     """Changed since the edit under way read the card: one more edit follows."""
     shown: Reply | None = None
@@ -128,9 +128,11 @@ class CardEdits:
         """Card edits begun so far, of any card, each counted once its card is read: a click whose
         card was built before some edit began may be older than that edit, so it is read again."""
 
-    def under_edit(self, message_id: int) -> bool:
-        """Whether an edit of that card message is under way, or about to follow one."""
-        return message_id in self._cards
+    async def settled(self, message_id: int) -> None:
+        """Returns once no edit of that card message is under way (at once if none is)."""
+        entry = self._cards.get(message_id)
+        if entry is not None:
+            await entry.done.wait()
 
     async def clicked(
         self, interaction: Interaction, message: discord.Message, card: Reply | None, read: ReadCard
@@ -139,9 +141,11 @@ class CardEdits:
         way, else with an acknowledgement, the card following in the next edit."""
         under_way = self._cards.get(message.id)
         if under_way is not None:
-            under_way.stale = True  # the card follows whatever becomes of the acknowledgement
+            under_way.stale = True  # before answering: whatever becomes of the answer, the card follows
             await interaction.response.defer()
-            return await self.refresh(message.id, read, edit_by_click(interaction))
+            if self._cards.get(message.id) is under_way:
+                under_way.edit = edit_by_click(interaction)  # the newest token, good for 15 minutes
+            return None
         channel_edit = (
             None if message.flags.ephemeral else edit_in_channel(interaction.client, message.channel.id, message.id)
         )
@@ -155,6 +159,7 @@ class CardEdits:
             else:
                 await interaction.response.edit_message(**edit_kwargs(card, message))
                 entry.shown = card
+            entry.edit = edit_by_click(interaction)
         except EDIT_FAILED as exc:
             log.warning("could not answer a click on card %s with the card: %s", message.id, exc)
             entry.stale = True  # the next edit puts it in place another way
@@ -162,11 +167,11 @@ class CardEdits:
             await self._edit_while_stale(message.id, entry)
 
     async def refresh(self, message_id: int, read: ReadCard, edit: CardEdit) -> None:
-        """The card of ``message_id`` changed: edit it now, or right after the edit under way
-        (through ``edit`` then). Returns once an edit that read the change has ended."""
+        """The card of ``message_id`` changed without a click on it: edit it now, or right after
+        the edit under way. Returns once an edit that read the change has ended."""
         entry = self._cards.get(message_id)
         if entry is not None:
-            entry.stale, entry.edit = True, edit
+            entry.stale = True
             await entry.done.wait()
             return
         entry = self._cards[message_id] = _CardUnderEdit(read, edit, stale=True)

@@ -30,10 +30,11 @@ works the same and the failure is only logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -124,9 +125,26 @@ class CardEdits:
 
     def __init__(self) -> None:
         self._cards: dict[int, _CardUnderEdit] = {}
-        self.begun = 0
-        """Card edits begun so far, of any card, each counted once its card is read: a click whose
-        card was built before some edit began may be older than that edit, so it is read again."""
+        self._building = 0
+        self._begun_meanwhile: set[int] = set()
+
+    @contextlib.contextmanager
+    def building(self) -> Iterator[set[int]]:
+        """Around building a card for a click: yields the card messages whose edit began meanwhile
+        (or a little before), with their card read when it began. The card built may be older than
+        theirs: look in the set before the block ends, and let ``clicked`` read the card again."""
+        self._building += 1
+        try:
+            yield self._begun_meanwhile
+        finally:
+            self._building -= 1
+            if not self._building:
+                self._begun_meanwhile.clear()
+
+    def _begin(self, message_id: int) -> None:
+        """An edit of the card message begins, its card read."""
+        if self._building:
+            self._begun_meanwhile.add(message_id)
 
     async def settled(self, message_id: int) -> None:
         """Returns once no edit of that card message is under way (at once if none is)."""
@@ -153,7 +171,7 @@ class CardEdits:
         try:
             if card is None:
                 card = await read()
-            self.begun += 1
+            self._begin(message.id)
             if card is None:  # the party is gone
                 await interaction.response.defer()
             else:
@@ -184,7 +202,7 @@ class CardEdits:
                 card = await entry.read()
                 if card is None or card == entry.shown or entry.edit is None:
                     continue
-                self.begun += 1
+                self._begin(message_id)
                 try:
                     await entry.edit(card)
                 except EDIT_FAILED as exc:
@@ -228,19 +246,19 @@ async def rsvp_clicked(interaction: Interaction, match: re.Match[str]) -> None:
     message = interaction.message
     assert message is not None  # a button always comes with its message
     parties: Parties = interaction.client.core.parties
-    edits_before = card_edits.begun
-    # The core records two clicks on one party one after the other, in the order they came.
-    outcome: PartyOutcome = await parties.rsvp(
-        guild_id=str(interaction.guild_id),
-        party_id=int(match["party"]),
-        user_id=str(interaction.user.id),
-        choice=None if match["choice"] == "leave" else RSVP(match["choice"]),
-    )
+    with card_edits.building() as begun_meanwhile:
+        # The core records two clicks on one party one after the other, in the order they came.
+        outcome: PartyOutcome = await parties.rsvp(
+            guild_id=str(interaction.guild_id),
+            party_id=int(match["party"]),
+            user_id=str(interaction.user.id),
+            choice=None if match["choice"] == "leave" else RSVP(match["choice"]),
+        )
+        card = None if message.id in begun_meanwhile else outcome.card
     if outcome.card is None or outcome.party is None:
         return await respond(interaction, outcome.reply)
     party = outcome.party
-    fresh = outcome.card if card_edits.begun == edits_before else None
-    await card_edits.clicked(interaction, message, fresh, functools.partial(read_card, parties, party))
+    await card_edits.clicked(interaction, message, card, functools.partial(read_card, parties, party))
     if party.card_message_id not in (None, str(message.id)):
         # Answered on a private copy of the card (``/ballerina party info``): the posted card follows.
         await update_card(interaction.client, parties, party)

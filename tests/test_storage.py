@@ -1,7 +1,7 @@
 """Storage: migrations, settings, subscriptions, release scheduling, status and data removal.
 
-Everything runs against real SQLite files in tmp_path. Raw ``sqlite3`` is used only to build
-old-version databases and to look at rows no public method shows.
+The migration tests run against real SQLite files in tmp_path (raw ``sqlite3`` builds old-version
+databases); the rest run against both back ends, a SQLite file and a real PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -82,10 +82,12 @@ async def test_empty_file_is_migrated_to_the_latest_version_and_recorded(path: P
     assert all(isinstance(row[2], int) for row in recorded)
 
 
-async def test_database_uses_wal_foreign_keys_and_a_busy_timeout(db: Database, path: Path) -> None:
+async def test_database_uses_wal_foreign_keys_and_a_busy_timeout(path: Path) -> None:
+    db = await Database.open(path)
     async with db.read() as session:
         foreign_keys = await session.fetchone("PRAGMA foreign_keys")
         busy_timeout = await session.fetchone("PRAGMA busy_timeout")
+    await db.close()
     assert foreign_keys is not None and foreign_keys[0] == 1
     assert busy_timeout is not None and busy_timeout[0] == 5000
     assert query(path, "PRAGMA journal_mode") == [("wal",)]

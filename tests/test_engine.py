@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -97,23 +96,24 @@ def render_release(notice: ReleaseNotice) -> Sequence[Reply]:
 
 
 class Bot:
-    """Database, store and engine on one file, stopped and restarted like the real process."""
+    """Database, store and engine on one database, stopped and restarted like the real process."""
 
     def __init__(
         self,
-        path: Path,
+        database: str | Path,
         clock: ManualClock,
         transport: RecordingTransport,
         config: EngineConfig,
         render: ReleaseRenderer = render_release,
     ) -> None:
-        self.path, self.clock, self.transport, self.config, self.render = path, clock, transport, config, render
+        self.database, self.clock, self.transport = database, clock, transport
+        self.config, self.render = config, render
         self.db: Database | None = None
         self.engine: ReminderEngine | None = None
         self.store: Store
 
     async def start(self) -> None:
-        self.db = await Database.open(self.path)
+        self.db = await Database.open(self.database)
         self.store = Store(self.db, self.clock)
         kinds = [ReleaseKind(self.store, self.render)]
         self.engine = ReminderEngine(self.db, self.transport, kinds, self.clock, self.config)
@@ -155,9 +155,15 @@ class Bot:
         self.engine.notify_changed()
         await self.idle()
 
-    def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
-        with sqlite3.connect(self.path) as conn:
-            return conn.execute(sql, params).fetchall()
+    async def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        """Rows no public method shows, through the bot's database (opened for it when stopped)."""
+        db = self.db or await Database.open(self.database)
+        try:
+            async with db.read() as session:
+                return [tuple(row) for row in await session.fetchall(sql, params)]
+        finally:
+            if db is not self.db:
+                await db.close()
 
 
 FAST = EngineConfig(rate=10_000, burst=100, channel_period=timedelta(milliseconds=1))
@@ -169,15 +175,15 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Bot]:
-    bot = Bot(tmp_path / "bot.sqlite3", clock, RecordingTransport(), FAST)
+async def bot(database: str | Path, clock: ManualClock) -> AsyncIterator[Bot]:
+    bot = Bot(database, clock, RecordingTransport(), FAST)
     await bot.start()
     yield bot
     await bot.stop()
 
 
 async def start_bot(
-    tmp_path: Path,
+    database: str | Path,
     clock: ManualClock,
     *,
     transport: RecordingTransport | None = None,
@@ -185,7 +191,7 @@ async def start_bot(
     render: ReleaseRenderer = render_release,
 ) -> Bot:
     """A bot with its own transport, config or renderer; the test stops it."""
-    bot = Bot(tmp_path / "bot.sqlite3", clock, transport or RecordingTransport(), config, render)
+    bot = Bot(database, clock, transport or RecordingTransport(), config, render)
     await bot.start()
     return bot
 
@@ -236,7 +242,7 @@ async def test_a_member_who_unsubscribed_before_a_retry_gets_no_dm(bot: Bot) -> 
     await bot.store.unsubscribe("g1", "702")
     await bot.advance_to(RELEASE + MINUTE)
     assert sorted(c.target_id for c in bot.transport.sent) == ["701", "chan-g1"]
-    assert bot.query("SELECT state, error_detail FROM outbox WHERE target_id = '702'") == [
+    assert await bot.query("SELECT state, error_detail FROM outbox WHERE target_id = '702'") == [
         ("skipped", "nothing to send")
     ]
 
@@ -281,7 +287,7 @@ async def test_downtime_across_one_offset_posts_it_late_and_flagged(bot: Bot) ->
 
     assert len(bot.transport.sent) == 3
     assert bot.transport.texts("chan-g1") == [f"<@&{ROLE}> {FILM} in {7 * DAY} (posted late: the bot was offline)"]
-    assert bot.query("SELECT DISTINCT late FROM outbox") == [(1,)]
+    assert await bot.query("SELECT DISTINCT late FROM outbox") == [(1,)]
 
 
 async def test_downtime_across_several_offsets_posts_only_the_latest(bot: Bot) -> None:
@@ -291,7 +297,7 @@ async def test_downtime_across_several_offsets_posts_only_the_latest(bot: Bot) -
     await bot.start()
 
     assert bot.transport.texts("chan-g1") == [f"<@&{ROLE}> {FILM} in {30 * MINUTE} (posted late: the bot was offline)"]
-    states = bot.query("SELECT offset_s, state, note FROM reminders ORDER BY offset_s DESC")
+    states = await bot.query("SELECT offset_s, state, note FROM reminders ORDER BY offset_s DESC")
     assert states == [(3600, "skipped", "superseded"), (1800, "fired", None), (0, "pending", None)]
 
     await bot.advance_to(RELEASE)
@@ -305,17 +311,17 @@ async def test_reminder_missed_beyond_grace_is_skipped_not_posted(bot: Bot) -> N
     await bot.start()
 
     assert bot.transport.sent == []
-    assert bot.query("SELECT offset_s, state, note FROM reminders ORDER BY offset_s DESC") == [
+    assert await bot.query("SELECT offset_s, state, note FROM reminders ORDER BY offset_s DESC") == [
         (86400, "skipped", "missed while offline"),
         (0, "pending", None),
     ]
-    assert bot.query("SELECT COUNT(*) FROM outbox") == [(0,)]
+    assert await bot.query("SELECT COUNT(*) FROM outbox") == [(0,)]
 
 
 async def test_deliveries_queued_before_a_long_downtime_are_skipped_not_posted(
-    tmp_path: Path, clock: ManualClock
+    database: str | Path, clock: ManualClock
 ) -> None:
-    bot = await start_bot(tmp_path, clock, transport=RecordingTransport(hold=asyncio.Event()))
+    bot = await start_bot(database, clock, transport=RecordingTransport(hold=asyncio.Event()))
     await bot.setup_guild(offsets=(timedelta(0),))
     clock.set(RELEASE)
     await bot.transport.wait_for_calls(3)
@@ -323,24 +329,26 @@ async def test_deliveries_queued_before_a_long_downtime_are_skipped_not_posted(
     clock.set(RELEASE + 2 * HOUR)
     await bot.restart(RecordingTransport())
     assert bot.transport.sent == []
-    assert bot.query("SELECT DISTINCT state, error_detail FROM outbox") == [("skipped", "missed while offline")]
+    assert await bot.query("SELECT DISTINCT state, error_detail FROM outbox") == [("skipped", "missed while offline")]
     await bot.stop()
 
 
 # -- failures ----------------------------------------------------------------------------------
 
 
-async def test_a_row_left_sending_by_a_crash_is_resent_with_the_same_nonce(tmp_path: Path, clock: ManualClock) -> None:
-    bot = await start_bot(tmp_path, clock, transport=RecordingTransport(hold=asyncio.Event()))
+async def test_a_row_left_sending_by_a_crash_is_resent_with_the_same_nonce(
+    database: str | Path, clock: ManualClock
+) -> None:
+    bot = await start_bot(database, clock, transport=RecordingTransport(hold=asyncio.Event()))
     await bot.setup_guild(offsets=(timedelta(0),))
     clock.set(RELEASE)
     await bot.transport.wait_for_calls(3)
     first_nonces = {c.target_id: c.nonce for c in bot.transport.calls}
-    assert bot.query("SELECT DISTINCT state FROM outbox") == [("sending",)]
+    assert await bot.query("SELECT DISTINCT state FROM outbox") == [("sending",)]
 
     await bot.restart(RecordingTransport())
     assert {c.target_id: c.nonce for c in bot.transport.sent} == first_nonces
-    assert bot.query("SELECT DISTINCT state FROM outbox") == [("sent",)]
+    assert await bot.query("SELECT DISTINCT state FROM outbox") == [("sent",)]
     await bot.stop()
 
 
@@ -360,10 +368,12 @@ async def test_permanent_errors_are_recorded_and_never_retried(bot: Bot) -> None
     assert problems.counts == {ErrorKind.MISSING_CHANNEL: 1, ErrorKind.DMS_CLOSED: 1}
 
 
-async def test_transient_errors_are_retried_with_backoff_up_to_the_cap(tmp_path: Path, clock: ManualClock) -> None:
+async def test_transient_errors_are_retried_with_backoff_up_to_the_cap(
+    database: str | Path, clock: ManualClock
+) -> None:
     config = EngineConfig(rate=10_000, burst=100, max_attempts=3, backoff=timedelta(seconds=10))
     transport = RecordingTransport(errors={"701": itertools.repeat(TransientDeliveryError("503"))})
-    bot = await start_bot(tmp_path, clock, transport=transport, config=config)
+    bot = await start_bot(database, clock, transport=transport, config=config)
     await bot.setup_guild(offsets=(timedelta(0),))
     await bot.advance_to(RELEASE)
 
@@ -381,7 +391,7 @@ async def test_transient_errors_are_retried_with_backoff_up_to_the_cap(tmp_path:
     assert attempts() == 3
     await bot.advance_to(RELEASE + HOUR)
     assert attempts() == 3
-    assert bot.query("SELECT state, attempts, error_kind FROM outbox WHERE target_id = '701'") == [
+    assert await bot.query("SELECT state, attempts, error_kind FROM outbox WHERE target_id = '701'") == [
         ("failed", 3, "transient")
     ]
     await bot.stop()
@@ -393,14 +403,14 @@ async def test_a_transient_error_then_success_is_sent_once(bot: Bot) -> None:
     await bot.advance_to(RELEASE)
     await bot.advance_to(RELEASE + timedelta(seconds=10))
     assert bot.transport.texts("701") == [f"{FILM} in 0:00:00"]
-    assert bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 2)]
+    assert await bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 2)]
 
 
 async def test_rate_limited_send_pauses_and_retries_without_counting_an_attempt(
-    tmp_path: Path, clock: ManualClock
+    database: str | Path, clock: ManualClock
 ) -> None:
     transport = RecordingTransport(errors={"701": iter([RateLimited(0.2, is_global=True)])})
-    bot = await start_bot(tmp_path, clock, transport=transport)
+    bot = await start_bot(database, clock, transport=transport)
     await bot.setup_guild(offsets=(timedelta(0),))
     await bot.advance_to(RELEASE)
 
@@ -408,31 +418,33 @@ async def test_rate_limited_send_pauses_and_retries_without_counting_an_attempt(
     after = [c for c in transport.calls if c.at > limited_at]
     assert after and all(c.at >= limited_at + 0.19 for c in after)
     assert sorted(c.target_id for c in transport.sent) == sorted(["chan-g1", *DM_USERS])
-    assert bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 1)]
+    assert await bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 1)]
     await bot.stop()
 
 
-async def test_a_renderer_bug_fails_the_row_without_stopping_others(tmp_path: Path, clock: ManualClock) -> None:
+async def test_a_renderer_bug_fails_the_row_without_stopping_others(database: str | Path, clock: ManualClock) -> None:
     def broken_for_dms(notice: ReleaseNotice) -> Sequence[Reply]:
         if notice.target is Target.DM:
             raise KeyError("template")
         return render_release(notice)
 
     config = EngineConfig(rate=10_000, burst=100, max_attempts=1)
-    bot = await start_bot(tmp_path, clock, config=config, render=broken_for_dms)
+    bot = await start_bot(database, clock, config=config, render=broken_for_dms)
     await bot.setup_guild(offsets=(timedelta(0),))
     await bot.advance_to(RELEASE)
     assert [c.target_id for c in bot.transport.sent] == ["chan-g1"]
-    assert bot.query("SELECT DISTINCT state, error_kind FROM outbox WHERE target = 'dm'") == [("failed", "unexpected")]
+    assert await bot.query("SELECT DISTINCT state, error_kind FROM outbox WHERE target = 'dm'") == [
+        ("failed", "unexpected")
+    ]
     await bot.stop()
 
 
 # -- rate limits -------------------------------------------------------------------------------
 
 
-async def test_the_global_rate_limiter_spaces_a_burst_of_sends(tmp_path: Path, clock: ManualClock) -> None:
+async def test_the_global_rate_limiter_spaces_a_burst_of_sends(database: str | Path, clock: ManualClock) -> None:
     rate, burst, guilds = 100.0, 5, 30
-    bot = await start_bot(tmp_path, clock, config=EngineConfig(rate=rate, burst=burst))
+    bot = await start_bot(database, clock, config=EngineConfig(rate=rate, burst=burst))
     for i in range(guilds):
         await bot.store.update_guild_settings(f"g{i}", channel_id=f"c{i}", release_offsets=(timedelta(0),))
     await bot.store.set_release(FILM, RELEASE)
@@ -446,13 +458,15 @@ async def test_the_global_rate_limiter_spaces_a_burst_of_sends(tmp_path: Path, c
     await bot.stop()
 
 
-async def test_a_busy_channel_is_paced_without_holding_up_other_channels(tmp_path: Path, clock: ManualClock) -> None:
+async def test_a_busy_channel_is_paced_without_holding_up_other_channels(
+    database: str | Path, clock: ManualClock
+) -> None:
     def five_parts_for_g0(notice: ReleaseNotice) -> Sequence[Reply]:
         count = 5 if notice.settings.guild_id == "g0" else 1
         return [Reply(content=f"part {i}") for i in range(count)]
 
     config = EngineConfig(rate=10_000, burst=100, channel_limit=2, channel_period=timedelta(seconds=0.2))
-    bot = await start_bot(tmp_path, clock, config=config, render=five_parts_for_g0)
+    bot = await start_bot(database, clock, config=config, render=five_parts_for_g0)
     for i in range(4):
         await bot.store.update_guild_settings(f"g{i}", channel_id=f"c{i}", release_offsets=(timedelta(0),))
     await bot.store.set_release(FILM, RELEASE)
@@ -465,17 +479,17 @@ async def test_a_busy_channel_is_paced_without_holding_up_other_channels(tmp_pat
     assert all(busy[i].at - busy[i - 2].at >= 0.19 for i in range(2, 5))
     others = [c.at for c in bot.transport.sent if c.target_id != "c0"]
     assert len(others) == 3 and max(others) < busy[2].at
-    assert bot.query("SELECT state, message_id FROM outbox WHERE target_id = 'c0'")[0][0] == "sent"
+    assert (await bot.query("SELECT state, message_id FROM outbox WHERE target_id = 'c0'"))[0][0] == "sent"
     await bot.stop()
 
 
 async def test_a_fan_out_larger_than_the_claim_window_sends_every_row_exactly_once(
-    tmp_path: Path, clock: ManualClock
+    database: str | Path, clock: ManualClock
 ) -> None:
     # 1,001 rows: several database batches and more than the engine holds in memory at once
     # (2 x batch_size), so the backlog is claimed as workers free up. Speed and event-loop
     # stalls are measured by the benchmarks (python -m bench fanout scale), not here.
-    bot = await start_bot(tmp_path, clock, config=EngineConfig(rate=1_000_000, burst=1_000))
+    bot = await start_bot(database, clock, config=EngineConfig(rate=1_000_000, burst=1_000))
     await bot.store.update_guild_settings("g1", channel_id="c1", release_offsets=(timedelta(0),))
     await bot.store.set_release(FILM, RELEASE)
     assert bot.db is not None and bot.engine is not None
@@ -491,16 +505,16 @@ async def test_a_fan_out_larger_than_the_claim_window_sends_every_row_exactly_on
     targets = [c.target_id for c in bot.transport.sent]
     assert len(targets) == 1001
     assert set(targets) == {"c1", *(f"u{i}" for i in range(1, 1001))}
-    assert bot.query("SELECT state, COUNT(*) FROM outbox GROUP BY state") == [("sent", 1001)]
+    assert await bot.query("SELECT state, COUNT(*) FROM outbox GROUP BY state") == [("sent", 1001)]
     await bot.stop()
 
 
 # -- life cycle --------------------------------------------------------------------------------
 
 
-async def test_stop_leaves_no_task_behind(tmp_path: Path, clock: ManualClock) -> None:
+async def test_stop_leaves_no_task_behind(database: str | Path, clock: ManualClock) -> None:
     before = asyncio.all_tasks()
-    bot = await start_bot(tmp_path, clock, transport=RecordingTransport(hold=asyncio.Event()))
+    bot = await start_bot(database, clock, transport=RecordingTransport(hold=asyncio.Event()))
     await bot.setup_guild(offsets=(timedelta(0),))
     clock.set(RELEASE)
     await bot.transport.wait_for_calls(3)

@@ -116,3 +116,14 @@ def test_db_copy_refuses_a_missing_source_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "no database file at" in result.stderr
+
+
+def test_db_current_and_upgrade_work_on_the_database_url(tmp_path: Path, postgres_server: PostgresServer) -> None:
+    env = {"DATABASE_URL": postgres_server.new_database()}
+    before = ballerina_bot("db", "current", env=env, cwd=tmp_path)
+    assert before.returncode == 0, before.stderr
+    assert before.stdout.strip().startswith("schema version 0 (this code: ")
+    upgraded = ballerina_bot("db", "upgrade", env=env, cwd=tmp_path)
+    assert upgraded.stdout.startswith("applied: V1 initial, V2 watch_parties")
+    again = ballerina_bot("db", "upgrade", env=env, cwd=tmp_path)
+    assert again.stdout.strip() == "already up to date"

@@ -219,7 +219,8 @@ class Database(ABC):
     Every statement goes through :meth:`transaction` or :meth:`read`.
     """
 
-    dialect: Dialect
+    _TABLES_SQL: str
+    """Lists the tables in the order they were created (parents before the tables that refer to them)."""
 
     def __init__(self, migrations: Sequence[Migration]) -> None:
         self._migrations = tuple(migrations)
@@ -269,8 +270,12 @@ class Database(ABC):
     async def restart_id_sequences(self, tables: Sequence[str]) -> None:
         """After rows were copied in with their ids: new ids go on after the largest."""
 
-    @abstractmethod
-    async def _create_version_table(self) -> None: ...
+    async def _create_version_table(self) -> None:
+        async with self.read() as session:
+            await session.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+            )
 
     @abstractmethod
     async def _apply(self, migration: Migration) -> None:
@@ -316,8 +321,6 @@ class Database(ABC):
             rows = await session.fetchall(self._TABLES_SQL)
         return [row[0] for row in rows if row[0] != "schema_migrations"]
 
-    _TABLES_SQL: str
-
 
 class SqliteDatabase(Database):
     """One SQLite file (WAL, foreign keys on) shared by the whole bot through one connection.
@@ -326,7 +329,6 @@ class SqliteDatabase(Database):
     single transaction, so two tasks must never interleave statements on it.
     """
 
-    dialect = SQLITE
     _TABLES_SQL = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid"
 
     def __init__(self, conn: aiosqlite.Connection, migrations: Sequence[Migration], path: Path | None) -> None:
@@ -385,13 +387,6 @@ class SqliteDatabase(Database):
 
     async def restart_id_sequences(self, tables: Sequence[str]) -> None:
         """Nothing to do: a new rowid is always one past the largest in its table."""
-
-    async def _create_version_table(self) -> None:
-        async with self.read() as session:
-            await session.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
-            )
 
     async def _apply(self, migration: Migration) -> None:
         # executescript() commits any open transaction before it starts, so the BEGIN and the

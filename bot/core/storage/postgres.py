@@ -87,8 +87,6 @@ class PostgresSession(Session):
 
 
 class PostgresDatabase(Database):
-    dialect = POSTGRESQL
-    # Tables in the order they were created (parents before the tables that refer to them).
     _TABLES_SQL = (
         "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
         " WHERE n.nspname = current_schema() AND c.relkind = 'r' ORDER BY c.oid"
@@ -144,13 +142,6 @@ class PostgresDatabase(Database):
                 yield conn
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
-
-    async def _create_version_table(self) -> None:
-        async with self.read() as session:
-            await session.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-            )
 
     async def _apply(self, migration: Migration) -> None:
         async with self._pool.connection() as conn, conn.transaction():

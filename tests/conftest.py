@@ -62,16 +62,16 @@ async def offline_core(database: str | Path) -> AsyncIterator[Core]:
 # Tests that take ``database`` (a SQLite file or a PostgreSQL URL to open) run once per back end.
 # PostgreSQL comes from the pgserver package (PostgreSQL binaries in a wheel, a dev extra): one
 # server for the whole run in a temporary folder, a fresh database per test. As root, pgserver
-# runs the server as an unprivileged system user of its own ("pgserver"), since initdb refuses
-# root. Without a server the PostgreSQL half is skipped, loudly; under CI it fails instead.
+# runs the server as an unprivileged system user of its own ("pgserver", created with useradd),
+# since initdb refuses root. Without a server the PostgreSQL half is skipped, loudly; under CI it fails instead.
 
-NO_POSTGRES = "PostgreSQL tests need the pgserver package: pip install -e '.[dev]'"
+NO_POSTGRES = "PostgreSQL tests need a server from the pgserver package: pip install -e '.[dev]'"
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     try:
-        server = PostgresServer.start(tmp_path_factory.mktemp("postgres"))
+        server = PostgresServer.start()
     except PostgresUnavailable as exc:
         message = f"{NO_POSTGRES} ({exc})"
         if os.environ.get("CI"):

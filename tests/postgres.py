@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,17 +19,22 @@ class PostgresUnavailable(RuntimeError):
 @dataclass
 class PostgresServer:
     handle: Any
+    folder: Path
     _names: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
-    def start(cls, folder: Path) -> PostgresServer:
+    def start(cls) -> PostgresServer:
         try:
             import pgserver  # type: ignore[import-untyped]
         except ImportError as exc:
             raise PostgresUnavailable("pgserver is not installed") from exc
+        # Not under pytest's own temporary folder: pytest keeps that private to its user (0700),
+        # even while this run uses it, and the server runs as another user (see conftest.py).
+        folder = Path(tempfile.mkdtemp(prefix="ballerina-postgres-"))
         try:
-            return cls(pgserver.get_server(folder / "data", cleanup_mode="delete"))
+            return cls(pgserver.get_server(folder / "data", cleanup_mode="delete"), folder)
         except Exception as exc:
+            shutil.rmtree(folder, ignore_errors=True)
             raise PostgresUnavailable(f"pgserver could not start a server: {exc}") from exc
 
     def url(self, database: str = "postgres") -> str:
@@ -41,4 +48,5 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        self.handle.__exit__(None, None, None)  # the last handle: stops the server, deletes its folder
+        self.handle.__exit__(None, None, None)  # the last handle: stops the server, deletes its data
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -12,7 +12,16 @@ from bot.core.clock import Clock
 from bot.core.engine.release import ReleaseNotice
 from bot.core.film import Film
 from bot.core.film_commands import countdown
-from bot.core.replies import Button, ButtonStyle, Field, Reply, error, timestamp
+from bot.core.replies import (
+    Button,
+    ButtonStyle,
+    Field,
+    Reply,
+    error,
+    mention_channel,
+    mention_group,
+    timestamp,
+)
 from bot.core.role_backfill import RoleBackfills
 from bot.core.storage import BackfillState, GuildSettings, RoleBackfill, Store, Subscription, Target, Via
 from bot.core.timeparse import TimeParseError, describe_offset, format_offsets, parse_offsets, parse_timezone
@@ -82,7 +91,7 @@ class ReleaseReminders:
         fields = [Field(name="Where to watch", value=f"{release.platform}, {film.genre.lower()}")]
         if late:
             fields.append(Field(name="Posted late", value="I was offline when this reminder was due."))
-        content = f"<@&{settings.ping_role_id}>" if target is Target.CHANNEL and settings.ping_role_id else None
+        content = mention_group(settings.ping_role_id) if target is Target.CHANNEL and settings.ping_role_id else None
         footer = (
             "You asked for this reminder: /ballerina remind off stops them."
             if target is Target.DM
@@ -134,7 +143,11 @@ class ReleaseReminders:
                 )
                 notes.append(problem)
         self.on_change()
-        where = "by DM" if via is Via.DM else (f"in <#{settings.channel_id}>" if settings.channel_id else "here")
+        where = "here"
+        if via is Via.DM:
+            where = "by DM"
+        elif settings.channel_id:
+            where = f"in {mention_channel(settings.channel_id)}"
         return Reply(
             title="Reminders on",
             description=f"I'll remind you {where}: {describe_schedule(settings.release_offsets)} the release.",
@@ -204,12 +217,12 @@ class ReleaseReminders:
     async def set_channel(self, guild_id: str, channel_id: str, missing: Sequence[str]) -> Reply:
         if missing:
             return error(
-                f"I can't post reminders in <#{channel_id}> yet: I'm missing {', '.join(missing)} there. "
+                f"I can't post reminders in {mention_channel(channel_id)} yet: I'm missing {', '.join(missing)} there. "
                 "Grant them (channel settings → Permissions) and run this again. Nothing was changed."
             )
         await self.store.update_guild_settings(guild_id, channel_id=channel_id)
         self.on_change()
-        return Reply(content=f"Reminder posts will go to <#{channel_id}>.", ephemeral=True)
+        return Reply(content=f"Reminder posts will go to {mention_channel(channel_id)}.", ephemeral=True)
 
     async def set_role(self, guild_id: str, role_id: str | None, problem: str | None) -> Reply:
         if problem is not None:
@@ -220,7 +233,7 @@ class ReleaseReminders:
         if role_id is None:
             content = "Ping role cleared: reminder posts will ping nobody."
         else:
-            content = f"Members who opt in will get <@&{role_id}>, and reminder posts will ping it."
+            content = f"Members who opt in will get {mention_group(role_id)}, and reminder posts will ping it."
             if backfill is not None:
                 content += (
                     f" I'm giving it to the {backfill.total} members who opted in before, one at a time: "
@@ -264,10 +277,14 @@ class ReleaseReminders:
         if settings.ping_role_id is None:
             todo.append("Set a ping role so channel posts reach members who opted in: /ballerina-admin role")
         fields = [
-            Field(name="Channel", value=f"<#{settings.channel_id}>" if settings.channel_id else "not set", inline=True),
+            Field(
+                name="Channel",
+                value=mention_channel(settings.channel_id) if settings.channel_id else "not set",
+                inline=True,
+            ),
             Field(
                 name="Ping role",
-                value=f"<@&{settings.ping_role_id}>" if settings.ping_role_id else "not set",
+                value=mention_group(settings.ping_role_id) if settings.ping_role_id else "not set",
                 inline=True,
             ),
             Field(name="Time zone", value=settings.timezone, inline=True),

@@ -116,17 +116,25 @@ class ReleaseReminders:
             "everyone who RSVPs gets reminders before it starts."
         )
 
-    async def opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles) -> Reply:
+    async def opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles | None) -> Reply:
+        """``roles`` is None on a platform without a ping role to hand out (Slack)."""
         if self.released:
             return self._already_out()
         async with self.role_backfills.member_lock(guild_id, user_id):
             return await self._opt_in(guild_id, user_id, via, roles)
 
-    async def _opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles) -> Reply:
+    async def _opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles | None) -> Reply:
         settings = await self.store.get_guild_settings(guild_id)
         notes: list[str] = []
         if via is Via.CHANNEL:
-            if settings.channel_id is None:
+            if roles is None:
+                if settings.channel_id is None:
+                    notes.append("Moderators haven't picked a reminder channel yet.")
+                notes.append(
+                    "Reminder posts in the channel don't ping anyone here yet: "
+                    "/ballerina remind on dm sends them to you directly."
+                )
+            elif settings.channel_id is None:
                 notes.append("Moderators haven't picked a reminder channel yet; you'll be pinged once they do.")
             elif settings.ping_role_id is None:
                 notes.append("There is no ping role yet, so channel posts won't ping you until moderators set one.")
@@ -135,7 +143,7 @@ class ReleaseReminders:
                 if problem is not None:
                     return error(problem)
         previous = await self.store.subscribe(guild_id, user_id, via)
-        if previous is Via.CHANNEL and via is Via.DM and settings.ping_role_id:
+        if previous is Via.CHANNEL and via is Via.DM and settings.ping_role_id and roles is not None:
             problem = await roles.take(settings.ping_role_id)
             if problem is not None:
                 log.warning(
@@ -156,11 +164,11 @@ class ReleaseReminders:
             ephemeral=True,
         )
 
-    async def opt_out(self, guild_id: str, user_id: str, roles: MemberRoles) -> Reply:
+    async def opt_out(self, guild_id: str, user_id: str, roles: MemberRoles | None) -> Reply:
         async with self.role_backfills.member_lock(guild_id, user_id):
             return await self._opt_out(guild_id, user_id, roles)
 
-    async def _opt_out(self, guild_id: str, user_id: str, roles: MemberRoles) -> Reply:
+    async def _opt_out(self, guild_id: str, user_id: str, roles: MemberRoles | None) -> Reply:
         subscription = await self.store.get_subscription(guild_id, user_id)
         if subscription is None:
             return error("You weren't getting release reminders here, so there was nothing to turn off.")
@@ -179,10 +187,10 @@ class ReleaseReminders:
             ephemeral=True,
         )
 
-    async def take_ping_role(self, guild_id: str, subscription: Subscription, roles: MemberRoles) -> str | None:
+    async def take_ping_role(self, guild_id: str, subscription: Subscription, roles: MemberRoles | None) -> str | None:
         """Take back the ping role a channel sign-up gave; None when done or nothing to take."""
         role_id = (await self.store.get_guild_settings(guild_id)).ping_role_id
-        if subscription.via is not Via.CHANNEL or not role_id:
+        if subscription.via is not Via.CHANNEL or not role_id or roles is None:
             return None
         return await roles.take(role_id)
 
@@ -214,12 +222,10 @@ class ReleaseReminders:
 
     # -- moderators ----------------------------------------------------------------------------
 
-    async def set_channel(self, guild_id: str, channel_id: str, missing: Sequence[str]) -> Reply:
-        if missing:
-            return error(
-                f"I can't post reminders in {mention_channel(channel_id)} yet: I'm missing {', '.join(missing)} there. "
-                "Grant them (channel settings → Permissions) and run this again. Nothing was changed."
-            )
+    async def set_channel(self, guild_id: str, channel_id: str, problem: str | None) -> Reply:
+        """``problem``: why the bot cannot post there and what to do, in the platform's words."""
+        if problem is not None:
+            return error(f"I can't post reminders in {mention_channel(channel_id)} yet: {problem} Nothing was changed.")
         await self.store.update_guild_settings(guild_id, channel_id=channel_id)
         self.on_change()
         return Reply(content=f"Reminder posts will go to {mention_channel(channel_id)}.", ephemeral=True)

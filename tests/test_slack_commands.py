@@ -255,3 +255,13 @@ async def test_socket_mode_serves_the_same_commands(tmp_path: Path) -> None:
         assert "Only workspace admins" in await w.run(w.member, "/ballerina-admin", "status")
         await w.run(w.admin, "/ballerina-admin", "timezone Asia/Seoul")
         assert (await settings(w)).timezone == "Asia/Seoul"
+
+
+@pytest.mark.parametrize(
+    "typed", ["&lt;!channel&gt;", "<!here|here>", "<@U0000000009|alice>", "&lt;https://evil|click&gt;", "@here"]
+)
+async def test_what_a_member_typed_is_echoed_without_pinging_anyone(w: SlackWorld, typed: str) -> None:
+    for command, text in (("/ballerina", f"character {typed}"), ("/ballerina", f"timezone {typed}")):
+        answer = await w.reply(w.member, command, text)
+        every = answer.text + "".join(str(block) for block in answer.blocks if block["type"] != "header")
+        assert "<!" not in every.replace("<!date^", "") and "<@" not in every and "<http" not in every

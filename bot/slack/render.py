@@ -109,7 +109,7 @@ def plain(text: str, reader: Reader) -> str:
         if match["unix"] is not None:
             return _fallback(int(match["unix"]), match["style"] or "f", reader)
         if (user := match["user"]) is not None:
-            return "@" + ZERO_WIDTH_SPACE + reader.names.get(user, "a member")
+            return "@" + ZERO_WIDTH_SPACE + reader.names.get(user, "a member").replace("@", "@" + ZERO_WIDTH_SPACE)
         if match["group"] is not None:
             return "a group"
         if match["channel"] is not None:
@@ -125,7 +125,7 @@ def _literal(char: str) -> str:
     """One character a member typed, shown as itself: HTML-escaped, formatting kept from forming."""
     if char in _HTML:
         return _HTML[char]
-    return char + ZERO_WIDTH_SPACE if char in _FORMATTING else char
+    return char + ZERO_WIDTH_SPACE if char in _FORMATTING or char == "@" else char
 
 
 def _fallback(unix: int, style: str, reader: Reader) -> str:

@@ -130,6 +130,12 @@ async def test_an_admin_adds_a_moderator_who_may_then_configure(w: SlackWorld) -
     assert "Only workspace admins" in await w.run(w.member, "/ballerina-admin", "status")
 
 
+async def test_members_are_looked_up_once_for_a_while(w: SlackWorld) -> None:
+    for _ in range(3):
+        await w.run(w.admin, "/ballerina-admin", "status")
+    assert len(w.fake.find_calls("users.info")) == 1
+
+
 async def test_a_moderator_must_be_a_member_of_this_workspace(w: SlackWorld) -> None:
     other = w.fake.add_team("Elsewhere").add_user("eve")
     for text in (
@@ -180,7 +186,9 @@ async def test_schedule_and_timezone_bad_inputs_are_friendly_and_change_nothing(
 
 
 async def test_status_preview_and_unknown_admin_commands(w: SlackWorld) -> None:
-    assert "Release reminders: configuration" in await w.run(w.admin, "/ballerina-admin", "status")
+    status = await w.run(w.admin, "/ballerina-admin", "status")
+    assert "Release reminders: configuration" in status and "Pick a reminder channel" in status
+    assert "role" not in status  # no command on Slack sets one yet
     assert "Preview" in await w.run(w.admin, "/ballerina-admin", "preview")
     unknown = await w.run(w.admin, "/ballerina-admin", "role create")
     assert "There is no 'role' command." in unknown and "/ballerina-admin: what moderators can do" in unknown

@@ -272,7 +272,9 @@ class ReleaseReminders:
         await self.store.update_guild_settings(guild_id, timezone=zone.key)
         return Reply(content=f"Server time zone set to {zone.key}.", ephemeral=True)
 
-    async def admin_status(self, guild_id: str) -> Reply:
+    async def admin_status(self, guild_id: str, *, ping_groups: bool = True) -> Reply:
+        """``ping_groups``: whether the platform has a group for reminder posts to ping (a Discord
+        role); without one the status neither shows it nor asks for it."""
         settings = await self.store.get_guild_settings(guild_id)
         counts = await self.store.count_subscribers(guild_id)
         problems = await self.store.delivery_problems(guild_id)
@@ -280,17 +282,12 @@ class ReleaseReminders:
         todo: list[str] = []
         if settings.channel_id is None:
             todo.append("Pick a reminder channel: /ballerina-admin channel")
-        if settings.ping_role_id is None:
+        if settings.ping_role_id is None and ping_groups:
             todo.append("Set a ping role so channel posts reach members who opted in: /ballerina-admin role")
         fields = [
             Field(
                 name="Channel",
                 value=mention_channel(settings.channel_id) if settings.channel_id else "not set",
-                inline=True,
-            ),
-            Field(
-                name="Ping role",
-                value=mention_group(settings.ping_role_id) if settings.ping_role_id else "not set",
                 inline=True,
             ),
             Field(name="Time zone", value=settings.timezone, inline=True),
@@ -307,6 +304,9 @@ class ReleaseReminders:
                 or "none",
             ),
         ]
+        if ping_groups:
+            role = mention_group(settings.ping_role_id) if settings.ping_role_id else "not set"
+            fields.insert(1, Field(name="Ping role", value=role, inline=True))
         backfill = await self.store.role_backfill(guild_id)
         if backfill is not None:
             fields.append(Field(name="Giving the ping role to earlier opt-ins", value=describe_backfill(backfill)))

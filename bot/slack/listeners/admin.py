@@ -96,7 +96,8 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
         return await reminders.set_timezone(invocation.team_id, options.get("name", ""))
 
     async def status(invocation: Invocation, options: dict[str, str]) -> Reply:
-        return await reminders.admin_status(invocation.team_id)
+        # Slack's ping group (a user group) comes in a later step: until then there is none to ask for.
+        return await reminders.admin_status(invocation.team_id, ping_groups=False)
 
     async def preview(invocation: Invocation, options: dict[str, str]) -> Reply:
         return await reminders.preview(invocation.team_id)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.app.async_server import AsyncSlackAppServer
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,6 +25,7 @@ from bot.core.replies import Reply
 from bot.core.services import Core
 from bot.core.storage import Platform
 from bot.settings import Settings
+from bot.slack.dispatch import Invocation, body_invocation
 from bot.slack.listeners import register
 from bot.slack.members import SlackMembers
 from bot.slack.render import message_kwargs
@@ -57,6 +60,18 @@ class SlackBot:
 
     def forget_team(self, team_id: str) -> None:
         self._known_teams.discard(team_id)
+
+    def slash_command(self, name: str, run: Callable[[Invocation, str], Awaitable[Reply]]) -> None:
+        """Register a slash command: acknowledged at once, within Slack's 3 s whatever the database
+        is doing, then answered through its response_url."""
+
+        async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            await ack()
+            invocation = body_invocation(body)
+            reply = await run(invocation, str(body.get("text") or ""))
+            await self.answer(respond, invocation.user_id, reply)
+
+        self.app.command(name)(listener)
 
     async def answer(self, respond: AsyncRespond, user_id: str, reply: Reply, **extra: Any) -> None:
         """Send ``reply`` through the command's or click's response_url: ephemeral unless the

@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core.commandline import CommandLineError, parse_options, split_words
 from bot.core.replies import Field, Reply
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
 
 _SLACK_MENTION = re.compile(r"<([@#])([UWC][A-Z0-9]{2,30}|G[A-Z0-9]{2,30})(?:\|[^>]*)?>")
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
@@ -87,6 +90,17 @@ def parse(text: str, subcommands: Sequence[Subcommand]) -> Parsed | str:
     except CommandLineError as exc:
         return str(exc)
     return Parsed(subcommand, options)
+
+
+async def dispatch(
+    bot: SlackBot, table: Sequence[Subcommand], invocation: Invocation, text: str, help_reply: Reply
+) -> Reply:
+    """The subcommand's reply, or the help with what could not be read."""
+    parsed = parse(text, table)
+    if not isinstance(parsed, Parsed):
+        return with_help(parsed, help_reply)
+    await bot.ensure_team(invocation.team_id)
+    return await parsed.subcommand.handler(invocation, parsed.options)
 
 
 def with_help(problem: str, help_reply: Reply) -> Reply:

@@ -8,21 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.core.replies import Field, Reply, error, mention_user
 from bot.slack.dispatch import (
     SLACK_HELP,
     Invocation,
-    Parsed,
     Subcommand,
-    body_invocation,
     channel_id_in,
-    parse,
+    dispatch,
     user_id_in,
-    with_help,
 )
 
 if TYPE_CHECKING:
@@ -151,22 +146,12 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
     ]
 
 
-async def run(bot: SlackBot, table: list[Subcommand], invocation: Invocation, text: str) -> Reply:
-    if not await bot.members.is_moderator(invocation.team_id, invocation.user_id):
-        return NOT_A_MODERATOR
-    parsed = parse(text, table)
-    if not isinstance(parsed, Parsed):
-        return with_help(parsed, ADMIN_HELP)
-    await bot.ensure_team(invocation.team_id)
-    return await parsed.subcommand.handler(invocation, parsed.options)
-
-
 def register(bot: SlackBot) -> None:
     table = subcommands(bot)
 
-    @bot.app.command(COMMAND)
-    async def ballerina_admin(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        invocation = body_invocation(body)
-        reply = await run(bot, table, invocation, str(body.get("text") or ""))
-        await bot.answer(respond, invocation.user_id, reply)
+    async def run(invocation: Invocation, text: str) -> Reply:
+        if not await bot.members.is_moderator(invocation.team_id, invocation.user_id):
+            return NOT_A_MODERATOR
+        return await dispatch(bot, table, invocation, text, ADMIN_HELP)
+
+    bot.slash_command(COMMAND, run)

@@ -9,12 +9,9 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
-
 from bot.core.replies import Reply, error
 from bot.core.storage import Via
-from bot.slack.dispatch import SLACK_HELP, Invocation, Parsed, Subcommand, body_invocation, parse, with_help
+from bot.slack.dispatch import SLACK_HELP, Invocation, Subcommand, dispatch
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -85,24 +82,13 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
     ]
 
 
-async def run(bot: SlackBot, table: list[Subcommand], invocation: Invocation, text: str) -> Reply:
-    """The reply to one command line: the subcommand's, or the help with what went wrong."""
-    first = text.split(maxsplit=1)[0].lower() if text.strip() else ""
-    if first in NOT_ON_SLACK_YET:
-        return error(f"/ballerina {first} is not available on Slack yet: it works on Discord for now.")
-    parsed = parse(text, table)
-    if not isinstance(parsed, Parsed):
-        return with_help(parsed, help_reply(bot))
-    await bot.ensure_team(invocation.team_id)
-    return await parsed.subcommand.handler(invocation, parsed.options)
-
-
 def register(bot: SlackBot) -> None:
     table = subcommands(bot)
 
-    @bot.app.command(COMMAND)
-    async def ballerina(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        invocation = body_invocation(body)
-        reply = await run(bot, table, invocation, str(body.get("text") or ""))
-        await bot.answer(respond, invocation.user_id, reply)
+    async def run(invocation: Invocation, text: str) -> Reply:
+        first = text.split(maxsplit=1)[0].lower() if text.strip() else ""
+        if first in NOT_ON_SLACK_YET:
+            return error(f"/ballerina {first} is not available on Slack yet: it works on Discord for now.")
+        return await dispatch(bot, table, invocation, text, help_reply(bot))
+
+    bot.slash_command(COMMAND, run)

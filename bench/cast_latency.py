@@ -3,19 +3,33 @@
 Latency is from the fake sending INTERACTION_CREATE to receiving the callback. Both bots run
 in this process, on the same fake, in alternating rounds, with the garbage-collector settings
 ``ballerina-bot run`` uses (``bot.heap``). Goal: our p99 ≤ 1.25× the bare p99.
+
+Measured with the fake answering at once and with a network latency on every REST request
+(``--latency-ms``, default 0 and 50): the callback then reaches the fake one latency later.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import discord
 from discord.ext import commands
 
-from bench.common import concurrent_latencies, percentile, running_ballerina, running_client, settings_for, summary
+from bench.common import (
+    LATENCIES_MS,
+    add_latency_option,
+    concurrent_latencies,
+    percentile,
+    running_ballerina,
+    running_client,
+    settings_for,
+    summary,
+)
 from bot.heap import settle_heap
 from tests.fakediscord import FakeDiscord
 from tests.fakediscord.harness import fake_endpoints
@@ -34,11 +48,11 @@ def bare_bot() -> commands.Bot:
     return bot
 
 
-async def measure() -> tuple[list[float], list[float]]:
+async def measure(latency: float) -> tuple[list[float], list[float]]:
     ours: list[float] = []
     bare: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        async with FakeDiscord(callback_deadline=None) as fake:
+        async with FakeDiscord(callback_deadline=None, latency=latency) as fake:
             guild = fake.add_guild("Bench Club")
             channel = guild.add_text_channel("general")
             members = [guild.add_member(f"fan{i}") for i in range(CONCURRENT)]
@@ -55,14 +69,18 @@ async def measure() -> tuple[list[float], list[float]]:
     return ours, bare
 
 
-def main() -> None:
-    ours, bare = asyncio.run(measure())
+def main(latencies_ms: Sequence[int] = LATENCIES_MS) -> None:
     print(f"/ballerina cast, {CONCURRENT} concurrent x {ROUNDS} rounds")
-    print(f"  bare pong       {summary(bare)}")
-    print(f"  ballerina cast  {summary(ours)}")
-    ratio = percentile(ours, 99) / percentile(bare, 99)
-    print(f"  p99 ratio cast/pong: {ratio:.2f} (goal <= 1.25)")
+    for latency_ms in latencies_ms:
+        ours, bare = asyncio.run(measure(latency_ms / 1000))
+        print(f" network latency {latency_ms} ms")
+        print(f"  bare pong       {summary(bare)}")
+        print(f"  ballerina cast  {summary(ours)}")
+        ratio = percentile(ours, 99) / percentile(bare, 99)
+        print(f"  p99 ratio cast/pong: {ratio:.2f} (goal <= 1.25)")
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_latency_option(parser)
+    main(parser.parse_args().latency_ms)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import statistics
@@ -17,6 +18,31 @@ from bot.discord.client import BallerinaBot
 from bot.settings import Settings
 from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction, FakeMember
 from tests.fakediscord.harness import start_bot, stop_bot
+
+LATENCIES_MS = (0, 50)
+"""The network latencies the latency benchmarks measure at by default, in milliseconds."""
+
+
+def latency_ms(text: str) -> tuple[int, ...]:
+    """``"0,50"`` -> (0, 50): the ``--latency-ms`` option."""
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"milliseconds as whole numbers, comma-separated: {text!r}") from None
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"latencies must be >= 0 ms: {text!r}")
+    return values
+
+
+def add_latency_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--latency-ms",
+        type=latency_ms,
+        default=LATENCIES_MS,
+        metavar="MS[,MS...]",
+        help=f"the fake Discord's delay on every REST request, each measured in turn (default: "
+        f"{','.join(map(str, LATENCIES_MS))})",
+    )
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -64,6 +90,7 @@ async def running_ballerina(
     task = await start_bot(fake, bot, timeout=600)
     try:
         yield bot
+        await bot.wait_until_ready()  # see running_client
     finally:
         await stop_bot(bot, task)
         await core.close()
@@ -71,9 +98,18 @@ async def running_ballerina(
 
 @contextlib.asynccontextmanager
 async def running_client(fake: FakeDiscord, bot: discord.Client) -> AsyncIterator[None]:
+    """A discord.py client, usable (``start_bot``), closed on exit once it has been ready.
+
+    discord.py dispatches ``ready`` from a task that waits ``guild_ready_timeout`` (2 s) after
+    the last GUILD_CREATE, and ``close()`` does not cancel it: a client closed sooner, as a
+    round of a benchmark is, gets its ``ready`` after the close, on a client whose loop is gone
+    ("Task exception was never retrieved ... '_MissingSentinel' object has no attribute
+    'create_task'"). So the round waits for ``ready`` before closing.
+    """
     task = await start_bot(fake, bot)
     try:
         yield
+        await bot.wait_until_ready()
     finally:
         await stop_bot(bot, task)
 

@@ -10,7 +10,12 @@ Figures, each case in a fresh subprocess so resident memory is comparable:
   decided the p99 of either side;
 * with the full database, 200 concurrent Going clicks (on 200 different party cards) against 200
   concurrent ``/ballerina cast`` in alternating rounds (goal: click p99 within 1.25× cast p99),
-  and, for information, 200 members clicking Going on one party at the same moment.
+  and, for information, 200 members clicking Maybe on one party at the same moment: how soon
+  each is answered, and how soon the card shows all 200.
+
+The click cases run at each network latency of ``--latency-ms`` (default 0 and 50 ms on every
+REST request of the fake): each answer reaches the fake one latency later, and an edit of the
+card under way holds the next one back by a round trip.
 
 The full database is written with SQL straight through the core's ``Database`` (the schema of
 ``V2__watch_parties.sql``); its parties start between 2 days and 300 days from now, so no
@@ -19,19 +24,34 @@ reminder falls due while the benchmark runs.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import callback_latency, concurrent_latencies, percentile, rss_mb, running_ballerina, settings_for
+from bench.common import (
+    LATENCIES_MS,
+    add_latency_option,
+    callback_latency,
+    concurrent_latencies,
+    percentile,
+    rss_mb,
+    running_ballerina,
+    settings_for,
+)
 from bench.common import summary as latency_summary
+from bot.core.parties import RSVP
+from bot.core.services import Core
 from bot.core.storage import Database
+from bot.discord.parties import card_edits
 from tests.fakediscord import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction, FakeMember, FakeMessage
 from tests.fakediscord.harness import fake_endpoints
 
@@ -42,6 +62,7 @@ CONCURRENT = 200
 ROUNDS = 5
 MEMORY_GOAL_MB = 20.0
 LATENCY_GOAL = 1.25
+CARD_COUNTS = {RSVP.GOING: "Going", RSVP.MAYBE: "Maybe", RSVP.NOT_GOING: "Not going"}
 
 # Plain SQL for speed: 100k parties, 2M RSVPs, 400k pending reminders in one transaction.
 _FILL = [
@@ -113,8 +134,25 @@ async def _click_latencies(
         *(fake.click(card, f"party:{_party_id(card)}:{choice}", member) for card, member in clicks)
     )
     answers = await asyncio.gather(*(i.response(timeout=60) for i in interactions))
-    assert all(a.type == 7 for a in answers), [a.content for a in answers if a.type != 7][:3]
+    # The card edited in place, or an acknowledgement while an edit of that card is under way.
+    assert all(a.type in (6, 7) for a in answers), [a.content for a in answers if a.type not in (6, 7)][:3]
     return [callback_latency(i) for i in interactions]
+
+
+async def _card_settled(fake: FakeDiscord, core: Core, card: FakeMessage, since: float) -> float:
+    """Seconds from ``since`` (a ``time.time()``) until the last edit of ``card`` reached the fake.
+
+    Once every click is answered, each is either on the card or marked for the next edit of it.
+    """
+    await card_edits.settled(card.id)
+    attendance = await core.parties.parties.attendance(_party_id(card), 0)
+    shown = json.dumps(card.embeds)
+    assert all(f"{label} ({attendance.counts[rsvp]})" in shown for rsvp, label in CARD_COUNTS.items()), shown
+    # Edits of the card since: as a click's answer, in the channel, through the webhook of a click
+    # (only this card is clicked now).
+    answers = [r for r in fake.find_requests("POST", r"/callback$") if r.json and r.json.get("type") == 7]
+    edits = answers + fake.find_requests("PATCH", rf"/messages/({card.id}|@original)$")
+    return max(r.timestamp for r in edits if r.timestamp >= since) - since
 
 
 async def _cards(
@@ -130,9 +168,9 @@ async def _cards(
     return await fake.wait_for_messages(channel, count=len(hosts), timeout=60)
 
 
-async def run_case(database: Path, *, clicks: bool) -> dict[str, Any]:
+async def run_case(database: Path, *, clicks: bool, latency: float) -> dict[str, Any]:
     result: dict[str, Any] = {"rss_before_mb": rss_mb()}
-    async with FakeDiscord(callback_deadline=None) as fake:
+    async with FakeDiscord(callback_deadline=None, latency=latency) as fake:
         guild = fake.add_guild("Bench Club")
         channel = guild.add_text_channel("general")
         members = [guild.add_member(f"fan{i}") for i in range(CONCURRENT * (ROUNDS + 1))]
@@ -147,18 +185,18 @@ async def run_case(database: Path, *, clicks: bool) -> dict[str, Any]:
                 await bot.wait_until_ready()  # discord.py's on_ready, where `run` tunes the GC (bot.heap)
                 result["rss_ready_mb"] = rss_mb()
                 if clicks:
-                    result |= await _measure_clicks(fake, guild, channel, members, bot.core.db)
+                    result |= await _measure_clicks(fake, guild, channel, members, bot.core)
                 result["rss_end_mb"] = rss_mb()
     return result
 
 
 async def _measure_clicks(
-    fake: FakeDiscord, guild: FakeGuild, channel: FakeChannel, members: list[FakeMember], db: Database
+    fake: FakeDiscord, guild: FakeGuild, channel: FakeChannel, members: list[FakeMember], core: Core
 ) -> dict[str, Any]:
     # The first start registered the commands (setup_hook), before the bot counted as ready.
     cards = await _cards(fake, guild, channel, members[:CONCURRENT])
     # Give the bench parties the same 20 answers as the rest, so their cards are as heavy.
-    async with db.transaction() as session:
+    async with core.db.transaction() as session:
         await session.execute(
             f"""
             WITH RECURSIVE k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < {RSVPS_PER_PARTY - 1})
@@ -184,7 +222,9 @@ async def _measure_clicks(
     for i in range(CONCURRENT):
         cast_alone += await concurrent_latencies(fake, guild, channel, [members[i]], "ballerina", "cast")
         going_alone += await _click_latencies(fake, [(cards[i], members[i])])
+    since = time.time()
     hot = await _click_latencies(fake, [(cards[0], m) for m in clickers[:CONCURRENT]], "maybe")
+    hot_card = await _card_settled(fake, core, cards[0], since)
     return {
         "cast": cast,
         "going": going,
@@ -192,17 +232,21 @@ async def _measure_clicks(
         "cast_alone": cast_alone,
         "going_alone": going_alone,
         "hot": hot,
+        "hot_card_s": hot_card,
     }
 
 
 def child(argv: list[str]) -> None:
-    database, clicks = Path(argv[0]), argv[1] == "clicks"
-    print(json.dumps(asyncio.run(run_case(database, clicks=clicks))))
+    database, clicks, latency_ms = Path(argv[0]), argv[1] == "clicks", int(argv[2])
+    print(json.dumps(asyncio.run(run_case(database, clicks=clicks, latency=latency_ms / 1000))))
 
 
-def _in_subprocess(database: Path, *, clicks: bool) -> dict[str, Any]:
+def _in_subprocess(database: Path, *, clicks: bool, latency_ms: int) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, "-m", "bench.party_scale", "child", str(database), "clicks" if clicks else "no"],
+        [
+            *(sys.executable, "-m", "bench.party_scale", "child"),
+            *(str(database), "clicks" if clicks else "no", str(latency_ms)),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -212,16 +256,27 @@ def _in_subprocess(database: Path, *, clicks: bool) -> dict[str, Any]:
     return last
 
 
-def main() -> None:
+def _copy(database: Path, to: Path) -> Path:
+    """A copy of a closed database, so each case starts from the same one (the click case writes)."""
+    shutil.copyfile(database, to)
+    return to
+
+
+def main(latencies_ms: Sequence[int] = LATENCIES_MS) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         empty_db, full_db = Path(tmp) / "empty.sqlite3", Path(tmp) / "full.sqlite3"
         asyncio.run(build_database(empty_db, full=False))
         built = asyncio.run(build_database(full_db, full=True))
         size = sum(p.stat().st_size for p in Path(tmp).glob("full.sqlite3*")) / 2**20
         print(f"{PARTIES:,} parties x {RSVPS_PER_PARTY} RSVPs written in {built:.1f} s ({size:.0f} MB on disk)")
-        empty = _in_subprocess(empty_db, clicks=False)
-        full = _in_subprocess(full_db, clicks=True)
+        for latency_ms in latencies_ms:
+            empty = _in_subprocess(_copy(empty_db, Path(tmp) / "case.sqlite3"), clicks=False, latency_ms=latency_ms)
+            full = _in_subprocess(_copy(full_db, Path(tmp) / "case.sqlite3"), clicks=True, latency_ms=latency_ms)
+            print(f"== network latency {latency_ms} ms on every REST request")
+            _report(empty, full)
 
+
+def _report(empty: dict[str, Any], full: dict[str, Any]) -> None:
     print("start-up (fresh process each)")
     for name, case in (("empty database", empty), ("100k parties", full)):
         print(
@@ -243,12 +298,15 @@ def main() -> None:
     print(f"  Going                     {latency_summary(full['going_alone'])}")
     alone = percentile(full["going_alone"], 99) / percentile(full["cast_alone"], 99)
     print(f"  p99 ratio going/cast: {alone:.2f}")
-    print(f"  {CONCURRENT} members on one party at once (per-party lock), for information:")
+    print(f"  {CONCURRENT} members on one party at once, for information:")
     print(f"  Maybe (1 party)           {latency_summary(full['hot'])}")
+    print(f"  the card shows all {CONCURRENT}: {full['hot_card_s'] * 1000:.0f} ms after the first click")
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["child"]:
         child(sys.argv[2:])
     else:
-        main()
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        add_latency_option(parser)
+        main(parser.parse_args().latency_ms)

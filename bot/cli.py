@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import logging
 import sys
 import tempfile
 from dataclasses import replace
@@ -20,6 +19,9 @@ from bot.core.film import FilmDataError
 from bot.core.film_commands import FilmFacts
 from bot.core.services import Core, load_facts
 from bot.core.timeparse import TimeParseError, parse_timezone
+from bot.ops import OpsEndpointError
+from bot.ops.backup import BackupError, backup_database
+from bot.ops.logs import configure_logging
 from bot.serve import PlatformChoice, configured_platforms, serve
 from bot.settings import Settings, SettingsError
 
@@ -68,13 +70,6 @@ async def _open_core(settings: Settings) -> Core:
         raise
 
 
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
 @click.group()
 def main() -> None:
     """The Ballerina watch-party bot."""
@@ -101,11 +96,13 @@ def run(platform: str | None) -> None:
     if PlatformChoice.SLACK in configured and not (settings.slack_socket_mode or settings.slack_signing_secret):
         _fail("Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode): see .env.example", 2)
     _facts(settings)  # a broken film file is reported before anything connects
-    _configure_logging(settings)
+    configure_logging(settings)
     try:
         asyncio.run(serve(settings, configured))
     except discord.LoginFailure:
         _fail("Discord refused DISCORD_TOKEN: check the token in your .env (it is not shown here).", 2)
+    except OpsEndpointError as exc:
+        _fail(str(exc), 2)
     except KeyboardInterrupt:
         pass
 
@@ -192,7 +189,7 @@ def sync(guild_id: int | None) -> None:
 
 @main.group()
 def db() -> None:
-    """The SQLite database: its schema version and upgrades."""
+    """The SQLite database: its schema version, upgrades and backups."""
 
 
 @db.command()
@@ -225,6 +222,19 @@ def upgrade() -> None:
 
     applied = asyncio.run(migrate())
     click.echo("applied: " + ", ".join(applied) if applied else "already up to date")
+
+
+@db.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Copy the database to PATH, safely even while the bot runs and writes."""
+    source = _settings().database_path
+    try:
+        version = asyncio.run(backup_database(source, path))
+    except BackupError as exc:
+        _fail(str(exc), 2)
+        raise
+    click.echo(f"backed up {source} (schema version {version}) to {path}")
 
 
 def application_id_from_token(token: str) -> int | None:

@@ -24,6 +24,8 @@ DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 DEFAULT_SLACK_API_BASE = "https://slack.com/api/"
 DEFAULT_SLACK_HOST = "0.0.0.0"
 DEFAULT_SLACK_PORT = 3000
+DEFAULT_METRICS_HOST = "127.0.0.1"
+LOG_FORMATS = ("text", "json")
 
 
 class SettingsError(Exception):
@@ -73,6 +75,12 @@ class Settings:
     def slack_socket_mode(self) -> bool:
         return bool(self.slack_app_token)
 
+    log_format: str = "text"
+    metrics_port: int | None = None
+    """None: no health and metrics endpoint; 0: any free port (tests)."""
+    metrics_host: str = DEFAULT_METRICS_HOST
+    health_max_due_age: timedelta = timedelta(minutes=15)
+
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
         """Read settings; ``environ`` defaults to ``os.environ`` layered over ``env_file``."""
@@ -104,7 +112,13 @@ class Settings:
             slack_signing_secret=Secret(text("SLACK_SIGNING_SECRET") or ""),
             slack_api_base=_url("SLACK_API_BASE", text("SLACK_API_BASE"), DEFAULT_SLACK_API_BASE, ("http", "https")),
             slack_host=text("SLACK_HOST") or DEFAULT_SLACK_HOST,
-            slack_port=_port("SLACK_PORT", text("SLACK_PORT"), DEFAULT_SLACK_PORT),
+            slack_port=DEFAULT_SLACK_PORT if (port := _port("SLACK_PORT", text("SLACK_PORT"))) is None else port,
+            log_format=_choice("LOG_FORMAT", text("LOG_FORMAT") or "text", LOG_FORMATS),
+            metrics_port=_port("METRICS_PORT", text("METRICS_PORT")),
+            metrics_host=text("METRICS_HOST") or DEFAULT_METRICS_HOST,
+            health_max_due_age=timedelta(
+                minutes=_number("HEALTH_MAX_DUE_AGE_MINUTES", text("HEALTH_MAX_DUE_AGE_MINUTES"), 15)
+            ),
         )
 
 
@@ -125,14 +139,6 @@ def _slack_token(name: str, value: str | None, prefix: str) -> Secret:
     if value is not None and not value.startswith(prefix):
         raise SettingsError(f"{name} must be a Slack token starting with {prefix} (the value is not shown)")
     return Secret(value or "")
-
-
-def _port(name: str, value: str | None, default: int) -> int:
-    if value is None:
-        return default
-    if not value.isdigit() or not 0 < int(value) < 65536:
-        raise SettingsError(f"{name} must be a port number from 1 to 65535, got {value!r}")
-    return int(value)
 
 
 def _snowflake(name: str, value: str | None) -> int | None:
@@ -170,3 +176,17 @@ def _log_level(value: str) -> str:
     if level not in logging.getLevelNamesMapping():
         raise SettingsError(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, got {value!r}")
     return level
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value.lower() not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value.lower()
+
+
+def _port(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) > 65535:
+        raise SettingsError(f"{name} must be a TCP port (0 to 65535), got {value!r}")
+    return int(value)

@@ -524,6 +524,70 @@ async def test_per_channel_message_bucket_returns_route_429s() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
+# network latency
+# --------------------------------------------------------------------------------------------------
+
+CALLBACK = "POST /interactions/{interaction_id}/{token}/callback"
+
+
+async def timed_send(world: World, content: str) -> float:
+    """Seconds the real client takes to post ``content`` (one REST round trip)."""
+    started = time.monotonic()
+    await world.text_channel().send(content)
+    return time.monotonic() - started
+
+
+async def test_a_delayed_route_takes_its_latency_and_other_routes_do_not(world: World) -> None:
+    fake = world.fake
+    fake.set_route_latency(CALLBACK, 0.8)
+    inter = await fake.slash(world.guild, world.channel, world.alice, "demo", "ping")
+    reply = await inter.response()
+    assert reply.content == "pong"
+    assert (datetime.fromisoformat(reply.timestamp) - inter.created_at).total_seconds() >= 0.8
+    assert await timed_send(world, "not delayed") < 0.4
+
+    fake.latency = 0.4  # every other route, changed while the bot runs
+    assert await timed_send(world, "delayed by default") >= 0.4
+    fake.set_route_latency("/channels/{channel_id}/messages", 0)  # any method of that route
+    assert await timed_send(world, "quick again") < 0.4
+    fake.set_route_latency(CALLBACK, None)  # back to the default
+    again = await fake.slash(world.guild, world.channel, world.alice, "demo", "ping")
+    took = (datetime.fromisoformat((await again.response()).timestamp) - again.created_at).total_seconds()
+    assert 0.4 <= took < 0.8
+
+
+async def test_latency_counts_against_the_callback_deadline(world: World) -> None:
+    fake = world.fake
+    fake.callback_deadline = 0.2
+    fake.set_route_latency(CALLBACK, 0.3)
+    inter = await fake.slash(world.guild, world.channel, world.alice, "demo", "ping")
+    (late,) = await fake.wait_for_request("POST", rf"^/interactions/{inter.id}/")
+    assert late.status == 404 and not inter.callbacks
+    assert [(r.status, r.error["code"]) for r in inter.rejected] == [(404, 10062)]
+
+
+async def test_latency_set_at_construction_method_routes_win_and_unknown_routes_are_refused() -> None:
+    async with FakeDiscord(latency=0.3, route_latency={"GET /users/@me": 0, "/users/@me": 1.0}) as fake:
+        assert fake.latency_for("GET", "/users/@me") == 0
+        assert fake.latency_for("PATCH", "/users/{user_id}") == 0.3
+        async with aiohttp.ClientSession() as session:
+            started = time.monotonic()
+            async with session.get(f"{fake.api_base}/users/@me", headers={"Authorization": f"Bot {fake.token}"}):
+                pass
+            quick = time.monotonic() - started
+            async with session.get(f"{fake.api_base}/gateway") as resp:
+                assert resp.status == 200
+            slow = time.monotonic() - started - quick
+        assert quick < 0.3 <= slow
+        with pytest.raises(ValueError, match="no route"):
+            fake.set_route_latency("POST /users/@me", 0.1)  # GET only
+        with pytest.raises(ValueError, match="no route"):
+            fake.set_route_latency("/interactions/{id}/callback", 0.1)
+        with pytest.raises(ValueError, match=">= 0"):
+            fake.set_route_latency(CALLBACK, -1)
+
+
+# --------------------------------------------------------------------------------------------------
 # gateway lifecycle
 # --------------------------------------------------------------------------------------------------
 

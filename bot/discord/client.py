@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
+from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -19,11 +22,13 @@ from bot.discord.ratelimit import RequestWindow
 from bot.discord.render import SOMETHING_WENT_WRONG, respond
 from bot.discord.transport import DiscordMemberDirectory, DiscordTransport
 from bot.heap import settle_heap
+from bot.ops import BotMetrics, CommandOutcome, OpsEndpoint, start_ops_endpoint
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.ballerina", "cogs.admin", "cogs.lifecycle")
+_STARTED = "ballerina.started"  # interaction.extras key: perf_counter() when the command arrived
 
 
 def use_endpoints(settings: Settings) -> None:
@@ -45,7 +50,19 @@ def minimal_intents() -> discord.Intents:
 
 
 class BallerinaTree(app_commands.CommandTree["BallerinaBot"]):
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        # Runs before every command: the start of the latency the metrics report.
+        interaction.extras[_STARTED] = time.perf_counter()
+        return True
+
     async def on_error(self, interaction: discord.Interaction[Any], exc: app_commands.AppCommandError) -> None:
+        refused = isinstance(exc, app_commands.CheckFailure | app_commands.TransformerError)
+        try:
+            await self._answer_error(interaction, exc)
+        finally:
+            self.client.command_served(interaction, CommandOutcome.REFUSED if refused else CommandOutcome.ERROR)
+
+    async def _answer_error(self, interaction: discord.Interaction[Any], exc: app_commands.AppCommandError) -> None:
         if isinstance(exc, app_commands.CheckFailure):
             return  # the check has already told the member why
         if isinstance(exc, app_commands.TransformerError):
@@ -71,12 +88,17 @@ class BallerinaBot(commands.Bot):
             # Nothing pings unless a message widens this on purpose.
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=BallerinaTree,
-            http_trace=RequestWindow(max(1, int(core.settings.global_rate_limit))).trace_config(),
+            http_trace=(trace := RequestWindow(max(1, int(core.settings.global_rate_limit))).trace_config()),
         )
         self.core = core
         self.serving = serving
         self.buttons = ButtonRoutes()
         self._tune_gc = tune_gc
+        self.connected = False
+        """Whether the gateway session is up (between READY or RESUMED and a disconnect)."""
+        self.metrics = BotMetrics(core, self)
+        self.ops: OpsEndpoint | None = None
+        trace.on_request_end.append(self._count_rate_limited)
         use_endpoints(core.settings)
 
     async def setup_hook(self) -> None:
@@ -88,9 +110,37 @@ class BallerinaBot(commands.Bot):
         # Here, not in on_ready: on_ready fires again after every reconnect.
         directory = DiscordMemberDirectory(self, lookups_per_second=self.core.settings.global_rate_limit / 2)
         await self.core.start(DiscordTransport(self), directory)
+        self.ops = await start_ops_endpoint(self.core, self, self.metrics)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         await self.buttons.dispatch(interaction)
+
+    async def on_app_command_completion(
+        self,
+        interaction: discord.Interaction[Any],
+        command: app_commands.Command[Any, ..., Any] | app_commands.ContextMenu,
+    ) -> None:
+        self.command_served(interaction, CommandOutcome.OK)
+
+    def command_served(self, interaction: discord.Interaction[Any], outcome: CommandOutcome) -> None:
+        command = interaction.command.qualified_name if interaction.command else "unknown"
+        self.metrics.command_served(command, outcome, interaction.extras.get(_STARTED))
+
+    async def _count_rate_limited(
+        self, session: aiohttp.ClientSession, context: SimpleNamespace, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        # discord.py waits out 429s by itself; this is where they can still be seen and counted.
+        if params.response.status == 429:
+            self.metrics.rate_limited(params.response.headers.get("X-RateLimit-Scope", ""))
+
+    async def on_connect(self) -> None:
+        self.connected = True
+
+    async def on_resumed(self) -> None:
+        self.connected = True
+
+    async def on_disconnect(self) -> None:
+        self.connected = False
 
     def command_digest(self) -> str:
         """A fingerprint of the command set as Discord would store it."""
@@ -113,6 +163,10 @@ class BallerinaBot(commands.Bot):
         log.info("registered the changed command set %s", f"to server {guild_id}" if guild_id else "globally")
 
     async def close(self) -> None:
+        self.connected = False
+        if self.ops is not None:
+            await self.ops.stop()
+            self.ops = None
         await self.core.stop()
         await super().close()
 

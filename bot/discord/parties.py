@@ -1,8 +1,27 @@
 """Watch parties on discord.py: the RSVP buttons, the party card and the guild scheduled event.
 
 The core decides everything (who may do what, what the card says); this module only mirrors
-its outcomes on Discord. The card's buttons are handled by one :class:`RSVPButton` dynamic item
-registered at start-up, so cards posted before a restart keep working with no bookkeeping.
+its outcomes on Discord. The card's buttons are served by their custom id (``bot.discord.buttons``),
+so cards posted before a restart keep working with no bookkeeping.
+
+A click must be answered within Discord's 3 seconds, and a busy party gets hundreds at once, each
+answer a network round trip. So no click waits for another's round trip. :class:`CardEdits` keeps
+at most one edit of a card message under way:
+
+* a click on a card that no edit is under way for is answered with the card itself, edited in
+  place (``edit_message``, callback type 7): the member sees their answer counted at once;
+* a click while an edit is under way is acknowledged at once (``defer``, type 6,
+  DEFERRED_UPDATE_MESSAGE) and marks the card stale. When the edit under way lands, the next one
+  reads the card afresh from the database: every click of that round trip shares one edit, and
+  the last edit carries the latest counts. That edit goes through the webhook of the newest
+  answered click on the card (``edit_original_response``): it is exempt from the global rate
+  limit the reminders need, and it can edit the private copies of ``/ballerina party info`` as
+  well. Those members see their answer on the card a round trip or two after their click.
+
+Changes that come without a click on the card (edit, cancel, forget-me, a click on a private copy)
+go through the same queue, as a channel message edit when no click is at hand. Order: the core
+records two clicks on one party in order; edits of one card never overlap, and none carries a
+card older than the one before it, so the card never goes back to older counts.
 
 Scheduled events are a bonus: when the bot lacks Manage Events, or Discord refuses, the party
 works the same and the failure is only logged.
@@ -12,13 +31,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
-import weakref
-from collections.abc import AsyncIterator
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import aiohttp
 import discord
 
 from bot.core.parties import (
@@ -36,32 +56,16 @@ from bot.discord.render import message_kwargs, respond, shows_buttons
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
+ReadCard = Callable[[], Awaitable[Reply | None]]
+"""The party's card as the database has it now; None once the party is gone."""
+CardEdit = Callable[[Reply], Awaitable[object]]
+"""One way to put a card in place of a card message."""
+EDIT_FAILED = (discord.HTTPException, aiohttp.ClientError, TimeoutError)
+"""Discord refused an edit, or the network lost it: logged, and the card waits for the next change."""
 
 EVENT_LOCATION = "Netflix at home"
 MANAGE_EVENTS_MISSING = "Manage Events missing: parties won't appear in the server's Events"
 SERVER_ONLY = error("Watch parties belong to a server: use this command in a server channel.")
-
-
-class KeyedLocks:
-    """One ``asyncio.Lock`` per key, alive only while someone holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: int) -> AsyncIterator[None]:
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
-            yield
-
-    def __len__(self) -> int:
-        return len(self._locks)
-
-
-# Party ids are unique across servers, so one table serves every client in the process.
-party_locks = KeyedLocks()
 
 
 def edit_kwargs(reply: Reply, current: discord.Message | None = None) -> dict[str, Any]:
@@ -79,30 +83,185 @@ def edit_kwargs(reply: Reply, current: discord.Message | None = None) -> dict[st
     return kwargs
 
 
-# -- the RSVP buttons ------------------------------------------------------------------------------
+# -- the party card --------------------------------------------------------------------------------
+
+
+async def read_card(parties: Parties, party: Party) -> Reply | None:
+    current = await parties.get(party.guild_id, party.id)
+    return await parties.card(current) if current is not None else None
+
+
+def edit_by_click(interaction: Interaction) -> CardEdit:
+    """Through the webhook of an acknowledged click on the card message."""
+
+    async def edit(card: Reply) -> None:
+        await interaction.edit_original_response(**edit_kwargs(card, interaction.message))
+
+    return edit
+
+
+def edit_in_channel(client: discord.Client, channel_id: int, message_id: int) -> CardEdit:
+    async def edit(card: Reply) -> None:
+        message = client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        await message.edit(**edit_kwargs(card))
+
+    return edit
+
+
+@dataclass(eq=False)
+class _CardUnderEdit:
+    read: ReadCard
+    edit: CardEdit | None
+    """How the next edit goes; None for a private copy until a click on it is answered."""
+    stale: bool = False
+    """Changed since the edit under way read the card: one more edit follows."""
+    shown: Reply | None = None
+    """The card the last edit put in place: reading the same again needs no edit."""
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class CardEdits:
+    """At most one edit under way per card message; changes meanwhile share the next edit."""
+
+    def __init__(self) -> None:
+        self._cards: dict[int, _CardUnderEdit] = {}
+        self._building = 0
+        self._begun_meanwhile: set[int] = set()
+
+    @contextlib.contextmanager
+    def building(self) -> Iterator[set[int]]:
+        """Around building a card for a click: yields the card messages whose edit began meanwhile
+        (or a little before), with their card read when it began. The card built may be older than
+        theirs: look in the set before the block ends, and let ``clicked`` read the card again."""
+        self._building += 1
+        try:
+            yield self._begun_meanwhile
+        finally:
+            self._building -= 1
+            if not self._building:
+                self._begun_meanwhile.clear()
+
+    def _begin(self, message_id: int) -> None:
+        """An edit of the card message begins, its card read."""
+        if self._building:
+            self._begun_meanwhile.add(message_id)
+
+    async def settled(self, message_id: int) -> None:
+        """Returns once no edit of that card message is under way (at once if none is)."""
+        entry = self._cards.get(message_id)
+        if entry is not None:
+            await entry.done.wait()
+
+    async def clicked(
+        self, interaction: Interaction, message: discord.Message, card: Reply | None, read: ReadCard
+    ) -> None:
+        """Answer a click on ``message``: with ``card`` (None: read it) when no edit of it is under
+        way, else with an acknowledgement, the card following in the next edit."""
+        under_way = self._cards.get(message.id)
+        if under_way is not None:
+            under_way.stale = True  # before answering: whatever becomes of the answer, the card follows
+            await interaction.response.defer()
+            if self._cards.get(message.id) is under_way:
+                under_way.edit = edit_by_click(interaction)  # the newest token, good for 15 minutes
+            return None
+        channel_edit = (
+            None if message.flags.ephemeral else edit_in_channel(interaction.client, message.channel.id, message.id)
+        )
+        entry = self._cards[message.id] = _CardUnderEdit(read, channel_edit)
+        try:
+            if card is None:
+                card = await read()
+            self._begin(message.id)
+            if card is None:  # the party is gone
+                await interaction.response.defer()
+            else:
+                await interaction.response.edit_message(**edit_kwargs(card, message))
+                entry.shown = card
+            entry.edit = edit_by_click(interaction)
+        except EDIT_FAILED as exc:
+            log.warning("could not answer a click on card %s with the card: %s", message.id, exc)
+            entry.stale = True  # the next edit puts it in place another way
+        finally:
+            await self._edit_while_stale(message.id, entry)
+
+    async def refresh(self, message_id: int, read: ReadCard, edit: CardEdit) -> None:
+        """The card of ``message_id`` changed without a click on it: edit it now, or right after
+        the edit under way. Returns once an edit that read the change has ended."""
+        entry = self._cards.get(message_id)
+        if entry is not None:
+            entry.stale = True
+            await entry.done.wait()
+            return
+        entry = self._cards[message_id] = _CardUnderEdit(read, edit, stale=True)
+        await self._edit_while_stale(message_id, entry)
+
+    async def _edit_while_stale(self, message_id: int, entry: _CardUnderEdit) -> None:
+        try:
+            while entry.stale:
+                entry.stale = False
+                card = await entry.read()
+                if card is None or card == entry.shown or entry.edit is None:
+                    continue
+                self._begin(message_id)
+                try:
+                    await entry.edit(card)
+                except EDIT_FAILED as exc:
+                    log.warning("could not update card %s: %s", message_id, exc)
+                else:
+                    entry.shown = card
+        finally:
+            del self._cards[message_id]
+            entry.done.set()
+
+
+# Message ids are unique across servers, so one table serves every client in the process.
+card_edits = CardEdits()
+
+
+async def update_card(client: discord.Client, parties: Parties, party: Party) -> None:
+    """The party changed: its posted card, wherever it is, follows (read afresh when edited)."""
+    if party.channel_id is None or party.card_message_id is None:
+        return
+    channel_id, message_id = int(party.channel_id), int(party.card_message_id)
+    await card_edits.refresh(
+        message_id, functools.partial(read_card, parties, party), edit_in_channel(client, channel_id, message_id)
+    )
+
+
+async def post_card(channel: discord.abc.Messageable, card: Reply) -> discord.Message | None:
+    try:
+        return await channel.send(**message_kwargs(card))
+    except discord.HTTPException as exc:
+        log.warning("could not post a party card: %s", exc)
+        return None
+
+
+# -- the buttons -----------------------------------------------------------------------------------
 
 
 async def rsvp_clicked(interaction: Interaction, match: re.Match[str]) -> None:
     """Going / Maybe / Not going / Leave on any party card."""
     if interaction.guild_id is None:
         return await respond(interaction, SERVER_ONLY)
-    party_id = int(match["party"])
-    parties = interaction.client.core.parties
-    # Two clicks on one party run one after the other, so the card is edited in order.
-    async with party_locks.hold(party_id):
+    message = interaction.message
+    assert message is not None  # a button always comes with its message
+    parties: Parties = interaction.client.core.parties
+    with card_edits.building() as begun_meanwhile:
+        # The core records two clicks on one party one after the other, in the order they came.
         outcome: PartyOutcome = await parties.rsvp(
             guild_id=str(interaction.guild_id),
-            party_id=party_id,
+            party_id=int(match["party"]),
             user_id=str(interaction.user.id),
             choice=None if match["choice"] == "leave" else RSVP(match["choice"]),
         )
-        if outcome.card is None:
-            return await respond(interaction, outcome.reply)
-        await interaction.response.edit_message(**edit_kwargs(outcome.card, interaction.message))
-        clicked = interaction.message.id if interaction.message is not None else None
-        if outcome.party is not None and outcome.party.card_message_id not in (None, str(clicked)):
-            # Answered on a copy of the card (``/ballerina party info``): the posted card follows.
-            await _edit_card(interaction.client, outcome.party, outcome.card)
+        card = None if message.id in begun_meanwhile else outcome.card
+    if outcome.card is None or outcome.party is None:
+        return await respond(interaction, outcome.reply)
+    party = outcome.party
+    await card_edits.clicked(interaction, message, card, functools.partial(read_card, parties, party))
+    if party.card_message_id not in (None, str(message.id)):
+        # Answered on a private copy of the card (``/ballerina party info``): the posted card follows.
+        await update_card(interaction.client, parties, party)
 
 
 async def cancel_clicked(interaction: Interaction, match: re.Match[str]) -> None:
@@ -132,40 +291,10 @@ async def mirror(client: discord.Client, guild: discord.Guild, parties: Parties,
     if party is None:
         return
     if outcome.card is not None:
-        await update_card(client, party, outcome.card)
+        await update_card(client, parties, party)
     created = await sync_event(guild, party)
     if created is not None:
         await parties.record_scheduled_event(party.id, created)
-
-
-# -- the party card --------------------------------------------------------------------------------
-
-
-async def post_card(channel: discord.abc.Messageable, card: Reply) -> discord.Message | None:
-    try:
-        return await channel.send(**message_kwargs(card))
-    except discord.HTTPException as exc:
-        log.warning("could not post a party card: %s", exc)
-        return None
-
-
-async def update_card(client: discord.Client, party: Party, card: Reply) -> None:
-    """Put ``card`` in place of the party's card message, wherever it was posted."""
-    if party.channel_id is None or party.card_message_id is None:
-        return
-    async with party_locks.hold(party.id):
-        await _edit_card(client, party, card)
-
-
-async def _edit_card(client: discord.Client, party: Party, card: Reply) -> None:
-    """``update_card`` for a caller that already holds the party's lock."""
-    if party.channel_id is None or party.card_message_id is None:
-        return
-    message = client.get_partial_messageable(int(party.channel_id)).get_partial_message(int(party.card_message_id))
-    try:
-        await message.edit(**edit_kwargs(card))
-    except discord.HTTPException as exc:
-        log.warning("could not update the card of party %s: %s", party.id, exc)
 
 
 # -- the guild scheduled event ---------------------------------------------------------------------

@@ -27,7 +27,8 @@ Server (``FakeDiscord``)
 ------------------------
 ``FakeDiscord(*, token=None, host="127.0.0.1", port=0, bot_name="Ballerina Bot",
 heartbeat_interval_ms=41250, global_rate_limit=None, channel_message_rate=None, nonce_window=300.0,
-callback_deadline=3.0, privileged_intents=True, reject_past_events=False)``
+callback_deadline=3.0, privileged_intents=True, reject_past_events=False, latency=0.0,
+route_latency=None)``
 
 * ``async with FakeDiscord() as fake`` or ``await fake.start()`` / ``await fake.close()``; no event
   loop is bound at construction.
@@ -37,6 +38,18 @@ callback_deadline=3.0, privileged_intents=True, reject_past_events=False)``
   IDENTIFY token; a wrong token gives 401 / close 4004).
 * ``callback_deadline``: interaction callbacks later than this (seconds) get 404 10062 "Unknown
   interaction", as on Discord (3 s). ``None`` disables. Followup tokens last 15 minutes.
+* Network latency: ``latency`` (seconds) delays every REST request, ``route_latency`` maps a route
+  template, with or without its method, to its own delay: ``{"POST /interactions/{interaction_id}/
+  {token}/callback": 0.1, "/channels/{channel_id}/messages/{message_id}": 0.1}`` (every method of
+  that route). A method and route beats a route, which beats ``latency``. Change them while the bot
+  runs: ``fake.latency = 0.05``, ``fake.set_route_latency(route, seconds)`` (``None`` removes it;
+  an unknown route raises ``ValueError``); ``fake.latency_for(method, template)`` tells the delay.
+  The delay is spent when the request arrives, before the fake looks at it: the real client waits
+  the whole round trip, and the request meets ``callback_deadline`` and the rate limits that much
+  later (and appears in ``fake.requests`` only then). Other templates worth delaying: the
+  followups ``POST /webhooks/{webhook_id}/{token}`` and their edits ``PATCH /webhooks/{webhook_id}/
+  {token}/messages/{message_id}`` (``@original`` too), ``POST /channels/{channel_id}/messages``.
+  The gateway is not delayed.
 * ``privileged_intents=False``: identifying with members/presences/message-content closes with 4014.
 * ``reject_past_events=True``: scheduled events starting in the past are refused (off by default
   because tests often run bots on frozen clocks).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import secrets
@@ -218,6 +219,8 @@ class FakeDiscord:
         callback_deadline: float | None = 3.0,
         privileged_intents: bool = True,
         reject_past_events: bool = False,
+        latency: float = 0.0,
+        route_latency: Mapping[str, float] | None = None,
     ) -> None:
         self._ids = SnowflakeGenerator()
         self.host = host
@@ -261,6 +264,11 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self._routes: list[_Route] = []
         self._install_routes()
+        self.latency = latency
+        """Seconds every REST request takes to reach the fake, unless its route has its own."""
+        self._route_latency: dict[str, float] = {}
+        for route, seconds in (route_latency or {}).items():
+            self.set_route_latency(route, seconds)
 
     # ==============================================================================================
     # lifecycle
@@ -825,6 +833,34 @@ class FakeDiscord:
         self._global_limiter = GlobalLimiter(per_second) if per_second else None
 
     # ==============================================================================================
+    # network latency
+    # ==============================================================================================
+
+    def set_route_latency(self, route: str, seconds: float | None) -> None:
+        """Requests of ``route`` take ``seconds`` to arrive (None: back to ``fake.latency``).
+
+        ``route`` is a template as the fake serves it, with or without a method:
+        ``"POST /interactions/{interaction_id}/{token}/callback"``, ``"/channels/{channel_id}/messages"``.
+        An unknown template raises ``ValueError`` rather than silently delaying nothing.
+        """
+        method, _, template = route.rpartition(" ")
+        method = method.upper()
+        if not any(r.template == template and method in ("", r.method) for r in self._routes):
+            raise ValueError(f"the fake serves no route {route!r}")
+        key = f"{method} {template}" if method else template
+        if seconds is None:
+            self._route_latency.pop(key, None)
+        elif seconds < 0:
+            raise ValueError(f"latency must be >= 0 seconds, got {seconds}")
+        else:
+            self._route_latency[key] = seconds
+
+    def latency_for(self, method: str, template: str) -> float:
+        """The delay of one request: its method and route's, else its route's, else ``fake.latency``."""
+        by_route = self._route_latency.get(template, self.latency)
+        return self._route_latency.get(f"{method} {template}", by_route)
+
+    # ==============================================================================================
     # REST plumbing
     # ==============================================================================================
 
@@ -997,6 +1033,11 @@ class FakeDiscord:
         path = "/" + request.match_info["tail"]
         method = request.method.upper()
         route, params, path_exists = self._match(method, path)
+        # The request's round trip, spent before the fake looks at it: it arrives late, so
+        # deadlines and rate limits see it late too, and the bot waits the whole trip.
+        delay = self.latency_for(method, route.template) if route is not None else self.latency
+        if delay > 0:
+            await asyncio.sleep(delay)
         reason = request.headers.get("X-Audit-Log-Reason")
         record = RequestRecord(
             method=method,

@@ -224,6 +224,16 @@ class ReminderEngine:
         """When (real time) the alarm rings next, if the engine runs."""
         return self._next_alarm
 
+    @property
+    def running(self) -> bool:
+        """Started, and neither the pump nor any worker has died (for the health endpoint)."""
+        return self._scheduler is not None and not any(task.done() for task in self._tasks)
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The global send limiter; its ``waited`` total is reported as a metric."""
+        return self._limiter
+
     def notify_changed(self) -> None:
         """Something may be due earlier than planned (new settings, a clock jump): look at once.
 

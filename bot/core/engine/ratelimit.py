@@ -28,6 +28,8 @@ class RateLimiter:
         self._updated: float | None = None
         self._paused_until = 0.0
         self._epoch = 0  # bumped by pause() to void the tokens borrowed before it
+        self.waited = 0.0
+        """Seconds callers have spent in :meth:`acquire` in all, for the metrics endpoint."""
 
     def _refill(self, now: float) -> None:
         elapsed = 0.0 if self._updated is None else max(0.0, now - self._updated)
@@ -36,6 +38,13 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            await self._take(loop)
+        finally:
+            self.waited += loop.time() - started
+
+    async def _take(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
             now = loop.time()
             if now < self._paused_until:

@@ -20,6 +20,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TypeAlias
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -137,6 +138,20 @@ class Database:
             await conn.close()
             raise
         return db
+
+    @classmethod
+    async def open_read_only(cls, path: str | Path) -> Database:
+        """A read-only connection of its own to an existing file; never creates one.
+
+        For reports that scan whole tables (the metrics): in WAL mode they read a consistent
+        snapshot without holding the lock the bot's own connection serialises on.
+        """
+        # Checked first for a plain message (and no connection thread started for nothing).
+        if not await asyncio.to_thread(Path(path).is_file):
+            raise FileNotFoundError(f"no database at {path}")
+        conn = await aiosqlite.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+        conn.row_factory = aiosqlite.Row
+        return cls(conn, ())
 
     async def close(self) -> None:
         async with self._lock:

@@ -60,6 +60,16 @@ class NextDue:
 
 
 @dataclass(frozen=True)
+class OutboxCount:
+    """How many outbox rows share a state, a late flag and an error kind."""
+
+    state: OutboxState
+    late: bool
+    error_kind: ErrorKind | None
+    rows: int
+
+
+@dataclass(frozen=True)
 class Claim:
     deliveries: tuple[Delivery, ...]
     skipped: tuple[OutboxRow, ...]  # too old to post (see claim_deliveries)
@@ -169,6 +179,34 @@ class DeliveryQueue:
             reminder=from_unix(row[0]) if row[0] is not None else None,
             outbox=from_unix(row[1]) if row[1] is not None else None,
         )
+
+    async def oldest_due(self, now: datetime) -> datetime | None:
+        """When the longest-waiting due work became due: a pending reminder, or a row not yet sent.
+
+        Rows being sent count too, so a delivery stuck in flight shows here. Index lookups only,
+        cheap enough for every health probe.
+        """
+        async with self._db.read() as session:
+            row = await session.fetchone(
+                # MIN(a, b, c) would be NULL as soon as one part is: take the MIN of a union.
+                "SELECT MIN(due) FROM ("
+                " SELECT MIN(due_at) AS due FROM reminders WHERE state = 'pending' AND due_at <= :now"
+                " UNION ALL SELECT MIN(not_before) FROM outbox WHERE state = 'pending' AND not_before <= :now"
+                " UNION ALL SELECT MIN(not_before) FROM outbox WHERE state = 'sending')",
+                {"now": to_unix(now)},
+            )
+        return from_unix(row[0]) if row is not None and row[0] is not None else None
+
+    async def counts(self) -> list[OutboxCount]:
+        """Every outbox row counted by state, late flag and error kind (for the metrics endpoint)."""
+        async with self._db.read() as session:
+            rows = await session.fetchall(
+                "SELECT state, late, error_kind, COUNT(*) FROM outbox GROUP BY state, late, error_kind"
+            )
+        return [
+            OutboxCount(OutboxState(state), bool(late), ErrorKind(kind) if kind is not None else None, count)
+            for state, late, kind, count in rows
+        ]
 
     async def skip_missed_reminders(self, now: datetime, missed_before: datetime, limit: int) -> list[ReminderOutcome]:
         """Skip pending reminders due before ``missed_before``: too old to be worth posting."""

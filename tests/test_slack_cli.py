@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
 import signal
 import sys
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.ops.logs import REDACTED, configure_logging
+from bot.settings import Settings
 from bot.slack.manifest import BOT_SCOPES
 from tests.fakeslack import FakeSlack, SocketModeDriver
 from tests.test_cli import ballerina_bot
@@ -105,3 +109,18 @@ async def test_run_serves_slack_in_socket_mode_through_slack_api_base(tmp_path: 
         log = stderr.decode()
         assert "not delivered on Slack yet" in log
         assert team.bot_token not in log and fake.app_token not in log
+
+
+def test_slack_secrets_are_redacted_from_every_log_line() -> None:
+    stream = io.StringIO()
+    environ = {"SLACK_BOT_TOKEN": SLACK_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level  # configure_logging replaces them
+    try:
+        configure_logging(Settings.load(environ=environ, env_file=None), stream)
+        logging.getLogger("slack_sdk.web").warning("calling with %s, %s and %s", SLACK_TOKEN, APP_TOKEN, SIGNING_SECRET)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    output = stream.getvalue()
+    assert output.count(REDACTED) == 3 and "secret" not in output

@@ -28,7 +28,7 @@ async def forget_confirmed(interaction: Interaction, match: re.Match[str]) -> No
     bot: BallerinaBot = interaction.client
     forgotten = await bot.core.members.forget(str(member.guild.id), str(member.id), InteractionMemberRoles(member))
     await interaction.response.edit_message(**edit_kwargs(forgotten.reply))
-    for party, _ in forgotten.cards:  # each card is read afresh when edited
+    for party in forgotten.parties:  # each card is read afresh when edited
         await update_card(bot, bot.core.parties, party)
 
 

@@ -31,8 +31,8 @@ FORGET_CONFIRM_ID = "member:forget"
 @dataclass(frozen=True)
 class Forgotten:
     reply: Reply
-    cards: tuple[tuple[Party, Reply], ...]
-    """The cards of parties the member had answered, recounted without them, to put in place."""
+    parties: tuple[Party, ...]
+    """The parties the member had answered: their cards recount without them."""
 
 
 class MemberDirectory(Protocol):
@@ -42,8 +42,8 @@ class MemberDirectory(Protocol):
         """False only when the platform says the user is not in the server; if it can't tell, True."""
         ...
 
-    async def show_card(self, party: Party, card: Reply) -> None:
-        """Put ``card`` in place of the party's posted card."""
+    async def refresh_card(self, party: Party) -> None:
+        """The party's answers changed: its posted card follows."""
         ...
 
 
@@ -75,7 +75,7 @@ class MemberData:
             if subscription is not None:
                 role_problem = await self.reminders.take_ping_role(guild_id, subscription, roles)
             answered = await self.store.forget_member(guild_id, user_id)
-        cards = await self._recounted(guild_id, answered)
+        parties = await self._still_there(guild_id, answered)
         lines = [
             "Done: I no longer keep anything about you in this server, nor your own settings.",
             "If you use me in other servers, run /ballerina forget-me there too.",
@@ -86,24 +86,20 @@ class MemberData:
             )
         if role_problem is not None:
             lines.append(role_problem)
-        return Forgotten(Reply(title="Forgotten", description="\n".join(lines), ephemeral=True), cards)
+        return Forgotten(Reply(title="Forgotten", description="\n".join(lines), ephemeral=True), parties)
 
     async def departed(self, guild_id: str, user_id: str, directory: MemberDirectory) -> None:
         """A member who left the server: what the bot keeps about them there goes, and the cards
         of the parties they had answered recount. Their own settings stay: they may still be in
         other servers. Their roles left with them, so none is taken back."""
         answered = await self.store.forget_member(guild_id, user_id, own_settings=False)
-        for party, card in await self._recounted(guild_id, answered):
-            await directory.show_card(party, card)
+        for party in await self._still_there(guild_id, answered):
+            await directory.refresh_card(party)
 
-    async def _recounted(self, guild_id: str, party_ids: Sequence[int]) -> tuple[tuple[Party, Reply], ...]:
-        """The current cards of these parties (those still there)."""
-        cards: list[tuple[Party, Reply]] = []
-        for party_id in party_ids:
-            party = await self.parties.get(guild_id, party_id)
-            if party is not None:
-                cards.append((party, await self.parties.card(party)))
-        return tuple(cards)
+    async def _still_there(self, guild_id: str, party_ids: Sequence[int]) -> tuple[Party, ...]:
+        """These parties, less those deleted meanwhile."""
+        found = [await self.parties.get(guild_id, party_id) for party_id in party_ids]
+        return tuple(party for party in found if party is not None)
 
 
 class DMsToMembersOnly:

@@ -108,7 +108,9 @@ class BallerinaBot(commands.Bot):
             return
         await self.sync_commands_if_changed()
         # Here, not in on_ready: on_ready fires again after every reconnect.
-        directory = DiscordMemberDirectory(self, lookups_per_second=self.core.settings.global_rate_limit / 2)
+        directory = DiscordMemberDirectory(
+            self, self.core.parties, lookups_per_second=self.core.settings.global_rate_limit / 2
+        )
         await self.core.start(DiscordTransport(self), directory)
         self.ops = await start_ops_endpoint(self.core, self, self.metrics)
 

@@ -19,7 +19,7 @@ from bot.core.engine.errors import (
     UnknownUser,
 )
 from bot.core.engine.ratelimit import RateLimiter
-from bot.core.parties import Party
+from bot.core.parties import Parties, Party
 from bot.core.replies import Reply
 from bot.discord.parties import update_card
 from bot.discord.render import message_kwargs
@@ -89,8 +89,9 @@ class DiscordMemberDirectory:
     DMs they guard need the rest of the request budget.
     """
 
-    def __init__(self, client: discord.Client, *, lookups_per_second: float) -> None:
+    def __init__(self, client: discord.Client, parties: Parties, *, lookups_per_second: float) -> None:
         self.client = client
+        self.parties = parties
         self._pace = RateLimiter(lookups_per_second, burst=5)
         self._known: dict[tuple[str, str], tuple[float, bool]] = {}  # -> (trusted until, is a member)
         self._prune_at = _MIN_PRUNE_SIZE
@@ -120,5 +121,5 @@ class DiscordMemberDirectory:
             self._prune_at = max(_MIN_PRUNE_SIZE, 2 * len(self._known))
         self._known[key] = (now + MEMBERSHIP_TTL, present)
 
-    async def show_card(self, party: Party, card: Reply) -> None:
-        await update_card(self.client, party, card)
+    async def refresh_card(self, party: Party) -> None:
+        await update_card(self.client, self.parties, party)

@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -15,8 +16,10 @@ import yaml
 from bot.ops.logs import REDACTED, configure_logging
 from bot.settings import Settings
 from bot.slack.manifest import BOT_SCOPES
+from tests.fakediscord import FakeDiscord
 from tests.fakeslack import FakeSlack, SocketModeDriver
 from tests.test_cli import ballerina_bot
+from tests.test_cli_discord import running_bot_process
 
 SLACK_TOKEN = "xoxb-1-2-this-part-is-secret"
 SIGNING_SECRET = "signing-secret-value"
@@ -124,3 +127,23 @@ def test_slack_secrets_are_redacted_from_every_log_line() -> None:
         root.setLevel(level)
     output = stream.getvalue()
     assert output.count(REDACTED) == 3 and "secret" not in output
+
+
+async def test_run_serves_discord_and_slack_in_one_process_over_one_database(tmp_path: Path) -> None:
+    async with FakeDiscord() as discord_fake, FakeSlack() as fake:
+        discord_fake.add_guild("Film Club")
+        team = fake.add_team("Film Club")
+        admin = team.add_user("ada", is_admin=True)
+        general = team.add_channel("general", members=[admin])
+        slack = {"SLACK_BOT_TOKEN": team.bot_token, "SLACK_APP_TOKEN": fake.app_token, "SLACK_API_BASE": fake.api_base}
+        async with running_bot_process(discord_fake, tmp_path, slack) as bot:
+            await bot.wait_for_line("ready as")
+            await fake.wait_for_socket(timeout=30)
+            delivery = await SocketModeDriver(fake).slash_command(
+                general, admin, "/ballerina-admin", "timezone Asia/Seoul"
+            )
+            await delivery.wait_for_responses()
+        assert "Asia/Seoul" in fake.ephemeral_messages(admin)[-1].all_text()
+        assert not any("not delivered on Slack yet" in line for line in bot.lines)
+        with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+            assert db.execute("SELECT platform, timezone FROM guild_settings").fetchall() == [("slack", "Asia/Seoul")]

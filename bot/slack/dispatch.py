@@ -8,6 +8,7 @@ entities become characters, and the core's :mod:`bot.core.commandline` reads the
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -105,14 +106,7 @@ async def dispatch(
 
 def with_help(problem: str, help_reply: Reply) -> Reply:
     """A command Slack cannot read gets the help, never silence."""
-    return Reply(
-        content=problem,
-        title=help_reply.title,
-        description=help_reply.description,
-        fields=help_reply.fields,
-        footer=help_reply.footer,
-        ephemeral=True,
-    )
+    return dataclasses.replace(help_reply, content=problem, ephemeral=True)
 
 
 SLACK_HELP = Field(

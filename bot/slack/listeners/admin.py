@@ -6,13 +6,14 @@ owners, plus the members an admin added with ``/ballerina-admin moderators add @
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
 from bot.core.replies import Field, Reply, error, mention_user
 from bot.slack.dispatch import (
     SLACK_HELP,
+    Handler,
     Invocation,
     Subcommand,
     channel_id_in,
@@ -112,7 +113,7 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
             ephemeral=True,
         )
 
-    def change_moderator(add: bool) -> Any:
+    def change_moderator(add: bool) -> Handler:
         async def handler(invocation: Invocation, options: dict[str, str]) -> Reply:
             asker = await bot.members.get(invocation.user_id)
             if asker is None or not asker.is_admin:

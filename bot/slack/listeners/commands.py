@@ -7,11 +7,11 @@ then answered through its response_url, ephemerally.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.core.replies import Reply, error
 from bot.core.storage import Via
-from bot.slack.dispatch import SLACK_HELP, Invocation, Subcommand, dispatch
+from bot.slack.dispatch import SLACK_HELP, Handler, Invocation, Subcommand, dispatch
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -33,7 +33,7 @@ def help_reply(bot: SlackBot) -> Reply:
 def subcommands(bot: SlackBot) -> list[Subcommand]:
     facts, reminders, parties = bot.core.facts, bot.core.reminders, bot.core.parties
 
-    def fixed(reply: Reply) -> Any:
+    def fixed(reply: Reply) -> Handler:
         async def handler(invocation: Invocation, options: dict[str, str]) -> Reply:
             return dataclasses.replace(reply, ephemeral=True)
 

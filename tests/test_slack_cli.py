@@ -7,6 +7,7 @@ import io
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from bot.ops.logs import REDACTED, configure_logging
 from bot.settings import Settings
 from bot.slack.manifest import BOT_SCOPES
 from tests.fakediscord import FakeDiscord
-from tests.fakeslack import FakeSlack, SocketModeDriver
+from tests.fakeslack import FakeSlack, HttpDriver, SlackTeam, SocketModeDriver
 from tests.test_cli import ballerina_bot
 from tests.test_cli_discord import running_bot_process
 
@@ -83,20 +84,25 @@ def test_check_reports_the_slack_settings_without_secrets(tmp_path: Path) -> Non
         assert "secret" not in output
 
 
+def slack_environment(fake: FakeSlack, team: SlackTeam, tmp_path: Path, **settings: str) -> dict[str, str]:
+    """A clean environment pointing ``ballerina-bot run`` at the fake Slack as ``team``'s bot."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "SLACK_BOT_TOKEN": team.bot_token,
+        "SLACK_API_BASE": fake.api_base,
+        "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        **settings,
+    }
+
+
 async def test_run_serves_slack_in_socket_mode_through_slack_api_base(tmp_path: Path) -> None:
     async with FakeSlack() as fake:
         team = fake.add_team("Film Club")
         member = team.add_user("bob", tz="Europe/Paris")
         general = team.add_channel("general", members=[member])
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(tmp_path),
-            "PYTHONPATH": str(Path(__file__).parents[1]),
-            "SLACK_BOT_TOKEN": team.bot_token,
-            "SLACK_APP_TOKEN": fake.app_token,
-            "SLACK_API_BASE": fake.api_base,
-            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
-        }
+        env = slack_environment(fake, team, tmp_path, SLACK_APP_TOKEN=fake.app_token)
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
         )
@@ -147,3 +153,39 @@ async def test_run_serves_discord_and_slack_in_one_process_over_one_database(tmp
         assert not any("not delivered on Slack yet" in line for line in bot.lines)
         with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
             assert db.execute("SELECT platform, timezone FROM guild_settings").fetchall() == [("slack", "Asia/Seoul")]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_run_serves_slack_over_http_with_signed_requests_only(tmp_path: Path) -> None:
+    async with FakeSlack() as fake:
+        team = fake.add_team("Film Club")
+        member = team.add_user("bob")
+        general = team.add_channel("general", members=[member])
+        port = free_port()
+        env = slack_environment(
+            fake, team, tmp_path, SLACK_SIGNING_SECRET=fake.signing_secret, SLACK_HOST="127.0.0.1", SLACK_PORT=str(port)
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--platform", "slack", env=env, cwd=tmp_path,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            assert process.stderr is not None
+            async with asyncio.timeout(30):
+                while b"serving HTTP" not in await process.stderr.readline():
+                    pass
+            url = f"http://127.0.0.1:{port}/slack/events"
+            forged = await HttpDriver(fake, url, signing_secret="wrong").slash_command(general, member, "/ballerina")
+            assert forged.status == 401
+            delivery = await HttpDriver(fake, url).slash_command(general, member, "/ballerina", "cast")
+            assert delivery.status == 200
+            await delivery.wait_for_responses()
+            assert "Jeon Jong-seo" in fake.ephemeral_messages(member)[-1].all_text()
+        finally:
+            process.send_signal(signal.SIGINT)
+            await asyncio.wait_for(process.communicate(), 15)

@@ -33,7 +33,6 @@ class Invocation:
     team_id: str
     user_id: str
     channel_id: str
-    trigger_id: str | None = None
 
 
 Handler = Callable[[Invocation, dict[str, str]], Awaitable[Reply]]
@@ -127,5 +126,4 @@ def body_invocation(body: dict[str, Any]) -> Invocation:
         team_id=str(body["team_id"]),
         user_id=str(body["user_id"]),
         channel_id=str(body["channel_id"]),
-        trigger_id=body.get("trigger_id"),
     )

@@ -34,7 +34,6 @@ class SlackMember:
     zone: ZoneInfo
     is_admin: bool
     """A workspace admin or owner."""
-    is_guest: bool
     is_bot: bool
 
 
@@ -51,7 +50,6 @@ def member_from_user(user: dict[str, object]) -> SlackMember:
         name=name,
         zone=zone,
         is_admin=any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner")),
-        is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
         is_bot=bool(user.get("is_bot")),
     )
 

@@ -215,9 +215,9 @@ async def test_channel_posts_ping_only_the_role_and_dms_only_the_recipient(bot: 
     await bot.advance_to(RELEASE)
     mentions = {c.target_id: c.reply.mentions for c in bot.transport.sent}
     assert mentions == {
-        "chan-g1": Mentions(role_ids=(int(ROLE),)),
-        "701": Mentions(user_ids=(701,)),
-        "702": Mentions(user_ids=(702,)),
+        "chan-g1": Mentions(group_ids=(ROLE,)),
+        "701": Mentions(user_ids=("701",)),
+        "702": Mentions(user_ids=("702",)),
     }
 
 

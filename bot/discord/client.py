@@ -187,11 +187,7 @@ class BallerinaBot(commands.Bot):
             settle_heap()
 
 
-async def serve(settings: Settings) -> None:
-    """Open the core, connect to Discord and serve until stopped."""
-    core = await Core.open(settings)
-    try:
-        async with BallerinaBot(core, tune_gc=True) as bot:
-            await bot.start(settings.discord_token.reveal())
-    finally:
-        await core.close()
+async def run_discord(core: Core, settings: Settings) -> None:
+    """Connect to Discord and serve until stopped, on a core the caller opened (and closes)."""
+    async with BallerinaBot(core, tune_gc=True) as bot:
+        await bot.start(settings.discord_token.reveal())

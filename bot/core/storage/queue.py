@@ -32,7 +32,9 @@ SUPERSEDED_NOTE = "superseded"
 
 _REMINDER = reminder_columns("r")
 _INSERT_OUTBOX = (
-    "INSERT INTO outbox (guild_id, reminder_id, target, target_id, not_before, late, created_at, updated_at) "
+    "INSERT INTO outbox (guild_id, reminder_id, target, target_id, not_before, late, created_at, updated_at,"
+    " platform) SELECT fan.*, guild.platform FROM ({select}) AS fan, guild_settings AS guild"
+    " WHERE guild.guild_id = :guild"
 )
 _SKIP_REMINDERS = (
     "UPDATE reminders SET state = 'skipped', note = :note, settled_at = :now"
@@ -101,13 +103,14 @@ class FanOut:
         }
 
     async def add_rows(self, select: str, params: Mapping[str, object] | None = None) -> int:
-        """Insert the outbox rows a ``SELECT`` yields, in the column order of ``_INSERT_OUTBOX``.
+        """Insert the outbox rows a ``SELECT`` yields, in the column order of ``_INSERT_OUTBOX``
+        (the guild's platform is added to each).
 
         The select may use ``:guild``, ``:reminder``, ``:late`` and ``:now``; a row already
         written for the same (reminder, target) is left alone.
         """
         added = await self._session.execute(
-            _INSERT_OUTBOX + select + " ON CONFLICT (reminder_id, target, target_id) DO NOTHING",
+            _INSERT_OUTBOX.format(select=select) + " ON CONFLICT (reminder_id, target, target_id) DO NOTHING",
             {**self._params(), **(params or {})},
         )
         self.rows += added

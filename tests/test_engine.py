@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,6 +56,7 @@ class RecordingTransport:
     latency: float = 0.0
     errors: dict[str, Iterator[Exception | None]] = field(default_factory=dict)
     hold: asyncio.Event | None = None  # when set to an unset event, sends hang (to simulate a crash)
+    on_call: Callable[[Call], None] | None = None  # runs as each call starts
     calls: list[Call] = field(default_factory=list)
     sent: list[Call] = field(default_factory=list)
     _called: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -74,6 +75,8 @@ class RecordingTransport:
         assert len(nonce) <= 25
         call = Call(target, target_id, reply, nonce, asyncio.get_running_loop().time())
         self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
         async with self._called:
             self._called.notify_all()
         if self.latency:
@@ -106,14 +109,17 @@ class Bot:
         transport: RecordingTransport,
         config: EngineConfig,
         render: ReleaseRenderer = render_release,
+        busy_timeout: timedelta = timedelta(seconds=5),
     ) -> None:
         self.path, self.clock, self.transport, self.config, self.render = path, clock, transport, config, render
+        self.busy_timeout = busy_timeout
         self.db: Database | None = None
         self.engine: ReminderEngine | None = None
         self.store: Store
 
     async def start(self) -> None:
-        self.db = await Database.open(self.path)
+        _running.add(self)
+        self.db = await Database.open(self.path, busy_timeout=self.busy_timeout)
         self.store = Store(self.db, self.clock)
         kinds = [ReleaseKind(self.store, self.render)]
         self.engine = ReminderEngine(self.db, self.transport, kinds, self.clock, self.config)
@@ -126,6 +132,7 @@ class Bot:
         if self.db is not None:
             await self.db.close()
         self.engine = self.db = None
+        _running.discard(self)
 
     async def restart(self, transport: RecordingTransport | None = None) -> None:
         await self.stop()
@@ -160,6 +167,17 @@ class Bot:
             return conn.execute(sql, params).fetchall()
 
 
+_running: set[Bot] = set()
+
+
+@pytest.fixture(autouse=True)
+async def stop_bots_left_running() -> AsyncIterator[None]:
+    """A test that fails half-way still closes its database (its thread would keep pytest alive)."""
+    yield
+    for bot in list(_running):
+        await bot.stop()
+
+
 FAST = EngineConfig(rate=10_000, burst=100, channel_period=timedelta(milliseconds=1))
 
 
@@ -183,9 +201,10 @@ async def start_bot(
     transport: RecordingTransport | None = None,
     config: EngineConfig = FAST,
     render: ReleaseRenderer = render_release,
+    busy_timeout: timedelta = timedelta(seconds=5),
 ) -> Bot:
-    """A bot with its own transport, config or renderer; the test stops it."""
-    bot = Bot(tmp_path / "bot.sqlite3", clock, transport or RecordingTransport(), config, render)
+    """A bot with its own transport, config, renderer or busy timeout; the test stops it."""
+    bot = Bot(tmp_path / "bot.sqlite3", clock, transport or RecordingTransport(), config, render, busy_timeout)
     await bot.start()
     return bot
 
@@ -424,6 +443,99 @@ async def test_a_renderer_bug_fails_the_row_without_stopping_others(tmp_path: Pa
     await bot.advance_to(RELEASE)
     assert [c.target_id for c in bot.transport.sent] == ["chan-g1"]
     assert bot.query("SELECT DISTINCT state, error_kind FROM outbox WHERE target = 'dm'") == [("failed", "unexpected")]
+    await bot.stop()
+
+
+# -- the database failing under the engine ---------------------------------------------------
+
+
+class WriteLock:
+    """Another connection holding SQLite's write lock for a while, as a backup or a second process can.
+
+    Readers go on (WAL); every write of the bot waits its busy timeout, then fails with
+    'database is locked'.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._conn = sqlite3.connect(path, isolation_level=None)
+        self.taken = 0
+
+    def hold_for(self, seconds: float) -> None:
+        self._conn.execute("BEGIN EXCLUSIVE")
+        self.taken += 1
+        asyncio.get_running_loop().call_later(seconds, self._conn.execute, "ROLLBACK")
+
+    def on_first_call_to(self, target_id: str, seconds: float) -> Callable[[Call], None]:
+        """A transport hook: lock the database as the first message to ``target_id`` leaves."""
+
+        def hook(call: Call) -> None:
+            if call.target_id == target_id and not self.taken:
+                self.hold_for(seconds)
+
+        return hook
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+@pytest.fixture
+def write_lock(tmp_path: Path) -> Iterator[WriteLock]:
+    lock = WriteLock(tmp_path / "bot.sqlite3")
+    yield lock
+    lock.close()
+
+
+LOCK_HOLD = 0.3  # seconds: several busy timeouts of the bot below, and under its backoff's first step
+SHORT_BUSY = timedelta(milliseconds=50)
+
+
+async def test_a_sent_message_whose_recording_fails_is_recorded_as_sent_not_resent(
+    tmp_path: Path, clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
+) -> None:
+    lock = write_lock
+    transport = RecordingTransport(on_call=lock.on_first_call_to("701", LOCK_HOLD))
+    bot = await start_bot(tmp_path, clock, transport=transport, busy_timeout=SHORT_BUSY)
+    await bot.setup_guild(offsets=(timedelta(0),))
+    await bot.advance_to(RELEASE)  # the same running engine: no restart
+
+    assert lock.taken == 1
+    assert any("could not be recorded" in r.getMessage() for r in caplog.records)
+    assert sorted(c.target_id for c in transport.calls) == ["701", "702", "chan-g1"]
+    assert bot.query("SELECT DISTINCT state, attempts FROM outbox") == [("sent", 1)]
+    await bot.stop()
+
+
+async def test_a_failed_send_whose_recording_fails_is_retried_later_with_its_nonce(
+    tmp_path: Path, clock: ManualClock, write_lock: WriteLock
+) -> None:
+    lock = write_lock
+    transport = RecordingTransport(
+        errors={"701": iter([TransientDeliveryError("502")])}, on_call=lock.on_first_call_to("701", LOCK_HOLD)
+    )
+    bot = await start_bot(tmp_path, clock, transport=transport, busy_timeout=SHORT_BUSY)
+    await bot.setup_guild(offsets=(timedelta(0),))
+    await bot.advance_to(RELEASE)
+    assert lock.taken == 1
+    assert bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("pending", 1)]
+
+    await bot.advance_to(RELEASE + timedelta(seconds=10))  # the engine's first backoff
+    first, second = [c for c in transport.calls if c.target_id == "701"]
+    assert first.nonce == second.nonce
+    assert transport.texts("701") == [f"{FILM} in 0:00:00"]
+    assert bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 2)]
+    await bot.stop()
+
+
+async def test_a_cycle_that_finds_the_database_locked_is_retried_in_the_running_engine(
+    tmp_path: Path, clock: ManualClock, write_lock: WriteLock
+) -> None:
+    bot = await start_bot(tmp_path, clock, busy_timeout=SHORT_BUSY)
+    await bot.setup_guild(offsets=(timedelta(0),))
+    write_lock.hold_for(LOCK_HOLD)  # the fan-out at the release finds the database locked
+    await bot.advance_to(RELEASE)
+
+    assert sorted(c.target_id for c in bot.transport.sent) == ["701", "702", "chan-g1"]
+    assert bot.query("SELECT DISTINCT state FROM outbox") == [("sent",)]
     await bot.stop()
 
 

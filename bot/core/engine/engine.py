@@ -11,6 +11,10 @@ clock re-arms the alarm to ring at once, so tests move time without sleeping.
 Delivery: due rows are claimed in batches, committed as 'sending' before any network call, and
 handed to a pool of workers. Each message passes the per-channel pacer, then the global rate
 limiter. All delivery state lives in the database; nothing here reacts to gateway reconnects.
+
+Database failures (a locked file, a full disk) never lose a row: a cycle that fails is retried
+with a backoff, and a worker whose outcome (sent, failed, retry later) cannot be written keeps
+that outcome and writes it again with a backoff, the row still counted in flight.
 """
 
 from __future__ import annotations
@@ -47,8 +51,17 @@ from bot.core.storage import (
 log = logging.getLogger(__name__)
 
 _ALARM_JOB = "reminder-engine-alarm"
-_CYCLE_RETRY = 30.0  # seconds before trying again after a failed cycle (e.g. a locked database)
+_DB_RETRY_FIRST = 0.5  # seconds before retrying a failed database step (a locked file, say) ...
+_DB_RETRY_MAX = 30.0  # ... doubled after each further failure, up to this
 _DETAIL_LIMIT = 300  # characters of an error message kept for the status view
+
+_Settle = Callable[[], Awaitable[None]]
+"""Records a delivery's outcome in the database; safe to call again if it raised."""
+
+
+def _db_retry_delay(failures: int) -> float:
+    """Seconds to wait after the ``failures``-th database failure in a row (counting from 1)."""
+    return min(_DB_RETRY_FIRST * 2.0 ** (failures - 1), _DB_RETRY_MAX)
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,9 @@ class _Job:
     delivery: Delivery
     parts: tuple[Reply, ...] | None = None
     message_ids: list[str] = field(default_factory=list)
+    settle: _Settle | None = None
+    """The outcome, once known, until the database has recorded it."""
+    record_failures: int = 0
 
     @property
     def row(self) -> OutboxRow:
@@ -148,8 +164,10 @@ class ReminderEngine:
         self._tasks: list[asyncio.Task[None]] = []
         self._jobs: asyncio.Queue[_Job] = asyncio.Queue()
         self._deferred: dict[int, asyncio.TimerHandle] = {}
-        self._inflight = 0  # claimed rows not yet settled: queued, sending or deferred
+        # Claimed rows not yet recorded, by id: queued, sending, deferred or waiting to be recorded.
+        self._claimed: dict[int, _Job] = {}
         self._backlog = False  # due rows were left unclaimed for want of room
+        self._cycle_failures = 0  # failed cycles in a row, for the backoff
         self._generation = 0  # bumped by notify_changed(), so a cycle knows it ran on old data
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -204,7 +222,7 @@ class ReminderEngine:
             handle.cancel()
         self._deferred.clear()
         self._jobs = asyncio.Queue()
-        self._inflight = 0
+        self._claimed.clear()
         self._backlog = False
         self._next_alarm = None
         # AsyncIOScheduler shuts down on the next loop iteration, cancelling any alarm run; the
@@ -288,10 +306,14 @@ class ReminderEngine:
                 await self._dispatch(now)
                 due_now = await self._rearm(generation)
             except Exception:
-                log.exception("reminder engine cycle failed; trying again in %.0fs", _CYCLE_RETRY)
-                self._arm_in(_CYCLE_RETRY)
+                # Nothing is lost: each step commits whole or not at all. Try again soon.
+                self._cycle_failures += 1
+                delay = _db_retry_delay(self._cycle_failures)
+                log.exception("reminder engine cycle failed; trying again in %.1fs", delay)
+                self._arm_in(delay)
                 continue
-            if not due_now and self._inflight == 0 and not self._wake.is_set():
+            self._cycle_failures = 0
+            if not due_now and not self._claimed and not self._wake.is_set():
                 self._idle.set()
 
     async def _settle_reminders(self, now: datetime) -> None:
@@ -322,14 +344,14 @@ class ReminderEngine:
     async def _dispatch(self, now: datetime) -> None:
         """Claim due rows for the workers, as many as there is room for."""
         cfg = self._config
-        while (room := self._max_inflight - self._inflight) > 0:
+        while (room := self._max_inflight - len(self._claimed)) > 0:
             limit = min(room, cfg.batch_size)
             claim = await self._queue.claim_deliveries(now, now - cfg.grace, limit)
             for row in claim.skipped:
                 log.info("delivery %d skipped (missed while offline): %s %s", row.id, row.target, row.target_id)
             for delivery in claim.deliveries:
-                self._inflight += 1
-                self._jobs.put_nowait(_Job(delivery))
+                job = self._claimed[delivery.row.id] = _Job(delivery)
+                self._jobs.put_nowait(job)
             if claim.size < limit:
                 self._backlog = False
                 return
@@ -338,59 +360,61 @@ class ReminderEngine:
     async def _worker(self) -> None:
         while True:
             job = await self._jobs.get()
-            try:
-                finished = await self._attempt(job)
-            except Exception:
-                # The database failed us: the row stays 'sending' and goes out at the next start.
-                log.exception("delivery %d could not be recorded", job.row.id)
-                finished = True
-            if finished:
-                self._job_done()
+            if job.settle is None:
+                job.settle = await self._attempt(job)
+            if job.settle is not None:
+                await self._record(job)
 
-    def _job_done(self) -> None:
-        self._inflight -= 1
-        if self._inflight == 0 or (self._backlog and self._inflight == self._max_inflight // 2):
+    async def _record(self, job: _Job) -> None:
+        """Write the job's outcome; if the database fails, keep the outcome and write it later.
+
+        The row stays 'sending' and counted in flight meanwhile, so it is neither claimed again
+        nor lost: a message that went out is recorded as sent, one that did not is retried with
+        its nonce.
+        """
+        assert job.settle is not None
+        try:
+            await job.settle()
+        except Exception as exc:
+            job.record_failures += 1
+            delay = _db_retry_delay(job.record_failures)
+            log.warning(
+                "delivery %d: its outcome could not be recorded (%s); trying again in %.1fs",
+                job.row.id,
+                _detail(exc),
+                delay,
+                exc_info=job.record_failures == 1,
+            )
+            self._defer(job, delay)
+            return
+        self._job_done(job)
+
+    def _job_done(self, job: _Job) -> None:
+        del self._claimed[job.row.id]
+        if not self._claimed or (self._backlog and len(self._claimed) == self._max_inflight // 2):
             self._wake_up()
 
-    async def _attempt(self, job: _Job) -> bool:
-        """Send the job's remaining parts and record the outcome; False if it was deferred."""
+    async def _attempt(self, job: _Job) -> _Settle | None:
+        """Send the job's remaining parts; returns how to record the outcome (None: not now)."""
         row, reminder = job.row, job.delivery.reminder
         try:
             if job.parts is None:
                 kind = self._kinds.get(reminder.kind)
                 job.parts = tuple(await kind.render(reminder, row)) if kind is not None else ()
             if not job.parts:
-                await self._queue.mark_skipped(row.id, "nothing to send", self._clock.now())
-                log.info("delivery %d skipped: nothing to send", row.id)
-                return True
+                return partial(self._record_skipped, row)
             while len(job.message_ids) < len(job.parts):
                 if not await self._send_next_part(job):
-                    return False
+                    return None
         except PermanentDeliveryError as exc:
-            await self._queue.mark_failed(row.id, exc.kind, _detail(exc), self._clock.now())
-            log.warning(
-                "delivery %d to %s %s failed: %s (%s)", row.id, row.target, row.target_id, exc.kind, _detail(exc)
-            )
-            return True
+            return partial(self._record_failed, row, exc.kind, _detail(exc))
         except TransientDeliveryError as exc:
-            await self._retry_or_fail(row, ErrorKind.TRANSIENT, exc)
-            return True
+            return partial(self._retry_or_fail, row, ErrorKind.TRANSIENT, _detail(exc))
         except Exception as exc:
             # A bug in a renderer or an adapter must not stop the other deliveries.
             log.exception("delivery %d raised an unexpected error", row.id)
-            await self._retry_or_fail(row, ErrorKind.UNEXPECTED, exc)
-            return True
-        await self._queue.mark_sent(row.id, job.message_ids[0], self._clock.now())
-        log.info(
-            "delivery %d sent to %s %s (%d message(s), attempt %d%s)",
-            row.id,
-            row.target,
-            row.target_id,
-            len(job.message_ids),
-            row.attempts,
-            ", late" if row.late else "",
-        )
-        return True
+            return partial(self._retry_or_fail, row, ErrorKind.UNEXPECTED, _detail(exc))
+        return partial(self._record_sent, job)
 
     async def _send_next_part(self, job: _Job) -> bool:
         """Send one part, honouring both limiters; False if the job was deferred instead."""
@@ -428,26 +452,49 @@ class ReminderEngine:
         return await self._transport.send_dm(row.target_id, reply, nonce)
 
     def _defer(self, job: _Job, seconds: float) -> None:
-        """Park a job whose channel is busy, freeing the worker for other channels."""
+        """Park a job (a busy channel, a failed write), freeing the worker for other jobs."""
         self._deferred[job.row.id] = asyncio.get_running_loop().call_later(seconds, self._resume, job)
 
     def _resume(self, job: _Job) -> None:
         del self._deferred[job.row.id]
         self._jobs.put_nowait(job)
 
-    async def _retry_or_fail(self, row: OutboxRow, kind: ErrorKind, exc: Exception) -> None:
+    # -- recording outcomes: each may run again if the database failed it ----------------------
+
+    async def _record_sent(self, job: _Job) -> None:
+        row = job.row
+        await self._queue.mark_sent(row.id, job.message_ids[0], self._clock.now())
+        log.info(
+            "delivery %d sent to %s %s (%d message(s), attempt %d%s)",
+            row.id,
+            row.target,
+            row.target_id,
+            len(job.message_ids),
+            row.attempts,
+            ", late" if row.late else "",
+        )
+
+    async def _record_skipped(self, row: OutboxRow) -> None:
+        await self._queue.mark_skipped(row.id, "nothing to send", self._clock.now())
+        log.info("delivery %d skipped: nothing to send", row.id)
+
+    async def _record_failed(self, row: OutboxRow, kind: ErrorKind, detail: str) -> None:
+        await self._queue.mark_failed(row.id, kind, detail, self._clock.now())
+        log.warning("delivery %d to %s %s failed: %s (%s)", row.id, row.target, row.target_id, kind, detail)
+
+    async def _retry_or_fail(self, row: OutboxRow, kind: ErrorKind, detail: str) -> None:
         now, cfg = self._clock.now(), self._config
         if row.attempts >= cfg.max_attempts:
-            await self._queue.mark_failed(row.id, kind, _detail(exc), now)
-            log.warning("delivery %d failed after %d attempts: %s", row.id, row.attempts, _detail(exc))
+            await self._queue.mark_failed(row.id, kind, detail, now)
+            log.warning("delivery %d failed after %d attempts: %s", row.id, row.attempts, detail)
             return
         delay = min(cfg.backoff * 2 ** (row.attempts - 1), cfg.max_backoff)
-        await self._queue.retry_later(row.id, now + delay, kind, _detail(exc), now)
+        await self._queue.retry_later(row.id, now + delay, kind, detail, now)
         log.info(
             "delivery %d: attempt %d of %d failed (%s); retrying in %s",
             row.id,
             row.attempts,
             cfg.max_attempts,
-            _detail(exc),
+            detail,
             delay,
         )

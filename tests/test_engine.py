@@ -607,6 +607,27 @@ async def test_a_fan_out_larger_than_the_claim_window_sends_every_row_exactly_on
     await bot.stop()
 
 
+async def test_posts_start_while_later_reminders_are_still_being_fanned_out(tmp_path: Path, clock: ManualClock) -> None:
+    guilds, batch = 30, 5
+    pending_at_first_send: list[int] = []
+    bot = await start_bot(tmp_path, clock, config=EngineConfig(rate=10_000, burst=100, batch_size=batch))
+
+    def count_unfanned(call: Call) -> None:
+        if not pending_at_first_send:
+            [(pending,)] = bot.query("SELECT COUNT(*) FROM reminders WHERE state = 'pending'")
+            pending_at_first_send.append(int(str(pending)))
+
+    bot.transport.on_call = count_unfanned
+    for i in range(guilds):
+        await bot.store.update_guild_settings(f"g{i}", channel_id=f"c{i}", release_offsets=(timedelta(0),))
+    await bot.store.set_release(FILM, RELEASE)
+    await bot.advance_to(RELEASE)
+
+    assert sorted(c.target_id for c in bot.transport.sent) == sorted(f"c{i}" for i in range(guilds))
+    assert pending_at_first_send[0] >= batch, "the first post waited for the whole fan-out"
+    await bot.stop()
+
+
 # -- life cycle --------------------------------------------------------------------------------
 
 

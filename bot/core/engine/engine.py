@@ -9,8 +9,10 @@ changes; the alarm is therefore capped at ``max_sleep`` and simply re-checks. A 
 clock re-arms the alarm to ring at once, so tests move time without sleeping.
 
 Delivery: due rows are claimed in batches, committed as 'sending' before any network call, and
-handed to a pool of workers. Each message passes the per-channel pacer, then the global rate
-limiter. All delivery state lives in the database; nothing here reacts to gateway reconnects.
+handed to a pool of workers; each batch of fanned-out reminders is claimed before the next batch
+is fanned out, so the first posts leave while a large fan-out is still being written. Each
+message passes the per-channel pacer, then the global rate limiter. All delivery state lives in
+the database; nothing here reacts to gateway reconnects.
 
 Database failures (a locked file, a full disk) never lose a row: a cycle that fails is retried
 with a backoff, and a worker whose outcome (sent, failed, retry later) cannot be written keeps
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -301,9 +303,7 @@ class ReminderEngine:
             self._wake.clear()
             generation = self._generation
             try:
-                now = self._clock.now()
-                await self._settle_reminders(now)
-                await self._dispatch(now)
+                await self._cycle(self._clock.now())
                 due_now = await self._rearm(generation)
             except Exception:
                 # Nothing is lost: each step commits whole or not at all. Try again soon.
@@ -316,21 +316,34 @@ class ReminderEngine:
             if not due_now and not self._claimed and not self._wake.is_set():
                 self._idle.set()
 
-    async def _settle_reminders(self, now: datetime) -> None:
-        """Skip the too-old, then the superseded, then fan out the rest, a batch at a time."""
+    async def _cycle(self, now: datetime) -> None:
+        """Skip the too-old, then the superseded, then fan out the rest, a batch at a time.
+
+        Each batch's rows are claimed for the workers before the next batch is fanned out, so
+        the first posts go out while later reminders are still being fanned out.
+        """
         cfg = self._config
-        stages: Sequence[Callable[[], Awaitable[list[ReminderOutcome]]]] = (
-            partial(self._queue.skip_missed_reminders, now, now - cfg.grace, cfg.batch_size),
-            partial(self._queue.skip_superseded_reminders, now, cfg.batch_size),
+        await self._in_batches(partial(self._queue.skip_missed_reminders, now, now - cfg.grace, cfg.batch_size))
+        await self._in_batches(partial(self._queue.skip_superseded_reminders, now, cfg.batch_size))
+        await self._in_batches(
             partial(self._queue.fire_due_reminders, now, now - cfg.late_after, cfg.batch_size, self._fan_out),
+            then=partial(self._dispatch, now),
         )
-        for stage in stages:
-            while True:
-                outcomes = await stage()
-                for outcome in outcomes:
-                    _log_reminder(outcome)
-                if len(outcomes) < cfg.batch_size:
-                    break
+
+    async def _in_batches(
+        self,
+        stage: Callable[[], Awaitable[list[ReminderOutcome]]],
+        then: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Run ``stage`` (and ``then``) until it settles less than a batch."""
+        while True:
+            outcomes = await stage()
+            for outcome in outcomes:
+                _log_reminder(outcome)
+            if then is not None:
+                await then()
+            if len(outcomes) < self._config.batch_size:
+                return
 
     async def _fan_out(self, fan: FanOut) -> None:
         kind = self._kinds.get(fan.reminder.kind)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -126,9 +127,10 @@ class Bot:
         await self.engine.start()
         await self.idle()
 
-    async def stop(self) -> None:
+    async def stop(self, within: timedelta = timedelta(0)) -> None:
+        """By default like a crash for sends on the wire: they are cut off, their rows left 'sending'."""
         if self.engine is not None:
-            await self.engine.stop()
+            await self.engine.stop(within)
         if self.db is not None:
             await self.db.close()
         self.engine = self.db = None
@@ -646,3 +648,28 @@ async def test_a_forgotten_guild_gets_nothing(bot: Bot) -> None:
     await bot.store.forget_guild("g1")
     await bot.advance_to(RELEASE)
     assert bot.transport.calls == []
+
+
+async def test_a_graceful_stop_finishes_sends_on_the_wire_and_releases_the_rest(
+    tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = EngineConfig(rate=10_000, burst=100, workers=2)
+    bot = await start_bot(tmp_path, clock, transport=RecordingTransport(latency=0.2), config=config)
+    await bot.setup_guild(offsets=(timedelta(0),))
+    clock.set(RELEASE)
+    await bot.transport.wait_for_calls(2)  # two workers: two rows on the wire, one still queued
+    on_the_wire = {c.target_id for c in bot.transport.calls}
+    caplog.set_level(logging.INFO, logger="bot.core.engine.engine")
+    await bot.stop(within=timedelta(seconds=5))
+
+    assert {c.target_id for c in bot.transport.sent} == on_the_wire
+    states = bot.query("SELECT target_id, state, attempts FROM outbox ORDER BY target_id")
+    assert sorted((t, s, a) for t, s, a in states if t in on_the_wire) == [(t, "sent", 1) for t in sorted(on_the_wire)]
+    [(released, state, attempts)] = [row for row in states if row[0] not in on_the_wire]
+    assert (state, attempts) == ("pending", 0)
+    assert "2 deliveries finished, 1 unsent released to pending, 0 left 'sending'" in caplog.text
+
+    await bot.restart(RecordingTransport())
+    assert [c.target_id for c in bot.transport.sent] == [released]
+    assert bot.query("SELECT DISTINCT state, attempts FROM outbox") == [("sent", 1)]
+    await bot.stop()

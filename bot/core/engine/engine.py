@@ -22,8 +22,9 @@ that outcome and writes it again with a backoff, the row still counted in flight
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -87,6 +88,8 @@ class EngineConfig:
     max_backoff: timedelta = timedelta(minutes=10)
     max_sleep: timedelta = timedelta(hours=1)
     """The alarm rings at least this often, whatever is due."""
+    stop_timeout: timedelta = timedelta(seconds=5)
+    """How long :meth:`ReminderEngine.stop` lets sends already on the wire finish and be recorded."""
 
 
 @dataclass(eq=False)
@@ -96,6 +99,8 @@ class _Job:
     delivery: Delivery
     parts: tuple[Reply, ...] | None = None
     message_ids: list[str] = field(default_factory=list)
+    calling: bool = False
+    """A transport call is under way, or was cut off by stop(): a message may have left."""
     settle: _Settle | None = None
     """The outcome, once known, until the database has recorded it."""
     record_failures: int = 0
@@ -163,13 +168,18 @@ class ReminderEngine:
         # Claimed rows held in memory at most: enough for the workers and the next batch.
         self._max_inflight = max(2 * config.batch_size, config.workers)
         self._scheduler: AsyncIOScheduler | None = None
+        self._pump_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._jobs: asyncio.Queue[_Job] = asyncio.Queue()
-        self._deferred: dict[int, asyncio.TimerHandle] = {}
+        self._deferred: dict[int, tuple[asyncio.TimerHandle, _Job]] = {}
         # Claimed rows not yet recorded, by id: queued, sending, deferred or waiting to be recorded.
         self._claimed: dict[int, _Job] = {}
         self._backlog = False  # due rows were left unclaimed for want of room
         self._cycle_failures = 0  # failed cycles in a row, for the backoff
+        self._stopping = False
+        self._drained = asyncio.Event()  # while stopping: the last claimed row was settled or set aside
+        self._set_aside: list[_Job] = []  # claimed rows stop() took back before they were sent
+        self._finished_while_stopping = 0
         self._generation = 0  # bumped by notify_changed(), so a cycle knows it ran on old data
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -183,6 +193,7 @@ class ReminderEngine:
         if self._scheduler is not None:
             raise RuntimeError("the reminder engine is already running")
         self._idle.clear()  # a restarted engine is not idle until its first cycle says so
+        self._stopping = False
         now = self._clock.now()
         requeued = await self._queue.recover(now, now - self._config.late_after)
         if requeued:
@@ -204,34 +215,86 @@ class ReminderEngine:
         )
         scheduler.start()
         self._scheduler = scheduler
-        self._tasks = [asyncio.create_task(self._pump(), name="reminder-engine-pump")]
+        self._pump_task = asyncio.create_task(self._pump(), name="reminder-engine-pump")
+        self._tasks = [self._pump_task]
         self._tasks += [
             asyncio.create_task(self._worker(), name=f"reminder-engine-worker-{i}") for i in range(self._config.workers)
         ]
         log.info("reminder engine started (%d workers, %.0f sends/s)", self._config.workers, self._config.rate)
 
-    async def stop(self) -> None:
-        """Cancel everything; claimed but unsent rows stay 'sending' and go out at the next start."""
+    async def stop(self, within: timedelta | None = None) -> None:
+        """Stop claiming; let sends on the wire finish and be recorded; release the unsent rows.
+
+        Waits at most ``within`` (default: the config's ``stop_timeout``). Claimed rows that
+        never reached the transport go back to pending, so the next start sends them at once.
+        A send still unfinished at the deadline is cut off and its row stays 'sending': the
+        next start re-sends it with the same nonce, as after a crash (``within=timedelta(0)``
+        cuts off every send on the wire at once).
+        """
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is None:
             return
         scheduler.shutdown(wait=False)
+        self._stopping = True
+        self._wake.set()  # the pump leaves at its next step
+        # Paced jobs and outcomes waiting to be recorded go back to the workers now.
+        for handle, job in self._deferred.values():
+            handle.cancel()
+            self._jobs.put_nowait(job)
+        self._deferred.clear()
+        limit = (within if within is not None else self._config.stop_timeout).total_seconds()
+        if limit > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drain(), limit)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        for handle in self._deferred.values():
+        self._pump_task = None
+        for handle, _ in self._deferred.values():
             handle.cancel()
         self._deferred.clear()
+        in_hand = list(self._claimed.values())
+        released = await self._release(self._set_aside + [job for job in in_hand if self._unsent_at_stop(job)])
+        log.info(
+            "reminder engine stopped: %d deliveries finished, %d unsent released to pending,"
+            " %d left 'sending' for the next start",
+            self._finished_while_stopping,
+            released,
+            len(self._set_aside) + len(in_hand) - released,
+        )
         self._jobs = asyncio.Queue()
         self._claimed.clear()
+        self._set_aside = []
+        self._finished_while_stopping = 0
         self._backlog = False
         self._next_alarm = None
         # AsyncIOScheduler shuts down on the next loop iteration, cancelling any alarm run; the
         # one after lets that run finish, so no task outlives stop().
         await asyncio.sleep(0)
         await asyncio.sleep(0)
-        log.info("reminder engine stopped")
+
+    async def _drain(self) -> None:
+        """Wait until the pump has left (so nothing more is claimed) and no claimed row is in hand."""
+        assert self._pump_task is not None
+        await self._pump_task
+        while self._claimed:
+            self._drained.clear()
+            await self._drained.wait()
+
+    def _unsent_at_stop(self, job: _Job) -> bool:
+        """While stopping: the job never reached the transport, so its row can go back to pending."""
+        return self._stopping and job.settle is None and not job.message_ids and not job.calling
+
+    async def _release(self, jobs: Sequence[_Job]) -> int:
+        """Put the rows of unsent jobs back to pending; returns how many were released."""
+        if not jobs:
+            return 0
+        try:
+            return await self._queue.release([job.row.id for job in jobs], self._clock.now())
+        except Exception:
+            log.exception("could not release %d unsent deliveries; the next start sends them", len(jobs))
+            return 0
 
     async def wait_idle(self) -> None:
         """Return once nothing is due by the clock and no delivery is in flight (for tests)."""
@@ -301,6 +364,8 @@ class ReminderEngine:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if self._stopping:
+                return
             generation = self._generation
             try:
                 await self._cycle(self._clock.now())
@@ -335,8 +400,8 @@ class ReminderEngine:
         stage: Callable[[], Awaitable[list[ReminderOutcome]]],
         then: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """Run ``stage`` (and ``then``) until it settles less than a batch."""
-        while True:
+        """Run ``stage`` (and ``then``) until it settles less than a batch, or the engine stops."""
+        while not self._stopping:
             outcomes = await stage()
             for outcome in outcomes:
                 _log_reminder(outcome)
@@ -357,7 +422,7 @@ class ReminderEngine:
     async def _dispatch(self, now: datetime) -> None:
         """Claim due rows for the workers, as many as there is room for."""
         cfg = self._config
-        while (room := self._max_inflight - len(self._claimed)) > 0:
+        while not self._stopping and (room := self._max_inflight - len(self._claimed)) > 0:
             limit = min(room, cfg.batch_size)
             claim = await self._queue.claim_deliveries(now, now - cfg.grace, limit)
             for row in claim.skipped:
@@ -400,11 +465,17 @@ class ReminderEngine:
             )
             self._defer(job, delay)
             return
+        if self._stopping:
+            self._finished_while_stopping += 1
         self._job_done(job)
 
     def _job_done(self, job: _Job) -> None:
+        """The job left our hands: recorded, or set aside by stop()."""
         del self._claimed[job.row.id]
-        if not self._claimed or (self._backlog and len(self._claimed) == self._max_inflight // 2):
+        if self._stopping:
+            if not self._claimed:
+                self._drained.set()
+        elif not self._claimed or (self._backlog and len(self._claimed) == self._max_inflight // 2):
             self._wake_up()
 
     async def _attempt(self, job: _Job) -> _Settle | None:
@@ -412,6 +483,8 @@ class ReminderEngine:
         row, reminder = job.row, job.delivery.reminder
         try:
             if job.parts is None:
+                if self._hold_back(job):
+                    return None
                 kind = self._kinds.get(reminder.kind)
                 job.parts = tuple(await kind.render(reminder, row)) if kind is not None else ()
             if not job.parts:
@@ -429,33 +502,45 @@ class ReminderEngine:
             return partial(self._retry_or_fail, row, ErrorKind.UNEXPECTED, _detail(exc))
         return partial(self._record_sent, job)
 
+    def _hold_back(self, job: _Job) -> bool:
+        """Take the job off its worker if stop() takes it back unsent, or its channel is busy."""
+        if self._unsent_at_stop(job):
+            self._set_aside.append(job)
+            self._job_done(job)
+            return True
+        if (wait := self._pacer.wait(job.channel_key, asyncio.get_running_loop().time())) > 0:
+            self._defer(job, wait)
+            return True
+        return False
+
     async def _send_next_part(self, job: _Job) -> bool:
-        """Send one part, honouring both limiters; False if the job was deferred instead."""
+        """Send one part, honouring both limiters; False if the job left the worker instead."""
         assert job.parts is not None
         loop = asyncio.get_running_loop()
         index = len(job.message_ids)
         while True:
-            if (wait := self._pacer.wait(job.channel_key, loop.time())) > 0:
-                self._defer(job, wait)
+            if self._hold_back(job):
                 return False
             await self._limiter.acquire()
             if job.row.target is Target.DM:
                 # A DM may cost two requests: opening the DM channel, then the message.
                 await self._limiter.acquire()
-            # Another worker may have used the channel while we waited for the token.
-            if (wait := self._pacer.wait(job.channel_key, loop.time())) > 0:
-                self._defer(job, wait)
+            # Another worker may have used the channel, or stop() come, while we waited.
+            if self._hold_back(job):
                 return False
             self._pacer.record(job.channel_key, loop.time())
+            job.calling = True
             try:
                 message_id = await self._send(job.row, job.parts[index], f"{job.row.nonce}.{index}")
             except RateLimited as exc:
+                job.calling = False  # refused: nothing went out
                 log.info("delivery %d: %s", job.row.id, exc)
                 if exc.is_global:
                     self._limiter.pause(exc.retry_after)
                 else:
                     self._pacer.block(job.channel_key, loop.time() + exc.retry_after)
                 continue
+            job.calling = False
             job.message_ids.append(message_id)
             return True
 
@@ -466,7 +551,8 @@ class ReminderEngine:
 
     def _defer(self, job: _Job, seconds: float) -> None:
         """Park a job (a busy channel, a failed write), freeing the worker for other jobs."""
-        self._deferred[job.row.id] = asyncio.get_running_loop().call_later(seconds, self._resume, job)
+        handle = asyncio.get_running_loop().call_later(seconds, self._resume, job)
+        self._deferred[job.row.id] = (handle, job)
 
     def _resume(self, job: _Job) -> None:
         del self._deferred[job.row.id]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
+import signal
+from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
@@ -24,6 +28,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.ballerina", "cogs.admin", "cogs.lifecycle")
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def use_endpoints(settings: Settings) -> None:
@@ -131,10 +136,36 @@ class BallerinaBot(commands.Bot):
 
 
 async def serve(settings: Settings) -> None:
-    """Open the core, connect to Discord and serve until stopped."""
+    """Open the core, connect to Discord and serve until closed, or stopped by SIGTERM or SIGINT."""
     core = await Core.open(settings)
     try:
-        async with BallerinaBot(core, tune_gc=True) as bot:
+        async with BallerinaBot(core, tune_gc=True) as bot, _closed_by_signals(bot):
             await bot.start(settings.discord_token.reveal())
     finally:
         await core.close()
+
+
+@contextlib.asynccontextmanager
+async def _closed_by_signals(bot: BallerinaBot) -> AsyncIterator[None]:
+    """SIGTERM or SIGINT closes ``bot`` cleanly: the reminder engine stops claiming, lets the
+    sends on the wire finish and hands the unsent rows back, then the gateway closes.
+
+    A second signal (an impatient Ctrl-C) no longer waits for that.
+    """
+    loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []
+
+    def close(signum: int) -> None:
+        log.info("%s received: closing", signal.Signals(signum).name)
+        for sig in _STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+        closing.append(asyncio.create_task(bot.close()))
+
+    for sig in _STOP_SIGNALS:
+        loop.add_signal_handler(sig, close, sig)
+    try:
+        yield
+        await asyncio.gather(*closing)
+    finally:
+        for sig in _STOP_SIGNALS:
+            loop.remove_signal_handler(sig)

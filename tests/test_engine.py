@@ -32,6 +32,7 @@ from bot.core.engine import (
 )
 from bot.core.replies import Mentions, Reply
 from bot.core.storage import Database, ErrorKind, Store, Target, Via
+from tests.fakediscord._util import wait_until
 
 T0 = datetime(2023, 9, 1, 12, tzinfo=UTC)
 RELEASE = datetime(2023, 10, 6, 7, tzinfo=UTC)
@@ -452,29 +453,35 @@ async def test_a_renderer_bug_fails_the_row_without_stopping_others(tmp_path: Pa
 
 
 class WriteLock:
-    """Another connection holding SQLite's write lock for a while, as a backup or a second process can.
+    """Another connection holding SQLite's write lock, as a backup or a second process can.
 
     Readers go on (WAL); every write of the bot waits its busy timeout, then fails with
-    'database is locked'.
+    'database is locked'. Tests release it once the bot's log shows a write failed.
     """
 
     def __init__(self, path: Path) -> None:
         self._conn = sqlite3.connect(path, isolation_level=None)
         self.taken = 0
 
-    def hold_for(self, seconds: float) -> None:
+    def take(self) -> None:
         self._conn.execute("BEGIN EXCLUSIVE")
         self.taken += 1
-        asyncio.get_running_loop().call_later(seconds, self._conn.execute, "ROLLBACK")
 
-    def on_first_call_to(self, target_id: str, seconds: float) -> Callable[[Call], None]:
+    def release(self) -> None:
+        self._conn.execute("ROLLBACK")
+
+    def on_first_call_to(self, target_id: str) -> Callable[[Call], None]:
         """A transport hook: lock the database as the first message to ``target_id`` leaves."""
 
         def hook(call: Call) -> None:
             if call.target_id == target_id and not self.taken:
-                self.hold_for(seconds)
+                self.take()
 
         return hook
+
+    async def release_after_a_failed_write(self, caplog: pytest.LogCaptureFixture, message: str) -> None:
+        await wait_until(lambda: message in caplog.text, 5, f"a log saying {message!r}")
+        self.release()
 
     def close(self) -> None:
         self._conn.close()
@@ -487,37 +494,36 @@ def write_lock(tmp_path: Path) -> Iterator[WriteLock]:
     lock.close()
 
 
-LOCK_HOLD = 0.3  # seconds: several busy timeouts of the bot below, and under its backoff's first step
 SHORT_BUSY = timedelta(milliseconds=50)
+RECORDING_FAILED = "could not be recorded"
 
 
 async def test_a_sent_message_whose_recording_fails_is_recorded_as_sent_not_resent(
     tmp_path: Path, clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    lock = write_lock
-    transport = RecordingTransport(on_call=lock.on_first_call_to("701", LOCK_HOLD))
+    transport = RecordingTransport(on_call=write_lock.on_first_call_to("701"))
     bot = await start_bot(tmp_path, clock, transport=transport, busy_timeout=SHORT_BUSY)
     await bot.setup_guild(offsets=(timedelta(0),))
-    await bot.advance_to(RELEASE)  # the same running engine: no restart
+    clock.set(RELEASE)
+    await write_lock.release_after_a_failed_write(caplog, RECORDING_FAILED)
+    await bot.idle()  # the same running engine: no restart
 
-    assert lock.taken == 1
-    assert any("could not be recorded" in r.getMessage() for r in caplog.records)
     assert sorted(c.target_id for c in transport.calls) == ["701", "702", "chan-g1"]
     assert bot.query("SELECT DISTINCT state, attempts FROM outbox") == [("sent", 1)]
     await bot.stop()
 
 
 async def test_a_failed_send_whose_recording_fails_is_retried_later_with_its_nonce(
-    tmp_path: Path, clock: ManualClock, write_lock: WriteLock
+    tmp_path: Path, clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    lock = write_lock
     transport = RecordingTransport(
-        errors={"701": iter([TransientDeliveryError("502")])}, on_call=lock.on_first_call_to("701", LOCK_HOLD)
+        errors={"701": iter([TransientDeliveryError("502")])}, on_call=write_lock.on_first_call_to("701")
     )
     bot = await start_bot(tmp_path, clock, transport=transport, busy_timeout=SHORT_BUSY)
     await bot.setup_guild(offsets=(timedelta(0),))
-    await bot.advance_to(RELEASE)
-    assert lock.taken == 1
+    clock.set(RELEASE)
+    await write_lock.release_after_a_failed_write(caplog, RECORDING_FAILED)
+    await bot.idle()
     assert bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("pending", 1)]
 
     await bot.advance_to(RELEASE + timedelta(seconds=10))  # the engine's first backoff
@@ -529,12 +535,14 @@ async def test_a_failed_send_whose_recording_fails_is_retried_later_with_its_non
 
 
 async def test_a_cycle_that_finds_the_database_locked_is_retried_in_the_running_engine(
-    tmp_path: Path, clock: ManualClock, write_lock: WriteLock
+    tmp_path: Path, clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
 ) -> None:
     bot = await start_bot(tmp_path, clock, busy_timeout=SHORT_BUSY)
     await bot.setup_guild(offsets=(timedelta(0),))
-    write_lock.hold_for(LOCK_HOLD)  # the fan-out at the release finds the database locked
-    await bot.advance_to(RELEASE)
+    write_lock.take()  # the fan-out at the release finds the database locked
+    clock.set(RELEASE)
+    await write_lock.release_after_a_failed_write(caplog, "cycle failed")
+    await bot.idle()
 
     assert sorted(c.target_id for c in bot.transport.sent) == ["701", "702", "chan-g1"]
     assert bot.query("SELECT DISTINCT state FROM outbox") == [("sent",)]

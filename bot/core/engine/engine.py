@@ -500,7 +500,9 @@ class ReminderEngine:
             # A bug in a renderer or an adapter must not stop the other deliveries.
             log.exception("delivery %d raised an unexpected error", row.id)
             return partial(self._retry_or_fail, row, ErrorKind.UNEXPECTED, _detail(exc))
-        return partial(self._record_sent, job)
+        # The outcome holds what it records, not the job: a job holding its outcome holding the
+        # job would be a reference cycle, left for the garbage collector instead of freed at once.
+        return partial(self._record_sent, row, job.message_ids[0], len(job.message_ids))
 
     def _hold_back(self, job: _Job) -> bool:
         """Take the job off its worker if stop() takes it back unsent, or its channel is busy."""
@@ -560,15 +562,14 @@ class ReminderEngine:
 
     # -- recording outcomes: each may run again if the database failed it ----------------------
 
-    async def _record_sent(self, job: _Job) -> None:
-        row = job.row
-        await self._queue.mark_sent(row.id, job.message_ids[0], self._clock.now())
+    async def _record_sent(self, row: OutboxRow, message_id: str, messages: int) -> None:
+        await self._queue.mark_sent(row.id, message_id, self._clock.now())
         log.info(
             "delivery %d sent to %s %s (%d message(s), attempt %d%s)",
             row.id,
             row.target,
             row.target_id,
-            len(job.message_ids),
+            messages,
             row.attempts,
             ", late" if row.late else "",
         )

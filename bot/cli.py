@@ -23,6 +23,7 @@ from bot.core.timeparse import TimeParseError, parse_timezone
 from bot.ops import OpsEndpointError
 from bot.ops.backup import BackupError, backup_database
 from bot.ops.logs import configure_logging
+from bot.serve import PlatformChoice, configured_platforms, serve
 from bot.settings import Secret, Settings, SettingsError
 
 # The least the bot's features need: read and post in the reminder channel, embed cards,
@@ -33,6 +34,10 @@ BOT_PERMISSIONS = discord.Permissions(
 
 NO_TOKEN = (
     "DISCORD_TOKEN is not set: put your bot token in the environment or in a .env file "
+    "(see .env.example), or try the bot offline with: ballerina-bot console"
+)
+NO_PLATFORM = (
+    "neither DISCORD_TOKEN nor SLACK_BOT_TOKEN is set: put a bot token in the environment or in a .env file "
     "(see .env.example), or try the bot offline with: ballerina-bot console"
 )
 
@@ -72,17 +77,29 @@ def main() -> None:
 
 
 @main.command()
-def run() -> None:
-    """Connect to Discord and serve the slash commands."""
+@click.option(
+    "--platform",
+    type=click.Choice([p.value for p in PlatformChoice]),
+    default=None,
+    help="Serve only this platform (default: every platform whose token is set).",
+)
+def run(platform: str | None) -> None:
+    """Serve Discord, Slack or both (whichever tokens are set), over one database."""
     settings = _settings()
-    if not settings.discord_token:
-        _fail(NO_TOKEN, 2)
+    configured = configured_platforms(settings)
+    if not configured:
+        _fail(NO_PLATFORM, 2)
+    if platform is not None:
+        if PlatformChoice(platform) not in configured:
+            token = "DISCORD_TOKEN" if platform == PlatformChoice.DISCORD else "SLACK_BOT_TOKEN"
+            _fail(f"--platform {platform} needs {token} (see .env.example)", 2)
+        configured = [PlatformChoice(platform)]
+    if PlatformChoice.SLACK in configured and not (settings.slack_socket_mode or settings.slack_signing_secret):
+        _fail("Slack needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode): see .env.example", 2)
     _facts(settings)  # a broken film file is reported before anything connects
     configure_logging(settings)
-    from bot.discord.client import serve
-
     try:
-        asyncio.run(serve(settings))
+        asyncio.run(serve(settings, configured))
     except discord.LoginFailure:
         _fail("Discord refused DISCORD_TOKEN: check the token in your .env (it is not shown here).", 2)
     except OpsEndpointError as exc:
@@ -127,7 +144,27 @@ def check() -> None:
     click.echo(f"release: {film.release.instant.isoformat()} on {film.release.platform}")
     click.echo(f"database: {'PostgreSQL (DATABASE_URL)' if settings.database_url else settings.database_path}")
     click.echo(f"DISCORD_TOKEN: {'set' if settings.discord_token else 'not set'}")
+    click.echo(f"SLACK_BOT_TOKEN: {'set' if settings.slack_bot_token else 'not set'}")
+    if settings.slack_bot_token:
+        if settings.slack_socket_mode:
+            click.echo("Slack: Socket Mode (SLACK_APP_TOKEN set)")
+        else:
+            secret = "set" if settings.slack_signing_secret else "NOT SET: Slack requests cannot be verified"
+            click.echo(f"Slack: HTTP mode on {settings.slack_host}:{settings.slack_port}/slack/events")
+            click.echo(f"SLACK_SIGNING_SECRET: {secret}")
+        click.echo(f"Slack API: {settings.slack_api_base}")
     click.echo("ok")
+
+
+@main.command("slack-manifest")
+@click.option("--http-url", default=None, help="Public base URL for HTTP mode (default: Socket Mode).")
+def slack_manifest(http_url: str | None) -> None:
+    """Print the Slack app manifest (YAML) to create the app at api.slack.com/apps."""
+    from bot.slack.manifest import manifest, to_yaml
+
+    if http_url is not None and not http_url.startswith("https://"):
+        _fail(f"--http-url must be an https:// URL Slack can reach, got {http_url!r}", 2)
+    click.echo(to_yaml(manifest(http_url)))
 
 
 @main.command()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import shlex
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import TextIO
 
+from bot.core.commandline import CommandLineError, parse_options, split_words
 from bot.core.film_commands import FilmFacts
 from bot.core.markup import EMPHASIS, format_instant, replace_timestamps
 from bot.core.parties import RSVP, Parties
@@ -48,7 +48,7 @@ def render_reply(reply: Reply, zone: tzinfo, now: datetime) -> str:
     return ESCAPED.sub(r"\1", text)
 
 
-DISCORD_ONLY = frozenset({"remind", "forget-me"})
+SERVER_ONLY = frozenset({"remind", "forget-me"})
 """Commands about a member of a server (roles, DMs, their data there): nothing to do offline."""
 
 CONSOLE_GUILD = "console"
@@ -80,20 +80,25 @@ class ConsoleSession:
     async def handle(self, line: str) -> str | None:
         """The answer to one typed line, or None for a blank line."""
         try:
-            words = shlex.split(line)
-        except ValueError:
-            return "I couldn't read that line: check the quotes."
+            words = split_words(line)
+        except CommandLineError as exc:
+            return f"I couldn't read that line. {exc}"
         if not words:
             return None
-        if words[0] != "/ballerina" or len(words) < 2:
+        texts = [word.text for word in words]
+        if texts[0] != "/ballerina" or len(texts) < 2:
             return "Commands start with /ballerina, for example: /ballerina cast (try /ballerina help)."
-        name = words[1] if words[1] != "party" or len(words) < 3 else f"party {words[2]}"
+        name = texts[1] if texts[1] != "party" or len(texts) < 3 else f"party {texts[2]}"
         handler = self.commands.get(name)
-        if handler is None and words[1] in DISCORD_ONLY:
-            return f"/ballerina {words[1]} works in a Discord server, with its members and channels: not here."
+        if handler is None and texts[1] in SERVER_ONLY:
+            return f"/ballerina {texts[1]} works in a server or workspace, with its members and channels: not here."
         if handler is None:
             return f"There is no /ballerina {name[:30]} command. Try /ballerina help."
-        reply = handler(parse_options(words[len(name.split()) + 1 :]))
+        try:
+            options = parse_options(words[len(name.split()) + 1 :])
+        except CommandLineError as exc:
+            return f"{exc} Try /ballerina help."
+        reply = handler(options)
         if not isinstance(reply, Reply):
             reply = await reply
         return render_reply(reply, self.zone, self.facts.clock.now())
@@ -156,18 +161,3 @@ def party_commands(parties: Parties) -> dict[str, Handler]:
         "party cancel": cancel,
         "timezone": lambda options: parties.set_member_timezone(**me, name=options.get("name", "")),
     }
-
-
-def parse_options(words: list[str]) -> dict[str, str]:
-    """``name:Ok-ju`` style options; bare words after the command become ``name``."""
-    options: dict[str, str] = {}
-    loose: list[str] = []
-    for word in words:
-        key, sep, value = word.partition(":")
-        if sep and key.isidentifier():
-            options[key] = value
-        else:
-            loose.append(word)
-    if loose:
-        options.setdefault("name", " ".join(loose))
-    return options

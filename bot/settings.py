@@ -21,6 +21,9 @@ DEFAULT_FILM_FILE = PROJECT_ROOT / "data" / "ballerina.toml"
 DEFAULT_DATABASE_PATH = PROJECT_ROOT / "data" / "ballerina.sqlite3"
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+DEFAULT_SLACK_API_BASE = "https://slack.com/api/"
+DEFAULT_SLACK_HOST = "0.0.0.0"
+DEFAULT_SLACK_PORT = 3000
 DEFAULT_METRICS_HOST = "127.0.0.1"
 LOG_FORMATS = ("text", "json")
 
@@ -62,6 +65,18 @@ class Settings:
     reminder_grace: timedelta = timedelta(hours=1)
     global_rate_limit: float = 50.0
     forget_absent_servers: bool = False
+    slack_bot_token: Secret = field(default_factory=lambda: Secret(""))
+    slack_app_token: Secret = field(default_factory=lambda: Secret(""))
+    """Socket Mode when set (``xapp-…``); else HTTP mode, verified with the signing secret."""
+    slack_signing_secret: Secret = field(default_factory=lambda: Secret(""))
+    slack_api_base: str = DEFAULT_SLACK_API_BASE
+    slack_host: str = DEFAULT_SLACK_HOST
+    slack_port: int = DEFAULT_SLACK_PORT
+
+    @property
+    def slack_socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
     log_format: str = "text"
     metrics_port: int | None = None
     """None: no health and metrics endpoint; 0: any free port (tests)."""
@@ -100,6 +115,12 @@ class Settings:
             reminder_grace=timedelta(minutes=_number("REMINDER_GRACE_MINUTES", text("REMINDER_GRACE_MINUTES"), 60)),
             global_rate_limit=_number("GLOBAL_RATE_LIMIT", text("GLOBAL_RATE_LIMIT"), 50),
             forget_absent_servers=_flag("FORGET_ABSENT_SERVERS", text("FORGET_ABSENT_SERVERS")),
+            slack_bot_token=_slack_token("SLACK_BOT_TOKEN", text("SLACK_BOT_TOKEN"), "xoxb-"),
+            slack_app_token=_slack_token("SLACK_APP_TOKEN", text("SLACK_APP_TOKEN"), "xapp-"),
+            slack_signing_secret=Secret(text("SLACK_SIGNING_SECRET") or ""),
+            slack_api_base=_url("SLACK_API_BASE", text("SLACK_API_BASE"), DEFAULT_SLACK_API_BASE, ("http", "https")),
+            slack_host=text("SLACK_HOST") or DEFAULT_SLACK_HOST,
+            slack_port=DEFAULT_SLACK_PORT if (port := _port("SLACK_PORT", text("SLACK_PORT"))) is None else port,
             log_format=_choice("LOG_FORMAT", text("LOG_FORMAT") or "text", LOG_FORMATS),
             metrics_port=_port("METRICS_PORT", text("METRICS_PORT")),
             metrics_host=text("METRICS_HOST") or DEFAULT_METRICS_HOST,
@@ -122,7 +143,17 @@ def _url(name: str, value: str | None, default: str, schemes: tuple[str, ...]) -
     url = URL(value)
     if url.scheme not in schemes or not url.host:
         raise SettingsError(f"{name} must be a {' or '.join(s + '://' for s in schemes)} URL, got {value!r}")
-    return value.rstrip("/") if name == "DISCORD_API_BASE" else value
+    if name == "DISCORD_API_BASE":
+        return value.rstrip("/")
+    # slack_sdk appends the method name to its base_url as it is
+    return value if name != "SLACK_API_BASE" or value.endswith("/") else value + "/"
+
+
+def _slack_token(name: str, value: str | None, prefix: str) -> Secret:
+    """A Slack token of the expected kind; the message never shows the token itself."""
+    if value is not None and not value.startswith(prefix):
+        raise SettingsError(f"{name} must be a Slack token starting with {prefix} (the value is not shown)")
+    return Secret(value or "")
 
 
 def _snowflake(name: str, value: str | None) -> int | None:

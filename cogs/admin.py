@@ -19,7 +19,7 @@ from bot.core.parties import Parties
 from bot.core.reminders import RESET_CONFIRM_ID, ReleaseReminders
 from bot.core.replies import Field, error
 from bot.core.timeparse import suggest_timezones
-from bot.discord.checks import missing_channel_permissions, role_problem
+from bot.discord.checks import channel_problem, missing_channel_permissions, role_problem
 from bot.discord.client import BallerinaBot
 from bot.discord.members import GuildRoleGrants
 from bot.discord.parties import MANAGE_EVENTS_MISSING, can_manage_events
@@ -101,8 +101,8 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
         cached = guild.get_channel(channel.id)
         if cached is None:
             return await respond(interaction, error("I can't see that channel at all. Nothing was changed."))
-        missing = missing_channel_permissions(cached, guild.me)
-        await respond(interaction, await self.reminders.set_channel(str(guild.id), str(channel.id), missing))
+        problem = channel_problem(cached, guild.me)
+        await respond(interaction, await self.reminders.set_channel(str(guild.id), str(channel.id), problem))
 
     @app_commands.command(name="role", description="The role pinged by reminder posts (empty clears it)")
     @app_commands.describe(role="An existing role", create="Let the bot create a role for this")

@@ -53,7 +53,7 @@ def test_console_explains_unknown_input(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "Commands start with /ballerina" in result.stdout
     assert "There is no /ballerina dance command" in result.stdout
-    assert "/ballerina remind works in a Discord server" in result.stdout
+    assert "/ballerina remind works in a server or workspace" in result.stdout
     assert "I don't know a character called “Nobody”" in result.stdout
 
 
@@ -69,6 +69,7 @@ def test_run_without_token_exits_2_and_points_to_the_console(tmp_path: Path) -> 
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "DISCORD_TOKEN" in lines[0] and ".env.example" in lines[0] and "ballerina-bot console" in lines[0]
+    assert "SLACK_BOT_TOKEN" in lines[0]
 
 
 def test_check_prints_what_it_loaded_without_the_token(tmp_path: Path) -> None:

@@ -57,3 +57,15 @@ async def test_a_moderator_command_on_a_party_beyond_sqlite_is_refused_kindly(of
     ):
         assert outcome.party is None and outcome.reply.content == NOT_FOUND
     assert (await offline_core.parties.info("g", 10**20)).content == NOT_FOUND
+
+
+async def test_the_console_reads_slacks_key_value_form_too(console: ConsoleSession) -> None:
+    created = await console.handle("/ballerina party create when: tomorrow 8pm title: Movie night")
+    assert created is not None and "Movie night" in created
+    listed = await console.handle("/ballerina party list")
+    assert listed is not None and "Movie night" in listed
+
+
+async def test_a_line_the_console_cannot_read_is_told_kindly(console: ConsoleSession) -> None:
+    assert "never closed" in (await console.handle('/ballerina character "Ok-ju') or "")
+    assert "twice" in (await console.handle("/ballerina party create when:8pm when:9pm") or "")

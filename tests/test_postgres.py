@@ -43,6 +43,7 @@ async def fill(path: Path) -> dict[str, int]:
         await store.subscribe(guild, "u1", Via.DM)
         await store.subscribe(guild, "u2", Via.CHANNEL)
     await store.set_ping_role("g1", "role")
+    await store.add_moderator("g1", "u2", added_by="u1")
     await store.set_state("commands", "hash")
     await parties.set_user_party_via("u1", Via.DM)
     party = await parties.create(

@@ -21,6 +21,7 @@ from bot.core.storage import (
     ErrorKind,
     FanOut,
     GuildSettings,
+    Platform,
     ReminderState,
     SchemaError,
     Store,
@@ -118,6 +119,11 @@ SEEDS: dict[int, list[str]] = {
         "INSERT INTO role_backfills (guild_id, role_id, last_user_id, failed, started_at, updated_at)"
         " VALUES ('g1', 'r1', 'u2', 1, 1, 1)",
     ],
+    4: [
+        "INSERT INTO guild_settings (guild_id, release_offsets, timezone, platform, created_at, updated_at)"
+        " VALUES ('T1', '[0]', 'UTC', 'slack', 1, 1)",
+        "INSERT INTO moderators VALUES ('T1', 'U1', 'U0', 1)",
+    ],
 }
 
 
@@ -157,8 +163,12 @@ async def test_upgrade_from_every_earlier_version_keeps_the_data(path: Path, clo
         assert await store.running_role_backfills() == ["g1"]
     else:  # upgraded from V2 or earlier: no back-fill was ever started
         assert backfill is None and await store.running_role_backfills() == []
+    assert (await store.get_guild_settings("g1")).platform is Platform.DISCORD  # every guild before V4
+    if start >= 4:
+        assert (await store.get_guild_settings("T1")).platform is Platform.SLACK
+        assert await store.moderator_ids("T1") == {"U1"}
     await db.close()
-    assert query(path, "SELECT state, nonce FROM outbox")[0][0] == "sent"
+    assert query(path, "SELECT state, nonce, platform FROM outbox")[0][::2] == ("sent", "discord")
 
 
 def write_migrations(folder: Path, extra: dict[str, str]) -> Path:
@@ -526,3 +536,48 @@ async def test_setting_a_role_with_nobody_opted_in_in_the_channel_starts_no_back
     await store.subscribe("g1", "u1", Via.DM)
     assert await store.set_ping_role("g1", "r1") is None
     assert (await store.get_guild_settings("g1")).ping_role_id == "r1"
+
+
+# -- platforms ---------------------------------------------------------------------------------
+
+
+async def test_fan_outs_copy_each_guilds_platform_into_its_outbox_rows(
+    store: Store, db: Database, clock: ManualClock
+) -> None:
+    await store.ensure_guild("T1", Platform.SLACK)
+    for guild, channel, user in (("T1", "C1", "U1"), ("g1", "c1", "u1")):
+        await store.update_guild_settings(guild, channel_id=channel, release_offsets=(timedelta(0),))
+        await store.subscribe(guild, user, Via.DM)
+    await store.set_release(FILM, RELEASE)
+    clock.set(RELEASE)
+    queue = DeliveryQueue(db)
+    await queue.fire_due_reminders(clock.now(), clock.now(), 100, fan_out_everything)
+    claim = await queue.claim_deliveries(clock.now(), clock.now() - timedelta(hours=1), 100)
+    assert {(d.row.target_id, d.row.platform) for d in claim.deliveries} == {
+        ("C1", Platform.SLACK),
+        ("U1", Platform.SLACK),
+        ("c1", Platform.DISCORD),
+        ("u1", Platform.DISCORD),
+    }
+
+
+async def test_a_guilds_platform_is_kept_by_later_writes_and_a_reset(store: Store) -> None:
+    await store.ensure_guild("T1", Platform.SLACK)
+    await store.ensure_guild("T1")  # a later call does not change it
+    await store.update_guild_settings("T1", timezone="Asia/Seoul")
+    await store.reset_guild_settings("T1")
+    assert (await store.get_guild_settings("T1")).platform is Platform.SLACK
+    await store.update_guild_settings("g2", timezone="Asia/Seoul")
+    assert (await store.get_guild_settings("g2")).platform is Platform.DISCORD
+
+
+async def test_moderators_are_added_once_removed_and_forgotten_with_their_workspace(store: Store) -> None:
+    await store.ensure_guild("T1", Platform.SLACK)
+    assert await store.add_moderator("T1", "U2", added_by="U1")
+    assert not await store.add_moderator("T1", "U2", added_by="U1")
+    assert await store.moderator_ids("T1") == {"U2"}
+    assert await store.moderator_ids("T2") == set()
+    assert await store.remove_moderator("T1", "U2") and not await store.remove_moderator("T1", "U2")
+    await store.add_moderator("T1", "U3", added_by="U1")
+    assert await store.forget_guild("T1")
+    assert await store.moderator_ids("T1") == set()

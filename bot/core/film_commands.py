@@ -15,8 +15,8 @@ HELP_LINES = (
     ("cast", "who plays whom"),
     ("character", "one character in detail"),
     ("director", "the director and his vision"),
-    ("release", "when it came out on Netflix, in your own time zone"),
-    ("remind on|off|status", "reminders before the Netflix release, here or by DM"),
+    ("release", "when it came out on {platform}, in your own time zone"),
+    ("remind on|off|status", "reminders before the {platform} release, here or by DM"),
     ("party create|list|info|edit|cancel", "plan a watch party, see who's going, get reminded before it starts"),
     ("party reminders", "party reminders here or by DM"),
     ("timezone", "your own time zone, for the times you type"),
@@ -55,7 +55,9 @@ class FilmFacts:
     def help(self) -> Reply:
         return Reply(
             title=f"{self.film.title} bot: what I can do",
-            description="\n".join(f"`/ballerina {name}`: {what}" for name, what in HELP_LINES),
+            description="\n".join(
+                f"`/ballerina {name}`: {what.format(platform=self.film.release.platform)}" for name, what in HELP_LINES
+            ),
             footer="Moderators: /ballerina-admin configures reminders for this server.",
         )
 

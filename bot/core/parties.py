@@ -26,7 +26,8 @@ from bot.core.replies import (
     Reply,
     error,
     escape_user_text,
-    platform_ids,
+    mention_channel,
+    mention_user,
     timestamp,
 )
 from bot.core.storage import FanOut, OutboxRow, Reminder, Store, Target, Via
@@ -123,8 +124,8 @@ def ping_messages(card: Reply, going: Sequence[str]) -> list[Reply]:
     chunks = [going[i : i + MENTIONS_PER_MESSAGE] for i in range(0, len(going), MENTIONS_PER_MESSAGE)] or [[]]
     messages = []
     for index, chunk in enumerate(chunks):
-        content = " ".join(f"<@{user}>" for user in chunk) or None
-        mentions = Mentions(user_ids=platform_ids(*chunk))
+        content = " ".join(mention_user(user) for user in chunk) or None
+        mentions = Mentions(user_ids=tuple(chunk))
         if index == 0:
             messages.append(replace(card, content=content, mentions=mentions))
         else:
@@ -153,10 +154,11 @@ class Parties:
         if attendance is None:
             attendance = await self.parties.attendance(party.id, CARD_ATTENDEES)
         going = attendance.counts[RSVP.GOING]
-        names = ", ".join(f"<@{user}>" for user in attendance.first_going)
+        names = ", ".join(mention_user(user) for user in attendance.first_going)
         if going > len(attendance.first_going):
             names += f" and {going - len(attendance.first_going)} more"
-        where = f"<#{party.voice_channel_id}>" if party.voice_channel_id else f"{self.film.release.platform} at home"
+        platform = self.film.release.platform
+        where = mention_channel(party.voice_channel_id) if party.voice_channel_id else f"{platform} at home"
         title = escape_user_text(party.title)
         buttons = tuple(
             Button(label=label, style=style, custom_id=rsvp_custom_id(party.id, choice), disabled=party.cancelled)
@@ -170,7 +172,7 @@ class Parties:
         return Reply(
             title=f"Cancelled: {title}" if party.cancelled else title,
             description=(
-                f"Hosted by <@{party.host_id}>\n"
+                f"Hosted by {mention_user(party.host_id)}\n"
                 f"**Starts** {timestamp(party.starts_at, 'F')} ({timestamp(party.starts_at, 'R')})\n"
                 f"**Where** {where}\n"
                 f"**Watching** {self.film.title}, streaming on {self.film.release.platform}"
@@ -357,7 +359,7 @@ class Parties:
     async def _own_party(self, guild_id: str, party_id: int, user_id: str, is_moderator: bool) -> Party:
         party = self._check_open(await self.parties.get(guild_id, party_id))
         if party.host_id != user_id and not is_moderator:
-            raise PartyError("Only the host or a moderator (Manage Server) can change this watch party.")
+            raise PartyError("Only the host or a moderator can change this watch party.")
         return party
 
     async def edit(
@@ -434,7 +436,8 @@ class Parties:
             title="Watch party settings",
             fields=(
                 Field(
-                    name="Default channel", value=f"<#{channel}>" if channel else "where /ballerina party create runs"
+                    name="Default channel",
+                    value=mention_channel(channel) if channel else "where /ballerina party create runs",
                 ),
                 Field(name="Default reminders", value=", ".join(describe_offset(o) for o in offsets)),
                 Field(name="Upcoming parties per member", value=str(settings.cap)),
@@ -469,10 +472,11 @@ class PartyReminders:
     def reminder_card(self, party: Party, offset: timedelta, *, late: bool) -> Reply:
         title = escape_user_text(party.title)
         heading = f"{title} starts in {countdown(offset)}" if offset else f"{title} is starting now!"
-        where = f"<#{party.voice_channel_id}>" if party.voice_channel_id else "Netflix at home"
+        platform = self.parties.film.release.platform
+        where = mention_channel(party.voice_channel_id) if party.voice_channel_id else f"{platform} at home"
         fields = [
             Field(name="Where", value=where, inline=True),
-            Field(name="Host", value=f"<@{party.host_id}>", inline=True),
+            Field(name="Host", value=mention_user(party.host_id), inline=True),
         ]
         if late:
             fields.append(Field(name="Posted late", value="I was offline when this reminder was due."))

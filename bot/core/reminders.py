@@ -12,7 +12,16 @@ from bot.core.clock import Clock
 from bot.core.engine.release import ReleaseNotice
 from bot.core.film import Film
 from bot.core.film_commands import countdown
-from bot.core.replies import Button, ButtonStyle, Field, Reply, error, timestamp
+from bot.core.replies import (
+    Button,
+    ButtonStyle,
+    Field,
+    Reply,
+    error,
+    mention_channel,
+    mention_group,
+    timestamp,
+)
 from bot.core.role_backfill import RoleBackfills
 from bot.core.storage import BackfillState, GuildSettings, RoleBackfill, Store, Subscription, Target, Via
 from bot.core.timeparse import TimeParseError, describe_offset, format_offsets, parse_offsets, parse_timezone
@@ -82,7 +91,7 @@ class ReleaseReminders:
         fields = [Field(name="Where to watch", value=f"{release.platform}, {film.genre.lower()}")]
         if late:
             fields.append(Field(name="Posted late", value="I was offline when this reminder was due."))
-        content = f"<@&{settings.ping_role_id}>" if target is Target.CHANNEL and settings.ping_role_id else None
+        content = mention_group(settings.ping_role_id) if target is Target.CHANNEL and settings.ping_role_id else None
         footer = (
             "You asked for this reminder: /ballerina remind off stops them."
             if target is Target.DM
@@ -107,17 +116,25 @@ class ReleaseReminders:
             "everyone who RSVPs gets reminders before it starts."
         )
 
-    async def opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles) -> Reply:
+    async def opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles | None) -> Reply:
+        """``roles`` is None on a platform without a ping role to hand out (Slack)."""
         if self.released:
             return self._already_out()
         async with self.role_backfills.member_lock(guild_id, user_id):
             return await self._opt_in(guild_id, user_id, via, roles)
 
-    async def _opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles) -> Reply:
+    async def _opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles | None) -> Reply:
         settings = await self.store.get_guild_settings(guild_id)
         notes: list[str] = []
         if via is Via.CHANNEL:
-            if settings.channel_id is None:
+            if roles is None:
+                if settings.channel_id is None:
+                    notes.append("Moderators haven't picked a reminder channel yet.")
+                notes.append(
+                    "Reminder posts in the channel don't ping anyone here yet: "
+                    "/ballerina remind on dm sends them to you directly."
+                )
+            elif settings.channel_id is None:
                 notes.append("Moderators haven't picked a reminder channel yet; you'll be pinged once they do.")
             elif settings.ping_role_id is None:
                 notes.append("There is no ping role yet, so channel posts won't ping you until moderators set one.")
@@ -126,7 +143,7 @@ class ReleaseReminders:
                 if problem is not None:
                     return error(problem)
         previous = await self.store.subscribe(guild_id, user_id, via)
-        if previous is Via.CHANNEL and via is Via.DM and settings.ping_role_id:
+        if previous is Via.CHANNEL and via is Via.DM and settings.ping_role_id and roles is not None:
             problem = await roles.take(settings.ping_role_id)
             if problem is not None:
                 log.warning(
@@ -134,7 +151,11 @@ class ReleaseReminders:
                 )
                 notes.append(problem)
         self.on_change()
-        where = "by DM" if via is Via.DM else (f"in <#{settings.channel_id}>" if settings.channel_id else "here")
+        where = "here"
+        if via is Via.DM:
+            where = "by DM"
+        elif settings.channel_id:
+            where = f"in {mention_channel(settings.channel_id)}"
         return Reply(
             title="Reminders on",
             description=f"I'll remind you {where}: {describe_schedule(settings.release_offsets)} the release.",
@@ -143,11 +164,11 @@ class ReleaseReminders:
             ephemeral=True,
         )
 
-    async def opt_out(self, guild_id: str, user_id: str, roles: MemberRoles) -> Reply:
+    async def opt_out(self, guild_id: str, user_id: str, roles: MemberRoles | None) -> Reply:
         async with self.role_backfills.member_lock(guild_id, user_id):
             return await self._opt_out(guild_id, user_id, roles)
 
-    async def _opt_out(self, guild_id: str, user_id: str, roles: MemberRoles) -> Reply:
+    async def _opt_out(self, guild_id: str, user_id: str, roles: MemberRoles | None) -> Reply:
         subscription = await self.store.get_subscription(guild_id, user_id)
         if subscription is None:
             return error("You weren't getting release reminders here, so there was nothing to turn off.")
@@ -166,10 +187,10 @@ class ReleaseReminders:
             ephemeral=True,
         )
 
-    async def take_ping_role(self, guild_id: str, subscription: Subscription, roles: MemberRoles) -> str | None:
+    async def take_ping_role(self, guild_id: str, subscription: Subscription, roles: MemberRoles | None) -> str | None:
         """Take back the ping role a channel sign-up gave; None when done or nothing to take."""
         role_id = (await self.store.get_guild_settings(guild_id)).ping_role_id
-        if subscription.via is not Via.CHANNEL or not role_id:
+        if subscription.via is not Via.CHANNEL or not role_id or roles is None:
             return None
         return await roles.take(role_id)
 
@@ -201,15 +222,13 @@ class ReleaseReminders:
 
     # -- moderators ----------------------------------------------------------------------------
 
-    async def set_channel(self, guild_id: str, channel_id: str, missing: Sequence[str]) -> Reply:
-        if missing:
-            return error(
-                f"I can't post reminders in <#{channel_id}> yet: I'm missing {', '.join(missing)} there. "
-                "Grant them (channel settings → Permissions) and run this again. Nothing was changed."
-            )
+    async def set_channel(self, guild_id: str, channel_id: str, problem: str | None) -> Reply:
+        """``problem``: why the bot cannot post there and what to do, in the platform's words."""
+        if problem is not None:
+            return error(f"I can't post reminders in {mention_channel(channel_id)} yet: {problem} Nothing was changed.")
         await self.store.update_guild_settings(guild_id, channel_id=channel_id)
         self.on_change()
-        return Reply(content=f"Reminder posts will go to <#{channel_id}>.", ephemeral=True)
+        return Reply(content=f"Reminder posts will go to {mention_channel(channel_id)}.", ephemeral=True)
 
     async def set_role(self, guild_id: str, role_id: str | None, problem: str | None) -> Reply:
         if problem is not None:
@@ -220,7 +239,7 @@ class ReleaseReminders:
         if role_id is None:
             content = "Ping role cleared: reminder posts will ping nobody."
         else:
-            content = f"Members who opt in will get <@&{role_id}>, and reminder posts will ping it."
+            content = f"Members who opt in will get {mention_group(role_id)}, and reminder posts will ping it."
             if backfill is not None:
                 content += (
                     f" I'm giving it to the {backfill.total} members who opted in before, one at a time: "
@@ -253,7 +272,9 @@ class ReleaseReminders:
         await self.store.update_guild_settings(guild_id, timezone=zone.key)
         return Reply(content=f"Server time zone set to {zone.key}.", ephemeral=True)
 
-    async def admin_status(self, guild_id: str) -> Reply:
+    async def admin_status(self, guild_id: str, *, ping_groups: bool = True) -> Reply:
+        """``ping_groups``: whether the platform has a group for reminder posts to ping (a Discord
+        role); without one the status neither shows it nor asks for it."""
         settings = await self.store.get_guild_settings(guild_id)
         counts = await self.store.count_subscribers(guild_id)
         problems = await self.store.delivery_problems(guild_id)
@@ -261,13 +282,12 @@ class ReleaseReminders:
         todo: list[str] = []
         if settings.channel_id is None:
             todo.append("Pick a reminder channel: /ballerina-admin channel")
-        if settings.ping_role_id is None:
+        if settings.ping_role_id is None and ping_groups:
             todo.append("Set a ping role so channel posts reach members who opted in: /ballerina-admin role")
         fields = [
-            Field(name="Channel", value=f"<#{settings.channel_id}>" if settings.channel_id else "not set", inline=True),
             Field(
-                name="Ping role",
-                value=f"<@&{settings.ping_role_id}>" if settings.ping_role_id else "not set",
+                name="Channel",
+                value=mention_channel(settings.channel_id) if settings.channel_id else "not set",
                 inline=True,
             ),
             Field(name="Time zone", value=settings.timezone, inline=True),
@@ -284,6 +304,9 @@ class ReleaseReminders:
                 or "none",
             ),
         ]
+        if ping_groups:
+            role = mention_group(settings.ping_role_id) if settings.ping_role_id else "not set"
+            fields.insert(1, Field(name="Ping role", value=role, inline=True))
         backfill = await self.store.role_backfill(guild_id)
         if backfill is not None:
             fields.append(Field(name="Giving the ping role to earlier opt-ins", value=describe_backfill(backfill)))

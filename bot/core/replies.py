@@ -1,10 +1,17 @@
 """Platform-neutral reply data that command logic returns and adapters render.
 
-Text uses a small, Discord-flavoured markup that every adapter understands:
-``**bold**``, ``*italic*`` and timestamps written as ``<t:UNIX:STYLE>`` (styles ``F``
-full date and time, ``f`` short date and time, ``D`` date, ``t`` time, ``R`` relative).
-Discord shows timestamps natively in each reader's own time zone; the console and
-Slack adapters translate them (see :func:`timestamp`).
+Text uses one small markup that every adapter renders for its platform:
+
+* ``**bold**``, ``*italic*``, `` `code` ``;
+* timestamps ``<t:UNIX:STYLE>`` (styles ``F`` full date and time, ``f`` short date and time,
+  ``D`` date, ``t`` time, ``R`` relative), shown in each reader's own time zone (see :func:`timestamp`);
+* mentions of a member ``<@ID>``, a channel ``<#ID>`` and a group of members ``<@&ID>`` (a Discord
+  role, a Slack user group), written only through :func:`mention_user`, :func:`mention_channel` and
+  :func:`mention_group`. IDs are the platform's own strings (Discord snowflakes, Slack ``U…``/``C…``/``S…``).
+
+Discord reads this markup as it is; the Slack and console adapters translate it. A mention in
+the text pings nobody unless the reply's :class:`Mentions` lists it; member-written text goes
+through :func:`escape_user_text`, so it can never form markup.
 """
 
 from __future__ import annotations
@@ -23,6 +30,21 @@ ZERO_WIDTH_SPACE = "\u200b"
 def timestamp(instant: datetime, style: str = "F") -> str:
     """Markup for an instant, shown in each reader's own time zone."""
     return f"<t:{int(instant.timestamp())}:{style}>"
+
+
+def mention_user(user_id: str) -> str:
+    """Markup naming a member (it pings them only when :class:`Mentions` lists them)."""
+    return f"<@{user_id}>"
+
+
+def mention_channel(channel_id: str) -> str:
+    """Markup naming a channel, shown as a link to it."""
+    return f"<#{channel_id}>"
+
+
+def mention_group(group_id: str) -> str:
+    """Markup naming a group of members: a Discord role, a Slack user group."""
+    return f"<@&{group_id}>"
 
 
 class ButtonStyle(Enum):
@@ -52,15 +74,11 @@ class Field:
 
 @dataclass(frozen=True)
 class Mentions:
-    """Exactly who a message may ping; everything else in its text stays silent."""
+    """Exactly who a message may ping, as the platform's own ids; everything else in its text stays silent."""
 
-    user_ids: tuple[int, ...] = ()
-    role_ids: tuple[int, ...] = ()
-
-
-def platform_ids(*ids: str | None) -> tuple[int, ...]:
-    """The ids :class:`Mentions` can list: Discord's integer ids; any other id pings nobody."""
-    return tuple(int(value) for value in ids if value is not None and value.isdigit())
+    user_ids: tuple[str, ...] = ()
+    group_ids: tuple[str, ...] = ()
+    """Groups of members: a Discord role, a Slack user group."""
 
 
 @dataclass(frozen=True)

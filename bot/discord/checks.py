@@ -21,6 +21,14 @@ def missing_channel_permissions(channel: discord.abc.GuildChannel, me: discord.M
     return [label for flag, label in CHANNEL_NEEDS.items() if not getattr(granted, flag)]
 
 
+def channel_problem(channel: discord.abc.GuildChannel, me: discord.Member) -> str | None:
+    """What the bot lacks to post reminder cards in ``channel`` and how to grant it, or None."""
+    missing = missing_channel_permissions(channel, me)
+    if not missing:
+        return None
+    return f"I'm missing {', '.join(missing)} there. Grant them (channel settings → Permissions) and run this again."
+
+
 def role_problem(role: discord.Role, me: discord.Member) -> str | None:
     """Why the bot cannot hand out ``role`` to members, or None when it can."""
     if role.is_default():

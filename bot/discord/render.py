@@ -79,11 +79,13 @@ def view_for(reply: Reply) -> discord.ui.View | None:
 
 
 def allowed_mentions_for(reply: Reply) -> discord.AllowedMentions:
-    """Exactly the users and roles the core allowed: never @everyone, @here or anyone else."""
+    """Exactly the users and roles the core allowed: never @everyone, @here or anyone else.
+
+    The core's ids are strings; one that is not a Discord snowflake names nobody here."""
     return discord.AllowedMentions(
         everyone=False,
-        users=[discord.Object(user_id) for user_id in reply.mentions.user_ids],
-        roles=[discord.Object(role_id) for role_id in reply.mentions.role_ids],
+        users=[discord.Object(int(user_id)) for user_id in reply.mentions.user_ids if user_id.isdecimal()],
+        roles=[discord.Object(int(role_id)) for role_id in reply.mentions.group_ids if role_id.isdecimal()],
         replied_user=False,
     )
 

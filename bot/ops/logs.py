@@ -54,7 +54,15 @@ class JsonFormatter(RedactingFormatter):
 
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Send every logger's lines to ``stream`` (default: stderr) at ``LOG_LEVEL``, as ``LOG_FORMAT`` says."""
-    secrets = [settings.discord_token.reveal()]
+    secrets = [
+        secret.reveal()
+        for secret in (
+            settings.discord_token,
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_signing_secret,
+        )
+    ]
     formatter = (
         JsonFormatter(secrets=secrets)
         if settings.log_format == "json"

@@ -598,6 +598,8 @@ class FakeSlack:
             if handler is None:
                 raise SlackError("unknown_method", req_method=method)
             team = self._authenticate(method, request, record)
+            if team is not None:  # Slack names the token's scopes on every answer
+                headers["X-OAuth-Scopes"] = ",".join(sorted(team.scopes))
             self._check_rate_limits(method, team)
             injected = next((e for e in self._errors if e.matches(method, args)), None)
             if injected is not None:

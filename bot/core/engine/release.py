@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.core.replies import Mentions, Reply, platform_ids
+from bot.core.replies import Mentions, Reply
 from bot.core.storage import (
     RELEASE_KIND,
     FanOut,
@@ -58,9 +58,9 @@ class ReleaseKind:
             subscription = await self._store.get_subscription(reminder.guild_id, row.target_id)
             if subscription is None or subscription.via is not Via.DM:  # changed their mind since
                 return ()
-            mentions = Mentions(user_ids=platform_ids(row.target_id))
+            mentions = Mentions(user_ids=(row.target_id,))
         else:
-            mentions = Mentions(role_ids=platform_ids(settings.ping_role_id))
+            mentions = Mentions(group_ids=(settings.ping_role_id,) if settings.ping_role_id else ())
         notice = ReleaseNotice(
             film_id=reminder.event_id,
             release_at=reminder.event_at,

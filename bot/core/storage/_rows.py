@@ -13,6 +13,7 @@ from bot.core.storage.models import (
     GuildSettings,
     OutboxRow,
     OutboxState,
+    Platform,
     Reminder,
     ReminderState,
     RoleBackfill,
@@ -52,6 +53,7 @@ def settings_from_row(row: Row) -> GuildSettings:
         ping_role_id=row["ping_role_id"],
         release_offsets=tuple(timedelta(seconds=value) for value in json.loads(row["release_offsets"])),
         timezone=row["timezone"],
+        platform=Platform(row["platform"]),
     )
 
 
@@ -84,6 +86,7 @@ def outbox_from_row(row: Row) -> OutboxRow:
         error_detail=row["error_detail"],
         message_id=row["message_id"],
         updated_at=from_unix(row["updated_at"]),
+        platform=Platform(row["platform"]),
     )
 
 

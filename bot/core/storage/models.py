@@ -26,6 +26,13 @@ def from_unix(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+class Platform(StrEnum):
+    """Where a guild lives: a Discord server or a Slack workspace (which plays a server's part)."""
+
+    DISCORD = "discord"
+    SLACK = "slack"
+
+
 class Via(StrEnum):
     """How a member wants release reminders: by the channel post (with its role ping) or by DM."""
 
@@ -74,6 +81,8 @@ class GuildSettings:
     ping_role_id: str | None = None
     release_offsets: tuple[timedelta, ...] = DEFAULT_RELEASE_OFFSETS
     timezone: str = DEFAULT_TIMEZONE
+    platform: Platform = Platform.DISCORD
+    """Fixed when the row is first written; resetting the settings keeps it."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,8 @@ class OutboxRow:
     error_detail: str | None
     message_id: str | None
     updated_at: datetime
+    platform: Platform = Platform.DISCORD
+    """The guild's platform, copied at fan-out: whose transport sends the row."""
 
 
 @dataclass(frozen=True)

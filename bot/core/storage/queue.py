@@ -7,7 +7,7 @@ batches. Times come from the caller (the engine's clock), never from SQLite.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
@@ -33,7 +33,9 @@ SUPERSEDED_NOTE = "superseded"
 
 _REMINDER = reminder_columns("r")
 _INSERT_OUTBOX = (
-    "INSERT INTO outbox (guild_id, reminder_id, target, target_id, not_before, late, created_at, updated_at) "
+    "INSERT INTO outbox (guild_id, reminder_id, target, target_id, not_before, late, created_at, updated_at,"
+    " platform) SELECT fan.*, guild.platform FROM ({select}) AS fan, guild_settings AS guild"
+    " WHERE guild.guild_id = :guild"
 )
 
 
@@ -104,13 +106,14 @@ class FanOut:
         }
 
     async def add_rows(self, select: str, params: Mapping[str, object] | None = None) -> int:
-        """Insert the outbox rows a ``SELECT`` yields, in the column order of ``_INSERT_OUTBOX``.
+        """Insert the outbox rows a ``SELECT`` yields, in the column order of ``_INSERT_OUTBOX``
+        (the guild's platform is added to each).
 
         The select may use ``:guild``, ``:reminder``, ``:late`` and ``:now``; a row already
         written for the same (reminder, target) is left alone.
         """
         added = await self._session.execute(
-            _INSERT_OUTBOX + select + " ON CONFLICT (reminder_id, target, target_id) DO NOTHING",
+            _INSERT_OUTBOX.format(select=select) + " ON CONFLICT (reminder_id, target, target_id) DO NOTHING",
             {**self._params(), **(params or {})},
         )
         self.rows += added
@@ -318,6 +321,19 @@ class DeliveryQueue:
             replace(d, row=replace(d.row, state=OutboxState.SENDING, attempts=d.row.attempts + 1)) for d in fresh
         )
         return Claim(claimed, tuple(stale))
+
+    async def release(self, row_ids: Iterable[int], now: datetime) -> int:
+        """Put claimed rows that were never sent back to pending, due at once, their claim's attempt
+        taken back: a stop hands them to the next start instead of leaving them to crash recovery.
+
+        Returns the number of rows released (a row forgotten meanwhile is not).
+        """
+        async with self._db.read() as session:
+            return await session.execute(
+                "UPDATE outbox SET state = 'pending', attempts = attempts - 1, updated_at = ?"
+                f" WHERE state = 'sending' AND id {_in_ids(session.dialect, '?')}",
+                (to_unix(now), ids_json(row_ids)),
+            )
 
     async def mark_sent(self, row_id: int, message_id: str, now: datetime) -> None:
         await self._settle(row_id, OutboxState.SENT, now, message_id=message_id)

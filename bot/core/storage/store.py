@@ -35,6 +35,7 @@ from bot.core.storage.models import (
     DeliveryProblems,
     ErrorKind,
     GuildSettings,
+    Platform,
     Reminder,
     RoleBackfill,
     Subscription,
@@ -184,8 +185,8 @@ class Store:
     async def _write_settings(self, session: Session, settings: GuildSettings) -> None:
         now = self._now()
         await session.execute(
-            "INSERT INTO guild_settings (guild_id, channel_id, ping_role_id, release_offsets, timezone,"
-            " created_at, updated_at) VALUES (:guild, :channel, :role, :offsets, :tz, :now, :now)"
+            "INSERT INTO guild_settings (guild_id, channel_id, ping_role_id, release_offsets, timezone, platform,"
+            " created_at, updated_at) VALUES (:guild, :channel, :role, :offsets, :tz, :platform, :now, :now)"
             " ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id,"
             " ping_role_id = excluded.ping_role_id, release_offsets = excluded.release_offsets,"
             " timezone = excluded.timezone, updated_at = excluded.updated_at",
@@ -195,21 +196,51 @@ class Store:
                 "role": settings.ping_role_id,
                 "offsets": offsets_json(settings.release_offsets),
                 "tz": settings.timezone,
+                "platform": settings.platform.value,
                 "now": now,
             },
         )
         await _schedule_release_reminders(session, now, settings.guild_id)
 
-    async def ensure_guild(self, guild_id: str) -> None:
-        """Give a guild its settings row, which parties and subscriptions hang from."""
-        async with self._db.transaction() as session:
-            await self._ensure_guild(session, guild_id)
+    async def ensure_guild(self, guild_id: str, platform: Platform = Platform.DISCORD) -> None:
+        """Give a guild its settings row, which parties and subscriptions hang from.
 
-    async def _ensure_guild(self, session: Session, guild_id: str) -> None:
+        An adapter other than Discord's calls this before anything else writes for the guild, so
+        the row is created with its platform (later writes keep it)."""
+        async with self._db.transaction() as session:
+            await self._ensure_guild(session, guild_id, platform)
+
+    async def _ensure_guild(self, session: Session, guild_id: str, platform: Platform = Platform.DISCORD) -> None:
         """Give a guild its default settings row (and reminders) the first time it is seen."""
         exists = await session.fetchone("SELECT 1 FROM guild_settings WHERE guild_id = ?", (guild_id,))
         if exists is None:
-            await self._write_settings(session, GuildSettings(guild_id))
+            await self._write_settings(session, GuildSettings(guild_id, platform=platform))
+
+    # -- moderators the bot decides (platforms without per-role command permissions) -------------
+
+    async def moderator_ids(self, guild_id: str) -> set[str]:
+        """The members a moderator made moderators of the bot in this guild."""
+        async with self._db.read() as session:
+            rows = await session.fetchall("SELECT user_id FROM moderators WHERE guild_id = ?", (guild_id,))
+        return {row["user_id"] for row in rows}
+
+    async def add_moderator(self, guild_id: str, user_id: str, added_by: str) -> bool:
+        """Make a member a moderator of the bot; False when they already were."""
+        async with self._db.transaction() as session:
+            added = await session.execute(
+                "INSERT INTO moderators (guild_id, user_id, added_by, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (guild_id, user_id) DO NOTHING",
+                (guild_id, user_id, added_by, self._now()),
+            )
+        return added > 0
+
+    async def remove_moderator(self, guild_id: str, user_id: str) -> bool:
+        """False when the member was no moderator the bot had been given."""
+        async with self._db.transaction() as session:
+            removed = await session.execute(
+                "DELETE FROM moderators WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            )
+        return removed > 0
 
     # -- the release ---------------------------------------------------------------------------
 

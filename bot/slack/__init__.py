@@ -1,0 +1,1 @@
+"""The Slack adapter (slack-bolt): see bot.slack.app."""

@@ -1,0 +1,15 @@
+"""Slack listeners, one module per kind (bolt-python's template): each exposes ``register(bot)``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.slack.listeners import actions, admin, commands, events
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
+
+
+def register(bot: SlackBot) -> None:
+    for listeners in (commands, admin, actions, events):
+        listeners.register(bot)

@@ -1,0 +1,28 @@
+"""Buttons: the confirmation of ``/ballerina-admin reset`` (its action_id is the core's custom id)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.core.reminders import RESET_CONFIRM_ID
+from bot.slack.listeners.admin import NOT_A_MODERATOR
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
+
+
+def register(bot: SlackBot) -> None:
+    @bot.app.action(re.compile(f"^{re.escape(RESET_CONFIRM_ID)}$"))
+    async def reset_confirmed(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """Whoever clicks is checked again: the prompt may have been seen by someone else since."""
+        await ack()
+        team_id, user_id = str(body["team"]["id"]), str(body["user"]["id"])
+        if not await bot.members.is_moderator(team_id, user_id):
+            return await bot.answer(respond, user_id, NOT_A_MODERATOR)
+        await bot.ensure_team(team_id)
+        reply = await bot.core.reminders.reset(team_id)
+        await bot.answer(respond, user_id, reply, replace_original=True)

@@ -1,0 +1,158 @@
+"""``/ballerina-admin``: moderators configure release reminders for their workspace.
+
+Slack cannot restrict a command to a role, so every command checks here: workspace admins and
+owners, plus the members an admin added with ``/ballerina-admin moderators add @member``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+
+from bot.core.replies import Field, Reply, error, mention_user
+from bot.slack.dispatch import (
+    SLACK_HELP,
+    Handler,
+    Invocation,
+    Subcommand,
+    channel_id_in,
+    dispatch,
+    user_id_in,
+)
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
+
+COMMAND = "/ballerina-admin"
+NOT_A_MODERATOR = error(
+    "Only workspace admins and owners, and the moderators they add, can change the bot's settings here. "
+    "Nothing was changed."
+)
+ADMINS_ONLY = error("Only workspace admins and owners can add or remove moderators. Nothing was changed.")
+ADMIN_HELP = Reply(
+    title="/ballerina-admin: what moderators can do",
+    description="\n".join(
+        (
+            "`channel #channel`: where reminder posts go (this channel when you name none)",
+            "`schedule offsets: 7d,1d,1h,0`: when reminders go out before the release",
+            "`timezone Europe/Paris`: the workspace's time zone, for times written as text",
+            "`status`: the whole configuration, next posts and delivery problems",
+            "`preview`: see the next reminder post (only you)",
+            "`reset`: back to the default settings (asks first)",
+            "`moderators`, `moderators add @member`, `moderators remove @member` (workspace admins only)",
+        )
+    ),
+    fields=(SLACK_HELP,),
+    ephemeral=True,
+)
+
+
+async def channel_problem(bot: SlackBot, channel_id: str) -> str | None:
+    """Why the bot cannot post in the channel, in words for the moderator, or None when it can.
+
+    A channel of another workspace is not found with this workspace's token."""
+    try:
+        answer = await bot.client.conversations_info(channel=channel_id)
+    except SlackApiError as exc:
+        if exc.response.get("error") == "channel_not_found":
+            return "I can't see that channel: it is private and I'm not in it, or it is not in this workspace."
+        raise
+    channel = answer["channel"]
+    if channel.get("is_archived"):
+        return "that channel is archived."
+    if channel.get("is_member"):
+        return None
+    scopes = str(answer.headers.get("x-oauth-scopes") or answer.headers.get("X-OAuth-Scopes") or "")
+    if not channel.get("is_private") and "chat:write.public" in scopes.split(","):
+        return None
+    return f"I'm not a member of it. Invite me there with `/invite @{await bot_name(bot)}` and run this again."
+
+
+async def bot_name(bot: SlackBot) -> str:
+    answer = await bot.client.auth_test()
+    return str(answer.get("user") or "Ballerina")
+
+
+def subcommands(bot: SlackBot) -> list[Subcommand]:
+    reminders, store = bot.core.reminders, bot.core.store
+
+    async def channel(invocation: Invocation, options: dict[str, str]) -> Reply:
+        typed = options.get("channel")
+        channel_id = invocation.channel_id if typed is None else channel_id_in(typed)
+        if channel_id is None:
+            return error("Name a channel as #channel (or run this in the channel itself). Nothing was changed.")
+        problem = await channel_problem(bot, channel_id)
+        return await reminders.set_channel(invocation.team_id, channel_id, problem)
+
+    async def schedule(invocation: Invocation, options: dict[str, str]) -> Reply:
+        return await reminders.set_schedule(invocation.team_id, options.get("offsets", ""))
+
+    async def timezone(invocation: Invocation, options: dict[str, str]) -> Reply:
+        return await reminders.set_timezone(invocation.team_id, options.get("name", ""))
+
+    async def status(invocation: Invocation, options: dict[str, str]) -> Reply:
+        # Slack's ping group (a user group) comes in a later step: until then there is none to ask for.
+        return await reminders.admin_status(invocation.team_id, ping_groups=False)
+
+    async def preview(invocation: Invocation, options: dict[str, str]) -> Reply:
+        return await reminders.preview(invocation.team_id)
+
+    async def reset(invocation: Invocation, options: dict[str, str]) -> Reply:
+        return reminders.reset_prompt()
+
+    async def list_moderators(invocation: Invocation, options: dict[str, str]) -> Reply:
+        added = sorted(await store.moderator_ids(invocation.team_id))
+        listed = ", ".join(mention_user(user) for user in added) or "none yet"
+        return Reply(
+            title="Moderators of the bot",
+            fields=(
+                Field(name="Always", value="Workspace admins and owners"),
+                Field(name="Added by an admin", value=listed),
+            ),
+            ephemeral=True,
+        )
+
+    def change_moderator(add: bool) -> Handler:
+        async def handler(invocation: Invocation, options: dict[str, str]) -> Reply:
+            asker = await bot.members.get(invocation.user_id)
+            if asker is None or not asker.is_admin:
+                return ADMINS_ONLY
+            user_id = user_id_in(options.get("member", ""))
+            member = await bot.members.get(user_id) if user_id else None
+            if user_id is None or member is None or member.is_bot:
+                return error("Name a member of this workspace as @member. Nothing was changed.")
+            if add:
+                changed = await store.add_moderator(invocation.team_id, user_id, added_by=invocation.user_id)
+                done = "is now a moderator of the bot" if changed else "was already a moderator of the bot"
+            else:
+                changed = await store.remove_moderator(invocation.team_id, user_id)
+                done = "is no longer a moderator of the bot" if changed else "was not a moderator I had been given"
+                if member.is_admin:
+                    done += " (as a workspace admin or owner, they still moderate)"
+            return Reply(content=f"{mention_user(user_id)} {done}.", ephemeral=True)
+
+        return handler
+
+    return [
+        Subcommand(("channel",), channel, ("channel",), "channel"),
+        Subcommand(("schedule",), schedule, ("offsets",), "offsets"),
+        Subcommand(("timezone",), timezone, ("name",), "name"),
+        Subcommand(("status",), status),
+        Subcommand(("preview",), preview),
+        Subcommand(("reset",), reset),
+        Subcommand(("moderators",), list_moderators),
+        Subcommand(("moderators", "add"), change_moderator(add=True), ("member",), "member"),
+        Subcommand(("moderators", "remove"), change_moderator(add=False), ("member",), "member"),
+    ]
+
+
+def register(bot: SlackBot) -> None:
+    table = subcommands(bot)
+
+    async def run(invocation: Invocation, text: str) -> Reply:
+        if not await bot.members.is_moderator(invocation.team_id, invocation.user_id):
+            return NOT_A_MODERATOR
+        return await dispatch(bot, table, invocation, text, ADMIN_HELP)
+
+    bot.slash_command(COMMAND, run)

@@ -1,0 +1,104 @@
+"""The Slack app manifest: ``ballerina-bot slack-manifest`` prints it to paste at api.slack.com/apps.
+
+The least the features need: slash commands and ephemeral answers (``commands``, ``chat:write``),
+reminder posts in public channels the bot was not invited to (``chat:write.public``), members'
+time zones and admin flags (``users:read``), DMs (``im:write``), user groups to ping
+(``usergroups:read``), and reading back its own posts after a crash so a reminder goes out
+exactly once (``channels:history``, ``groups:history``, ``im:history``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.slack.app import EVENTS_PATH
+
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "im:write",
+    "usergroups:read",
+    "channels:history",
+    "groups:history",
+    "im:history",
+)
+BOT_EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked")
+
+
+def manifest(http_url: str | None = None) -> dict[str, Any]:
+    """Socket Mode unless ``http_url`` (the public base URL the bot's HTTP mode is reached at)."""
+    request_url = http_url.rstrip("/") + EVENTS_PATH if http_url else None
+
+    def command(name: str, description: str, hint: str) -> dict[str, Any]:
+        entry: dict[str, Any] = {"command": name, "description": description, "usage_hint": hint}
+        if request_url:
+            entry["url"] = request_url
+        entry["should_escape"] = True  # mentions arrive as <@U…|name> and <#C…|name>
+        return entry
+
+    events: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
+    interactivity: dict[str, Any] = {"is_enabled": True}
+    if request_url:
+        events["request_url"] = request_url
+        interactivity["request_url"] = request_url
+    return {
+        "display_information": {
+            "name": "Ballerina",
+            "description": "Film facts, release reminders and watch parties",
+        },
+        "features": {
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
+            "bot_user": {"display_name": "Ballerina", "always_online": True},
+            "slash_commands": [
+                command("/ballerina", "Film facts, reminders and watch parties", "help | cast | remind on | ..."),
+                command("/ballerina-admin", "Configure the bot (moderators)", "status | channel #channel | ..."),
+            ],
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "event_subscriptions": events,
+            "interactivity": interactivity,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": request_url is None,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def to_yaml(value: Any, indent: int = 0) -> str:
+    """A small YAML writer for the manifest's mappings, lists, strings and booleans.
+
+    Strings are written as JSON strings, which YAML reads as double-quoted scalars."""
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, dict | list) and item:
+                lines.append(f"{pad}{key}:")
+                lines.append(to_yaml(item, indent + 2))
+            else:
+                lines.append(f"{pad}{key}: {_scalar(item)}")
+    else:
+        for item in value:
+            if isinstance(item, dict):
+                nested = to_yaml(item, indent + 2).splitlines()
+                lines.append(f"{pad}- {nested[0].lstrip()}")
+                lines.extend(nested[1:])
+            else:
+                lines.append(f"{pad}- {_scalar(item)}")
+    return "\n".join(lines)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return "{}" if isinstance(value, dict) else "[]"
+    return json.dumps(value)

@@ -6,6 +6,7 @@ databases); the rest run against both back ends, a SQLite file and a real Postgr
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -258,6 +259,18 @@ async def test_partial_update_changes_only_the_given_settings(store: Store) -> N
 
     cleared = await store.update_guild_settings("g1", ping_role_id=None)
     assert (cleared.channel_id, cleared.ping_role_id, cleared.timezone) == ("c1", None, "Asia/Seoul")
+
+
+async def test_concurrent_changes_of_different_settings_all_stay(store: Store) -> None:
+    # On PostgreSQL transactions run side by side: each change must see the one before it, even
+    # the first ones, before the guild has a settings row.
+    await asyncio.gather(
+        store.update_guild_settings("g1", channel_id="c1"),
+        store.update_guild_settings("g1", timezone="Asia/Seoul"),
+        store.update_guild_settings("g1", ping_role_id="r1"),
+        store.update_guild_settings("g1", release_offsets=(timedelta(hours=2),)),
+    )
+    assert await store.get_guild_settings("g1") == GuildSettings("g1", "c1", "r1", (timedelta(hours=2),), "Asia/Seoul")
 
 
 async def test_invalid_settings_are_refused(store: Store) -> None:

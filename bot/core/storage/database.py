@@ -177,8 +177,9 @@ class Session(ABC):
 
     @abstractmethod
     async def lock(self, table: str, column: str, keys: Sequence[object]) -> None:
-        """Hold the rows of ``table`` whose ``column`` is one of ``keys`` until the transaction
-        ends, before reading what a write depends on (e.g. counting a host's parties)."""
+        """Hold the rows of ``table`` whose ``column`` is one of ``keys`` (existing or not) until
+        the transaction ends, before reading what a write depends on (e.g. counting a host's
+        parties): another transaction locking any of them waits until this one ends."""
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.fetchall(sql, params)

@@ -2,7 +2,7 @@
 
 Unlike SQLite's one connection, transactions here run side by side. Where a transaction reads
 rows and then writes what it read them for (a host's party count, a guild's settings), it
-first takes :meth:`Session.lock` on them; queued work is claimed with the dialect's
+first takes :meth:`Session.lock` on their keys; queued work is claimed with the dialect's
 ``claim_rows`` (SKIP LOCKED), so two claimers never take the same row.
 """
 
@@ -80,9 +80,11 @@ class PostgresSession(Session):
         return list(await cursor.fetchall())
 
     async def lock(self, table: str, column: str, keys: Sequence[object]) -> None:
-        # Names are our own constants; in key order, so two lockers cannot deadlock.
+        # Advisory locks rather than row locks: they also hold a row that does not exist yet (a
+        # guild's first settings). Taken in one order, so two lockers cannot deadlock.
+        names = sorted({f"{table}.{column}={key}" for key in keys})
         await self._conn.execute(
-            f"SELECT 1 FROM {table} WHERE {column} = ANY(%s) ORDER BY {column} FOR UPDATE", (list(keys),)
+            "SELECT pg_advisory_xact_lock(hashtextextended(name, 0)) FROM unnest(CAST(%s AS text[])) AS name", (names,)
         )
 
 

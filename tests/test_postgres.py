@@ -128,3 +128,19 @@ def test_db_current_and_upgrade_work_on_the_database_url(tmp_path: Path, postgre
     assert upgraded.stdout.startswith("applied: V1 initial, V2 watch_parties")
     again = ballerina_bot("db", "upgrade", env=env, cwd=tmp_path)
     assert again.stdout.strip() == "already up to date"
+
+
+async def test_db_copy_into_a_database_holding_other_data_reports_the_mismatch(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    source = tmp_path / "bot.sqlite3"
+    await fill(source)
+    url = postgres_server.new_database()
+    other = await Database.open(url)
+    await Store(other, ManualClock(T0)).ensure_guild("g-elsewhere")
+    await other.close()
+
+    result = ballerina_bot("db", "copy", "--from", f"sqlite:{source}", "--to", url, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "guild_settings: 2 rows, 2 copied now, MISMATCH: the target has 3" in result.stdout
+    assert "the row counts differ" in result.stderr

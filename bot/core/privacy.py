@@ -67,7 +67,8 @@ class MemberData:
             ephemeral=True,
         )
 
-    async def forget(self, guild_id: str, user_id: str, roles: MemberRoles) -> Forgotten:
+    async def forget(self, guild_id: str, user_id: str, roles: MemberRoles | None) -> Forgotten:
+        """``roles`` is None on a platform without a ping role to take back (Slack)."""
         # Under the member's lock, so the ping role back-fill cannot give the role back meanwhile.
         async with self.reminders.role_backfills.member_lock(guild_id, user_id):
             subscription = await self.store.get_subscription(guild_id, user_id)

@@ -177,12 +177,24 @@ async def update_card(client: discord.Client, parties: Parties, party: Party) ->
     )
 
 
-async def post_card(channel: discord.abc.Messageable, card: Reply) -> discord.Message | None:
-    try:
-        return await channel.send(**message_kwargs(card))
-    except discord.HTTPException as exc:
-        log.warning("could not post a party card: %s", exc)
-        return None
+class ChannelCardBoard:
+    """The core's :class:`~bot.core.parties.CardBoard` on Discord: the card in ``channel``, the
+    server's scheduled event."""
+
+    def __init__(self, guild: discord.Guild, channel: discord.abc.Messageable) -> None:
+        self.guild = guild
+        self.channel = channel
+
+    async def post_card(self, party: Party, card: Reply) -> str | None:
+        try:
+            message = await self.channel.send(**message_kwargs(card))
+        except discord.HTTPException as exc:
+            log.warning("could not post the card of party %s: %s", party.id, exc)
+            return None
+        return str(message.id)
+
+    async def create_event(self, party: Party) -> str | None:
+        return await create_event(self.guild, party)
 
 
 # -- the buttons -----------------------------------------------------------------------------------

@@ -33,9 +33,12 @@ class Invocation:
     team_id: str
     user_id: str
     channel_id: str
+    trigger_id: str
+    """Opens a modal (``views.open``) within 3 s of the command."""
 
 
-Handler = Callable[[Invocation, dict[str, str]], Awaitable[Reply]]
+Handler = Callable[[Invocation, dict[str, str]], Awaitable[Reply | None]]
+"""A subcommand: its reply, or None when it answered another way (a modal)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def parse(text: str, subcommands: Sequence[Subcommand]) -> Parsed | str:
 
 async def dispatch(
     bot: SlackBot, table: Sequence[Subcommand], invocation: Invocation, text: str, help_reply: Reply
-) -> Reply:
+) -> Reply | None:
     """The subcommand's reply, or the help with what could not be read."""
     parsed = parse(text, table)
     if not isinstance(parsed, Parsed):
@@ -126,4 +129,5 @@ def body_invocation(body: dict[str, Any]) -> Invocation:
         team_id=str(body["team_id"]),
         user_id=str(body["user_id"]),
         channel_id=str(body["channel_id"]),
+        trigger_id=str(body.get("trigger_id") or ""),
     )

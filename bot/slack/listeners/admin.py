@@ -150,7 +150,7 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
 def register(bot: SlackBot) -> None:
     table = subcommands(bot)
 
-    async def run(invocation: Invocation, text: str) -> Reply:
+    async def run(invocation: Invocation, text: str) -> Reply | None:
         if not await bot.members.is_moderator(invocation.team_id, invocation.user_id):
             return NOT_A_MODERATOR
         return await dispatch(bot, table, invocation, text, ADMIN_HELP)

@@ -85,7 +85,9 @@ def parse(text: str, subcommands: Sequence[Subcommand]) -> Parsed | str:
     typed = [word.text.lower() if not word.quoted else "" for word in words]
     matches = [s for s in subcommands if tuple(typed[: len(s.words)]) == s.words]
     if not matches:
-        first = words[0].text[:30] if words else ""
+        groups = {s.words[0] for s in subcommands if len(s.words) > 1}  # party, remind, moderators
+        named = words[:2] if typed[:1] and typed[0] in groups else words[:1]
+        first = " ".join(word.text for word in named)[:30]
         return f"There is no {first!r} command." if first else "Which command? Here is what I can do."
     subcommand = max(matches, key=lambda s: len(s.words))
     try:
@@ -119,7 +121,9 @@ SLACK_HELP = Field(
         "Moderators (workspace admins and owners, and members they add with "
         "`/ballerina-admin moderators add @member`) use `/ballerina-admin channel|schedule|timezone|status|"
         "preview|reset|moderators`.\n"
-        "Watch parties and `forget-me` are not on Slack yet."
+        "`/ballerina party create` with nothing after it opens a form; typed, it reads "
+        "`when: tomorrow 8pm title: Movie night channel: #films`. Party cards have an *Add to calendar* "
+        "link, and the bot's Home tab shows your reminders, your parties and the film."
     ),
 )
 

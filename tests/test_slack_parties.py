@@ -490,3 +490,10 @@ async def test_hostile_titles_never_ping_anyone_wherever_they_appear(w: SlackWor
         assert title in unescaped(message.all_text()), message  # still reads as written
     for sent in w.fake.find_calls():
         assert "link_names" not in sent.args and sent.args.get("parse") != "full"
+
+
+async def test_when_slack_will_not_describe_the_channel_the_member_hears_why(w: SlackWorld) -> None:
+    """e.g. a workspace that installed the app before it asked for channels:read."""
+    w.fake.fail_calls("conversations.info", "missing_scope")
+    answer = await refused_creation(w, "when: tomorrow 8pm")
+    assert "missing_scope" in answer and "Nothing was changed" in answer

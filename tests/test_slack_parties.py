@@ -13,13 +13,18 @@ import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.parties import Party
+from bot.core.parties import Party, PartyNotices, PartyReminders
 from bot.core.privacy import FORGET_CONFIRM_ID
 from bot.core.replies import ZERO_WIDTH_SPACE
+from bot.core.storage import OutboxRow, OutboxState, Platform, Target
+from bot.core.storage._rows import reminder_from_row
+from bot.core.storage.parties import NOTICE_KIND, PARTY_KIND
 from bot.slack.listeners.parties import MODAL_ID
+from bot.slack.render import message_kwargs
 from tests.fakediscord._util import wait_until
 from tests.fakeslack import Delivery, EphemeralMessage, SlackChannel, SlackMessage, SlackUser, SlackView
 from tests.slack_world import SlackWorld, slack_world
@@ -497,3 +502,45 @@ async def test_when_slack_will_not_describe_the_channel_the_member_hears_why(w: 
     w.fake.fail_calls("conversations.info", "missing_scope")
     answer = await refused_creation(w, "when: tomorrow 8pm")
     assert "missing_scope" in answer and "Nothing was changed" in answer
+
+
+# -- what the delivery engine will send (its Slack transport is another step) -----------------------
+
+
+async def rendered(w: SlackWorld, kind: str, target: Target, target_id: str) -> list[str]:
+    """The Slack text (``text`` and mrkdwn) of the messages one outbox row of ``kind`` would send."""
+    async with w.core.db.read() as session:
+        row = await session.fetchone("SELECT * FROM reminders WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,))
+    assert row is not None
+    reminder = reminder_from_row(row)
+    outbox = OutboxRow(
+        id=1, guild_id=w.team.id, reminder_id=reminder.id, target=target, target_id=target_id, nonce="n",
+        state=OutboxState.SENDING, attempts=0, not_before=NOW, late=False, error_kind=None, error_detail=None,
+        message_id=None, updated_at=NOW, platform=Platform.SLACK,
+    )  # fmt: skip
+    event = PartyReminders(w.core.parties) if kind == PARTY_KIND else PartyNotices(w.core.parties)
+    texts = []
+    for reply in await event.render(reminder, outbox):
+        message = message_kwargs(reply, await w.bot.members.reader_in(ZoneInfo("UTC"), reply))
+        texts.append(parsed_text(EphemeralMessage("T", "C", "U", "1", message["text"], message["blocks"])))
+    return texts
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES[:4])
+async def test_party_reminders_and_notices_render_for_slack_pinging_only_those_going(w: SlackWorld, title: str) -> None:
+    carol = w.team.add_user("carol")
+    typed = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    _, card = await create(w, f'when: tomorrow 8pm title: "{typed}"', host=w.admin)
+    for who in (w.member, carol):
+        await click(w, card, "going", who)
+    await click(w, card, "maybe", w.team.add_user("dan"))
+    await until(lambda: going(card) == 2)
+    [post] = await rendered(w, PARTY_KIND, Target.CHANNEL, w.general.id)
+    assert set(re.findall(r"<@(\w+)>", post)) == {w.member.id, carol.id}
+    assert [p for p in pings(post) if not p.startswith("<@")] == []
+    await w.run(w.admin, "/ballerina", f"party edit {party_id_of(card)} when: tomorrow 9pm")
+    [notice] = await rendered(w, NOTICE_KIND, Target.CHANNEL, w.general.id)
+    assert "instead of" in notice and set(re.findall(r"<@(\w+)>", notice)) == {w.member.id, carol.id}
+    assert [p for p in pings(notice) if not p.startswith("<@")] == []
+    [dm] = await rendered(w, NOTICE_KIND, Target.DM, carol.id)
+    assert pings(dm) == []

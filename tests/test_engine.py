@@ -8,9 +8,11 @@ transport is a small recording implementation of the platform port.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +32,8 @@ from bot.core.engine import (
     TransientDeliveryError,
 )
 from bot.core.replies import Mentions, Reply
-from bot.core.storage import Database, ErrorKind, Store, Target, Via
+from bot.core.storage import Database, Delivery, ErrorKind, Store, Target, Via
+from tests.fakediscord._util import wait_until
 
 T0 = datetime(2023, 9, 1, 12, tzinfo=UTC)
 RELEASE = datetime(2023, 10, 6, 7, tzinfo=UTC)
@@ -56,6 +59,7 @@ class RecordingTransport:
     latency: float = 0.0
     errors: dict[str, Iterator[Exception | None]] = field(default_factory=dict)
     hold: asyncio.Event | None = None  # when set to an unset event, sends hang (to simulate a crash)
+    on_call: Callable[[Call], None] | None = None  # runs as each call starts
     calls: list[Call] = field(default_factory=list)
     sent: list[Call] = field(default_factory=list)
     _called: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -74,6 +78,8 @@ class RecordingTransport:
         assert len(nonce) <= 25
         call = Call(target, target_id, reply, nonce, asyncio.get_running_loop().time())
         self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
         async with self._called:
             self._called.notify_all()
         if self.latency:
@@ -106,26 +112,31 @@ class Bot:
         transport: RecordingTransport,
         config: EngineConfig,
         render: ReleaseRenderer = render_release,
+        busy_timeout: timedelta = timedelta(seconds=5),
     ) -> None:
         self.path, self.clock, self.transport, self.config, self.render = path, clock, transport, config, render
+        self.busy_timeout = busy_timeout
         self.db: Database | None = None
         self.engine: ReminderEngine | None = None
         self.store: Store
 
     async def start(self) -> None:
-        self.db = await Database.open(self.path)
+        _running.add(self)
+        self.db = await Database.open(self.path, busy_timeout=self.busy_timeout)
         self.store = Store(self.db, self.clock)
         kinds = [ReleaseKind(self.store, self.render)]
         self.engine = ReminderEngine(self.db, self.transport, kinds, self.clock, self.config)
         await self.engine.start()
         await self.idle()
 
-    async def stop(self) -> None:
+    async def stop(self, within: timedelta = timedelta(0)) -> None:
+        """By default like a crash for sends on the wire: they are cut off, their rows left 'sending'."""
         if self.engine is not None:
-            await self.engine.stop()
+            await self.engine.stop(within)
         if self.db is not None:
             await self.db.close()
         self.engine = self.db = None
+        _running.discard(self)
 
     async def restart(self, transport: RecordingTransport | None = None) -> None:
         await self.stop()
@@ -160,6 +171,17 @@ class Bot:
             return conn.execute(sql, params).fetchall()
 
 
+_running: set[Bot] = set()
+
+
+@pytest.fixture(autouse=True)
+async def stop_bots_left_running() -> AsyncIterator[None]:
+    """A test that fails half-way still closes its database (its thread would keep pytest alive)."""
+    yield
+    for bot in list(_running):
+        await bot.stop()
+
+
 FAST = EngineConfig(rate=10_000, burst=100, channel_period=timedelta(milliseconds=1))
 
 
@@ -183,9 +205,10 @@ async def start_bot(
     transport: RecordingTransport | None = None,
     config: EngineConfig = FAST,
     render: ReleaseRenderer = render_release,
+    busy_timeout: timedelta = timedelta(seconds=5),
 ) -> Bot:
-    """A bot with its own transport, config or renderer; the test stops it."""
-    bot = Bot(tmp_path / "bot.sqlite3", clock, transport or RecordingTransport(), config, render)
+    """A bot with its own transport, config, renderer or busy timeout; the test stops it."""
+    bot = Bot(tmp_path / "bot.sqlite3", clock, transport or RecordingTransport(), config, render, busy_timeout)
     await bot.start()
     return bot
 
@@ -427,6 +450,106 @@ async def test_a_renderer_bug_fails_the_row_without_stopping_others(tmp_path: Pa
     await bot.stop()
 
 
+# -- the database failing under the engine ---------------------------------------------------
+
+
+class WriteLock:
+    """Another connection holding SQLite's write lock, as a backup or a second process can.
+
+    Readers go on (WAL); every write of the bot waits its busy timeout, then fails with
+    'database is locked'. Tests release it once the bot's log shows a write failed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._conn = sqlite3.connect(path, isolation_level=None)
+        self.taken = 0
+
+    def take(self) -> None:
+        self._conn.execute("BEGIN EXCLUSIVE")
+        self.taken += 1
+
+    def release(self) -> None:
+        self._conn.execute("ROLLBACK")
+
+    def on_first_call_to(self, target_id: str) -> Callable[[Call], None]:
+        """A transport hook: lock the database as the first message to ``target_id`` leaves."""
+
+        def hook(call: Call) -> None:
+            if call.target_id == target_id and not self.taken:
+                self.take()
+
+        return hook
+
+    async def release_after_a_failed_write(self, caplog: pytest.LogCaptureFixture, message: str) -> None:
+        await wait_until(lambda: message in caplog.text, 5, f"a log saying {message!r}")
+        self.release()
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+@pytest.fixture
+def write_lock(tmp_path: Path) -> Iterator[WriteLock]:
+    lock = WriteLock(tmp_path / "bot.sqlite3")
+    yield lock
+    lock.close()
+
+
+SHORT_BUSY = timedelta(milliseconds=50)
+RECORDING_FAILED = "could not be recorded"
+
+
+async def test_a_sent_message_whose_recording_fails_is_recorded_as_sent_not_resent(
+    tmp_path: Path, clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
+) -> None:
+    transport = RecordingTransport(on_call=write_lock.on_first_call_to("701"))
+    bot = await start_bot(tmp_path, clock, transport=transport, busy_timeout=SHORT_BUSY)
+    await bot.setup_guild(offsets=(timedelta(0),))
+    clock.set(RELEASE)
+    await write_lock.release_after_a_failed_write(caplog, RECORDING_FAILED)
+    await bot.idle()  # the same running engine: no restart
+
+    assert sorted(c.target_id for c in transport.calls) == ["701", "702", "chan-g1"]
+    assert bot.query("SELECT DISTINCT state, attempts FROM outbox") == [("sent", 1)]
+    await bot.stop()
+
+
+async def test_a_failed_send_whose_recording_fails_is_retried_later_with_its_nonce(
+    tmp_path: Path, clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
+) -> None:
+    transport = RecordingTransport(
+        errors={"701": iter([TransientDeliveryError("502")])}, on_call=write_lock.on_first_call_to("701")
+    )
+    bot = await start_bot(tmp_path, clock, transport=transport, busy_timeout=SHORT_BUSY)
+    await bot.setup_guild(offsets=(timedelta(0),))
+    clock.set(RELEASE)
+    await write_lock.release_after_a_failed_write(caplog, RECORDING_FAILED)
+    await bot.idle()
+    assert bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("pending", 1)]
+
+    await bot.advance_to(RELEASE + timedelta(seconds=10))  # the engine's first backoff
+    first, second = [c for c in transport.calls if c.target_id == "701"]
+    assert first.nonce == second.nonce
+    assert transport.texts("701") == [f"{FILM} in 0:00:00"]
+    assert bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 2)]
+    await bot.stop()
+
+
+async def test_a_cycle_that_finds_the_database_locked_is_retried_in_the_running_engine(
+    tmp_path: Path, clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = await start_bot(tmp_path, clock, busy_timeout=SHORT_BUSY)
+    await bot.setup_guild(offsets=(timedelta(0),))
+    write_lock.take()  # the fan-out at the release finds the database locked
+    clock.set(RELEASE)
+    await write_lock.release_after_a_failed_write(caplog, "cycle failed")
+    await bot.idle()
+
+    assert sorted(c.target_id for c in bot.transport.sent) == ["701", "702", "chan-g1"]
+    assert bot.query("SELECT DISTINCT state FROM outbox") == [("sent",)]
+    await bot.stop()
+
+
 # -- rate limits -------------------------------------------------------------------------------
 
 
@@ -495,6 +618,27 @@ async def test_a_fan_out_larger_than_the_claim_window_sends_every_row_exactly_on
     await bot.stop()
 
 
+async def test_posts_start_while_later_reminders_are_still_being_fanned_out(tmp_path: Path, clock: ManualClock) -> None:
+    guilds, batch = 30, 5
+    pending_at_first_send: list[int] = []
+    bot = await start_bot(tmp_path, clock, config=EngineConfig(rate=10_000, burst=100, batch_size=batch))
+
+    def count_unfanned(call: Call) -> None:
+        if not pending_at_first_send:
+            [(pending,)] = bot.query("SELECT COUNT(*) FROM reminders WHERE state = 'pending'")
+            pending_at_first_send.append(int(str(pending)))
+
+    bot.transport.on_call = count_unfanned
+    for i in range(guilds):
+        await bot.store.update_guild_settings(f"g{i}", channel_id=f"c{i}", release_offsets=(timedelta(0),))
+    await bot.store.set_release(FILM, RELEASE)
+    await bot.advance_to(RELEASE)
+
+    assert sorted(c.target_id for c in bot.transport.sent) == sorted(f"c{i}" for i in range(guilds))
+    assert pending_at_first_send[0] >= batch, "the first post waited for the whole fan-out"
+    await bot.stop()
+
+
 # -- life cycle --------------------------------------------------------------------------------
 
 
@@ -513,3 +657,52 @@ async def test_a_forgotten_guild_gets_nothing(bot: Bot) -> None:
     await bot.store.forget_guild("g1")
     await bot.advance_to(RELEASE)
     assert bot.transport.calls == []
+
+
+async def test_delivered_rows_are_freed_at_once_not_left_to_the_garbage_collector(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # Reference cycles per delivery would pile up between collections; each full collection
+    # then walks them all, a pause of the event loop during a large fan-out. (One worker: it
+    # keeps its last job until the next, the others must be freed.)
+    bot = await start_bot(tmp_path, clock, config=EngineConfig(rate=10_000, burst=100, workers=1))
+    await bot.setup_guild(offsets=(timedelta(0),))
+    gc.collect()
+    gc.disable()
+    try:
+        await bot.advance_to(RELEASE)
+        gc.set_debug(gc.DEBUG_SAVEALL)  # what the collector finds unreachable lands in gc.garbage
+        gc.collect()
+        cyclic_garbage = [o for o in gc.garbage if isinstance(o, Delivery)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert len(bot.transport.sent) == 3
+    assert cyclic_garbage == []
+    await bot.stop()
+
+
+async def test_a_graceful_stop_finishes_sends_on_the_wire_and_releases_the_rest(
+    tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = EngineConfig(rate=10_000, burst=100, workers=2)
+    bot = await start_bot(tmp_path, clock, transport=RecordingTransport(latency=0.2), config=config)
+    await bot.setup_guild(offsets=(timedelta(0),))
+    clock.set(RELEASE)
+    await bot.transport.wait_for_calls(2)  # two workers: two rows on the wire, one still queued
+    on_the_wire = {c.target_id for c in bot.transport.calls}
+    caplog.set_level(logging.INFO, logger="bot.core.engine.engine")
+    await bot.stop(within=timedelta(seconds=5))
+
+    assert {c.target_id for c in bot.transport.sent} == on_the_wire
+    states = bot.query("SELECT target_id, state, attempts FROM outbox ORDER BY target_id")
+    assert sorted((t, s, a) for t, s, a in states if t in on_the_wire) == [(t, "sent", 1) for t in sorted(on_the_wire)]
+    [(released, state, attempts)] = [row for row in states if row[0] not in on_the_wire]
+    assert (state, attempts) == ("pending", 0)
+    assert "2 deliveries finished, 1 unsent released to pending, 0 left 'sending'" in caplog.text
+
+    await bot.restart(RecordingTransport())
+    assert [c.target_id for c in bot.transport.sent] == [released]
+    assert bot.query("SELECT DISTINCT state, attempts FROM outbox") == [("sent", 1)]
+    await bot.stop()

@@ -64,7 +64,7 @@ class Core:
         await self.engine.start()
 
     async def stop(self) -> None:
-        """Stop delivering; whatever was claimed but unsent goes out at the next start."""
+        """Stop delivering: sends under way finish (a few seconds at most), the rest go out at the next start."""
         if self.engine is not None:
             await self.engine.stop()
             self.engine = None

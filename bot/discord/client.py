@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -187,7 +188,21 @@ class BallerinaBot(commands.Bot):
             settle_heap()
 
 
-async def run_discord(core: Core, settings: Settings) -> None:
-    """Connect to Discord and serve until stopped, on a core the caller opened (and closes)."""
+async def run_discord(core: Core, settings: Settings, stop: asyncio.Event) -> None:
+    """Connect to Discord and serve until closed or until ``stop`` is set, on a core the caller
+    opened (and closes). Closing lets the reminder engine finish the sends on the wire and hand
+    the unsent rows back before the gateway closes."""
     async with BallerinaBot(core, tune_gc=True) as bot:
-        await bot.start(settings.discord_token.reveal())
+        closer = asyncio.create_task(_close_on(stop, bot))
+        try:
+            await bot.start(settings.discord_token.reveal())
+        finally:
+            if stop.is_set():
+                await closer  # closing: cancelling it would cut the engine's drain short
+            else:
+                closer.cancel()
+
+
+async def _close_on(stop: asyncio.Event, bot: BallerinaBot) -> None:
+    await stop.wait()
+    await bot.close()

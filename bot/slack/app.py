@@ -93,14 +93,14 @@ def build_slack(core: Core, settings: Settings) -> SlackBot:
     return SlackBot(core, client, secret)
 
 
-async def serve_slack(bot: SlackBot, settings: Settings) -> None:
-    """Serve until cancelled: Socket Mode with an app token, else HTTP on SLACK_HOST:SLACK_PORT."""
+async def serve_slack(bot: SlackBot, settings: Settings, stop: asyncio.Event) -> None:
+    """Serve until ``stop`` is set: Socket Mode with an app token, else HTTP on SLACK_HOST:SLACK_PORT."""
     if settings.slack_socket_mode:
         handler = AsyncSocketModeHandler(bot.app, settings.slack_app_token.reveal())
         log.info("Slack: connecting in Socket Mode")
         await handler.connect_async()  # type: ignore[no-untyped-call]
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await handler.close_async()  # type: ignore[no-untyped-call]
         return
@@ -110,6 +110,6 @@ async def serve_slack(bot: SlackBot, settings: Settings) -> None:
     await web.TCPSite(runner, settings.slack_host, settings.slack_port).start()
     log.info("Slack: serving HTTP on %s:%s%s", settings.slack_host, settings.slack_port, EVENTS_PATH)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await runner.cleanup()

@@ -9,13 +9,20 @@ changes; the alarm is therefore capped at ``max_sleep`` and simply re-checks. A 
 clock re-arms the alarm to ring at once, so tests move time without sleeping.
 
 Delivery: due rows are claimed in batches, committed as 'sending' before any network call, and
-handed to a pool of workers. Each message passes the per-channel pacer, then the global rate
-limiter. All delivery state lives in the database; nothing here reacts to gateway reconnects.
+handed to a pool of workers; each batch of fanned-out reminders is claimed before the next batch
+is fanned out, so the first posts leave while a large fan-out is still being written. Each
+message passes the per-channel pacer, then the global rate limiter. All delivery state lives in
+the database; nothing here reacts to gateway reconnects.
+
+Database failures (a locked file, a full disk) never lose a row: a cycle that fails is retried
+with a backoff, and a worker whose outcome (sent, failed, retry later) cannot be written keeps
+that outcome and writes it again with a backoff, the row still counted in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -47,8 +54,17 @@ from bot.core.storage import (
 log = logging.getLogger(__name__)
 
 _ALARM_JOB = "reminder-engine-alarm"
-_CYCLE_RETRY = 30.0  # seconds before trying again after a failed cycle (e.g. a locked database)
+_DB_RETRY_FIRST = 0.5  # seconds before retrying a failed database step (a locked file, say) ...
+_DB_RETRY_MAX = 30.0  # ... doubled after each further failure, up to this
 _DETAIL_LIMIT = 300  # characters of an error message kept for the status view
+
+_Settle = Callable[[], Awaitable[None]]
+"""Records a delivery's outcome in the database; safe to call again if it raised."""
+
+
+def _db_retry_delay(failures: int) -> float:
+    """Seconds to wait after the ``failures``-th database failure in a row (counting from 1)."""
+    return min(_DB_RETRY_FIRST * 2.0 ** (failures - 1), _DB_RETRY_MAX)
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,8 @@ class EngineConfig:
     max_backoff: timedelta = timedelta(minutes=10)
     max_sleep: timedelta = timedelta(hours=1)
     """The alarm rings at least this often, whatever is due."""
+    stop_timeout: timedelta = timedelta(seconds=5)
+    """How long :meth:`ReminderEngine.stop` lets sends already on the wire finish and be recorded."""
 
 
 @dataclass(eq=False)
@@ -81,6 +99,11 @@ class _Job:
     delivery: Delivery
     parts: tuple[Reply, ...] | None = None
     message_ids: list[str] = field(default_factory=list)
+    calling: bool = False
+    """A transport call is under way, or was cut off by stop(): a message may have left."""
+    settle: _Settle | None = None
+    """The outcome, once known, until the database has recorded it."""
+    record_failures: int = 0
 
     @property
     def row(self) -> OutboxRow:
@@ -145,11 +168,18 @@ class ReminderEngine:
         # Claimed rows held in memory at most: enough for the workers and the next batch.
         self._max_inflight = max(2 * config.batch_size, config.workers)
         self._scheduler: AsyncIOScheduler | None = None
+        self._pump_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._jobs: asyncio.Queue[_Job] = asyncio.Queue()
-        self._deferred: dict[int, asyncio.TimerHandle] = {}
-        self._inflight = 0  # claimed rows not yet settled: queued, sending or deferred
+        self._deferred: dict[int, tuple[asyncio.TimerHandle, _Job]] = {}
+        # Claimed rows not yet recorded, by id: queued, sending, deferred or waiting to be recorded.
+        self._claimed: dict[int, _Job] = {}
         self._backlog = False  # due rows were left unclaimed for want of room
+        self._cycle_failures = 0  # failed cycles in a row, for the backoff
+        self._stopping = False
+        self._drained = asyncio.Event()  # while stopping: the last claimed row was settled or set aside
+        self._set_aside: list[_Job] = []  # claimed rows stop() took back before they were sent
+        self._finished_while_stopping = 0
         self._generation = 0  # bumped by notify_changed(), so a cycle knows it ran on old data
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -163,6 +193,7 @@ class ReminderEngine:
         if self._scheduler is not None:
             raise RuntimeError("the reminder engine is already running")
         self._idle.clear()  # a restarted engine is not idle until its first cycle says so
+        self._stopping = False
         now = self._clock.now()
         requeued = await self._queue.recover(now, now - self._config.late_after)
         if requeued:
@@ -184,34 +215,86 @@ class ReminderEngine:
         )
         scheduler.start()
         self._scheduler = scheduler
-        self._tasks = [asyncio.create_task(self._pump(), name="reminder-engine-pump")]
+        self._pump_task = asyncio.create_task(self._pump(), name="reminder-engine-pump")
+        self._tasks = [self._pump_task]
         self._tasks += [
             asyncio.create_task(self._worker(), name=f"reminder-engine-worker-{i}") for i in range(self._config.workers)
         ]
         log.info("reminder engine started (%d workers, %.0f sends/s)", self._config.workers, self._config.rate)
 
-    async def stop(self) -> None:
-        """Cancel everything; claimed but unsent rows stay 'sending' and go out at the next start."""
+    async def stop(self, within: timedelta | None = None) -> None:
+        """Stop claiming; let sends on the wire finish and be recorded; release the unsent rows.
+
+        Waits at most ``within`` (default: the config's ``stop_timeout``). Claimed rows that
+        never reached the transport go back to pending, so the next start sends them at once.
+        A send still unfinished at the deadline is cut off and its row stays 'sending': the
+        next start re-sends it with the same nonce, as after a crash (``within=timedelta(0)``
+        cuts off every send on the wire at once).
+        """
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is None:
             return
         scheduler.shutdown(wait=False)
+        self._stopping = True
+        self._wake.set()  # the pump leaves at its next step
+        # Paced jobs and outcomes waiting to be recorded go back to the workers now.
+        for handle, job in self._deferred.values():
+            handle.cancel()
+            self._jobs.put_nowait(job)
+        self._deferred.clear()
+        limit = (within if within is not None else self._config.stop_timeout).total_seconds()
+        if limit > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._drain(), limit)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        for handle in self._deferred.values():
+        self._pump_task = None
+        for handle, _ in self._deferred.values():
             handle.cancel()
         self._deferred.clear()
+        in_hand = list(self._claimed.values())
+        released = await self._release(self._set_aside + [job for job in in_hand if self._unsent_at_stop(job)])
+        log.info(
+            "reminder engine stopped: %d deliveries finished, %d unsent released to pending,"
+            " %d left 'sending' for the next start",
+            self._finished_while_stopping,
+            released,
+            len(self._set_aside) + len(in_hand) - released,
+        )
         self._jobs = asyncio.Queue()
-        self._inflight = 0
+        self._claimed.clear()
+        self._set_aside = []
+        self._finished_while_stopping = 0
         self._backlog = False
         self._next_alarm = None
         # AsyncIOScheduler shuts down on the next loop iteration, cancelling any alarm run; the
         # one after lets that run finish, so no task outlives stop().
         await asyncio.sleep(0)
         await asyncio.sleep(0)
-        log.info("reminder engine stopped")
+
+    async def _drain(self) -> None:
+        """Wait until the pump has left (so nothing more is claimed) and no claimed row is in hand."""
+        assert self._pump_task is not None
+        await self._pump_task
+        while self._claimed:
+            self._drained.clear()
+            await self._drained.wait()
+
+    def _unsent_at_stop(self, job: _Job) -> bool:
+        """While stopping: the job never reached the transport, so its row can go back to pending."""
+        return self._stopping and job.settle is None and not job.message_ids and not job.calling
+
+    async def _release(self, jobs: Sequence[_Job]) -> int:
+        """Put the rows of unsent jobs back to pending; returns how many were released."""
+        if not jobs:
+            return 0
+        try:
+            return await self._queue.release([job.row.id for job in jobs], self._clock.now())
+        except Exception:
+            log.exception("could not release %d unsent deliveries; the next start sends them", len(jobs))
+            return 0
 
     async def wait_idle(self) -> None:
         """Return once nothing is due by the clock and no delivery is in flight (for tests)."""
@@ -291,34 +374,51 @@ class ReminderEngine:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            if self._stopping:
+                return
             generation = self._generation
             try:
-                now = self._clock.now()
-                await self._settle_reminders(now)
-                await self._dispatch(now)
+                await self._cycle(self._clock.now())
                 due_now = await self._rearm(generation)
             except Exception:
-                log.exception("reminder engine cycle failed; trying again in %.0fs", _CYCLE_RETRY)
-                self._arm_in(_CYCLE_RETRY)
+                # Nothing is lost: each step commits whole or not at all. Try again soon.
+                self._cycle_failures += 1
+                delay = _db_retry_delay(self._cycle_failures)
+                log.exception("reminder engine cycle failed; trying again in %.1fs", delay)
+                self._arm_in(delay)
                 continue
-            if not due_now and self._inflight == 0 and not self._wake.is_set():
+            self._cycle_failures = 0
+            if not due_now and not self._claimed and not self._wake.is_set():
                 self._idle.set()
 
-    async def _settle_reminders(self, now: datetime) -> None:
-        """Skip the too-old, then the superseded, then fan out the rest, a batch at a time."""
+    async def _cycle(self, now: datetime) -> None:
+        """Skip the too-old, then the superseded, then fan out the rest, a batch at a time.
+
+        Each batch's rows are claimed for the workers before the next batch is fanned out, so
+        the first posts go out while later reminders are still being fanned out.
+        """
         cfg = self._config
-        stages: Sequence[Callable[[], Awaitable[list[ReminderOutcome]]]] = (
-            partial(self._queue.skip_missed_reminders, now, now - cfg.grace, cfg.batch_size),
-            partial(self._queue.skip_superseded_reminders, now, cfg.batch_size),
+        await self._in_batches(partial(self._queue.skip_missed_reminders, now, now - cfg.grace, cfg.batch_size))
+        await self._in_batches(partial(self._queue.skip_superseded_reminders, now, cfg.batch_size))
+        await self._in_batches(
             partial(self._queue.fire_due_reminders, now, now - cfg.late_after, cfg.batch_size, self._fan_out),
+            then=partial(self._dispatch, now),
         )
-        for stage in stages:
-            while True:
-                outcomes = await stage()
-                for outcome in outcomes:
-                    _log_reminder(outcome)
-                if len(outcomes) < cfg.batch_size:
-                    break
+
+    async def _in_batches(
+        self,
+        stage: Callable[[], Awaitable[list[ReminderOutcome]]],
+        then: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Run ``stage`` (and ``then``) until it settles less than a batch, or the engine stops."""
+        while not self._stopping:
+            outcomes = await stage()
+            for outcome in outcomes:
+                _log_reminder(outcome)
+            if then is not None:
+                await then()
+            if len(outcomes) < self._config.batch_size:
+                return
 
     async def _fan_out(self, fan: FanOut) -> None:
         kind = self._kinds.get(fan.reminder.kind)
@@ -332,14 +432,14 @@ class ReminderEngine:
     async def _dispatch(self, now: datetime) -> None:
         """Claim due rows for the workers, as many as there is room for."""
         cfg = self._config
-        while (room := self._max_inflight - self._inflight) > 0:
+        while not self._stopping and (room := self._max_inflight - len(self._claimed)) > 0:
             limit = min(room, cfg.batch_size)
             claim = await self._queue.claim_deliveries(now, now - cfg.grace, limit)
             for row in claim.skipped:
                 log.info("delivery %d skipped (missed while offline): %s %s", row.id, row.target, row.target_id)
             for delivery in claim.deliveries:
-                self._inflight += 1
-                self._jobs.put_nowait(_Job(delivery))
+                job = self._claimed[delivery.row.id] = _Job(delivery)
+                self._jobs.put_nowait(job)
             if claim.size < limit:
                 self._backlog = False
                 return
@@ -348,87 +448,111 @@ class ReminderEngine:
     async def _worker(self) -> None:
         while True:
             job = await self._jobs.get()
-            try:
-                finished = await self._attempt(job)
-            except Exception:
-                # The database failed us: the row stays 'sending' and goes out at the next start.
-                log.exception("delivery %d could not be recorded", job.row.id)
-                finished = True
-            if finished:
-                self._job_done()
+            if job.settle is None:
+                job.settle = await self._attempt(job)
+            if job.settle is not None:
+                await self._record(job)
 
-    def _job_done(self) -> None:
-        self._inflight -= 1
-        if self._inflight == 0 or (self._backlog and self._inflight == self._max_inflight // 2):
+    async def _record(self, job: _Job) -> None:
+        """Write the job's outcome; if the database fails, keep the outcome and write it later.
+
+        The row stays 'sending' and counted in flight meanwhile, so it is neither claimed again
+        nor lost: a message that went out is recorded as sent, one that did not is retried with
+        its nonce.
+        """
+        assert job.settle is not None
+        try:
+            await job.settle()
+        except Exception as exc:
+            job.record_failures += 1
+            delay = _db_retry_delay(job.record_failures)
+            log.warning(
+                "delivery %d: its outcome could not be recorded (%s); trying again in %.1fs",
+                job.row.id,
+                _detail(exc),
+                delay,
+                exc_info=job.record_failures == 1,
+            )
+            self._defer(job, delay)
+            return
+        if self._stopping:
+            self._finished_while_stopping += 1
+        self._job_done(job)
+
+    def _job_done(self, job: _Job) -> None:
+        """The job left our hands: recorded, or set aside by stop()."""
+        del self._claimed[job.row.id]
+        if self._stopping:
+            if not self._claimed:
+                self._drained.set()
+        elif not self._claimed or (self._backlog and len(self._claimed) == self._max_inflight // 2):
             self._wake_up()
 
-    async def _attempt(self, job: _Job) -> bool:
-        """Send the job's remaining parts and record the outcome; False if it was deferred."""
+    async def _attempt(self, job: _Job) -> _Settle | None:
+        """Send the job's remaining parts; returns how to record the outcome (None: not now)."""
         row, reminder = job.row, job.delivery.reminder
         try:
             if job.parts is None:
+                if self._hold_back(job):
+                    return None
                 kind = self._kinds.get(reminder.kind)
                 job.parts = tuple(await kind.render(reminder, row)) if kind is not None else ()
             if not job.parts:
-                await self._queue.mark_skipped(row.id, "nothing to send", self._clock.now())
-                log.info("delivery %d skipped: nothing to send", row.id)
-                return True
+                return partial(self._record_skipped, row)
             while len(job.message_ids) < len(job.parts):
                 if not await self._send_next_part(job):
-                    return False
+                    return None
         except PermanentDeliveryError as exc:
-            await self._queue.mark_failed(row.id, exc.kind, _detail(exc), self._clock.now())
-            log.warning(
-                "delivery %d to %s %s failed: %s (%s)", row.id, row.target, row.target_id, exc.kind, _detail(exc)
-            )
-            return True
+            return partial(self._record_failed, row, exc.kind, _detail(exc))
         except TransientDeliveryError as exc:
-            await self._retry_or_fail(row, ErrorKind.TRANSIENT, exc)
-            return True
+            return partial(self._retry_or_fail, row, ErrorKind.TRANSIENT, _detail(exc))
         except Exception as exc:
             # A bug in a renderer or an adapter must not stop the other deliveries.
             log.exception("delivery %d raised an unexpected error", row.id)
-            await self._retry_or_fail(row, ErrorKind.UNEXPECTED, exc)
+            return partial(self._retry_or_fail, row, ErrorKind.UNEXPECTED, _detail(exc))
+        # The outcome holds what it records, not the job: a job holding its outcome holding the
+        # job would be a reference cycle, left for the garbage collector instead of freed at once.
+        return partial(self._record_sent, row, job.message_ids[0], len(job.message_ids))
+
+    def _hold_back(self, job: _Job) -> bool:
+        """Take the job off its worker if stop() takes it back unsent, or its channel is busy."""
+        if self._unsent_at_stop(job):
+            self._set_aside.append(job)
+            self._job_done(job)
             return True
-        await self._queue.mark_sent(row.id, job.message_ids[0], self._clock.now())
-        log.info(
-            "delivery %d sent to %s %s (%d message(s), attempt %d%s)",
-            row.id,
-            row.target,
-            row.target_id,
-            len(job.message_ids),
-            row.attempts,
-            ", late" if row.late else "",
-        )
-        return True
+        if (wait := self._pacer.wait(job.channel_key, asyncio.get_running_loop().time())) > 0:
+            self._defer(job, wait)
+            return True
+        return False
 
     async def _send_next_part(self, job: _Job) -> bool:
-        """Send one part, honouring both limiters; False if the job was deferred instead."""
+        """Send one part, honouring both limiters; False if the job left the worker instead."""
         assert job.parts is not None
         loop = asyncio.get_running_loop()
         index = len(job.message_ids)
         while True:
-            if (wait := self._pacer.wait(job.channel_key, loop.time())) > 0:
-                self._defer(job, wait)
+            if self._hold_back(job):
                 return False
             await self._limiter.acquire()
             if job.row.target is Target.DM:
                 # A DM may cost two requests: opening the DM channel, then the message.
                 await self._limiter.acquire()
-            # Another worker may have used the channel while we waited for the token.
-            if (wait := self._pacer.wait(job.channel_key, loop.time())) > 0:
-                self._defer(job, wait)
+            # Another worker may have used the channel, or stop() come, while we waited.
+            if self._hold_back(job):
                 return False
             self._pacer.record(job.channel_key, loop.time())
+            job.calling = True
             try:
                 message_id = await self._send(job.row, job.parts[index], f"{job.row.nonce}.{index}")
             except RateLimited as exc:
+                job.calling = False  # refused: nothing went out
                 log.info("delivery %d: %s", job.row.id, exc)
                 if exc.is_global:
                     self._limiter.pause(exc.retry_after)
                 else:
                     self._pacer.block(job.channel_key, loop.time() + exc.retry_after)
                 continue
+            job.calling = False
             job.message_ids.append(message_id)
             return True
 
@@ -438,26 +562,49 @@ class ReminderEngine:
         return await self._transport.send_dm(row.target_id, reply, nonce)
 
     def _defer(self, job: _Job, seconds: float) -> None:
-        """Park a job whose channel is busy, freeing the worker for other channels."""
-        self._deferred[job.row.id] = asyncio.get_running_loop().call_later(seconds, self._resume, job)
+        """Park a job (a busy channel, a failed write), freeing the worker for other jobs."""
+        handle = asyncio.get_running_loop().call_later(seconds, self._resume, job)
+        self._deferred[job.row.id] = (handle, job)
 
     def _resume(self, job: _Job) -> None:
         del self._deferred[job.row.id]
         self._jobs.put_nowait(job)
 
-    async def _retry_or_fail(self, row: OutboxRow, kind: ErrorKind, exc: Exception) -> None:
+    # -- recording outcomes: each may run again if the database failed it ----------------------
+
+    async def _record_sent(self, row: OutboxRow, message_id: str, messages: int) -> None:
+        await self._queue.mark_sent(row.id, message_id, self._clock.now())
+        log.info(
+            "delivery %d sent to %s %s (%d message(s), attempt %d%s)",
+            row.id,
+            row.target,
+            row.target_id,
+            messages,
+            row.attempts,
+            ", late" if row.late else "",
+        )
+
+    async def _record_skipped(self, row: OutboxRow) -> None:
+        await self._queue.mark_skipped(row.id, "nothing to send", self._clock.now())
+        log.info("delivery %d skipped: nothing to send", row.id)
+
+    async def _record_failed(self, row: OutboxRow, kind: ErrorKind, detail: str) -> None:
+        await self._queue.mark_failed(row.id, kind, detail, self._clock.now())
+        log.warning("delivery %d to %s %s failed: %s (%s)", row.id, row.target, row.target_id, kind, detail)
+
+    async def _retry_or_fail(self, row: OutboxRow, kind: ErrorKind, detail: str) -> None:
         now, cfg = self._clock.now(), self._config
         if row.attempts >= cfg.max_attempts:
-            await self._queue.mark_failed(row.id, kind, _detail(exc), now)
-            log.warning("delivery %d failed after %d attempts: %s", row.id, row.attempts, _detail(exc))
+            await self._queue.mark_failed(row.id, kind, detail, now)
+            log.warning("delivery %d failed after %d attempts: %s", row.id, row.attempts, detail)
             return
         delay = min(cfg.backoff * 2 ** (row.attempts - 1), cfg.max_backoff)
-        await self._queue.retry_later(row.id, now + delay, kind, _detail(exc), now)
+        await self._queue.retry_later(row.id, now + delay, kind, detail, now)
         log.info(
             "delivery %d: attempt %d of %d failed (%s); retrying in %s",
             row.id,
             row.attempts,
             cfg.max_attempts,
-            _detail(exc),
+            detail,
             delay,
         )

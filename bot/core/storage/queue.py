@@ -7,7 +7,7 @@ batches. Times come from the caller (the engine's clock), never from SQLite.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -312,6 +312,19 @@ class DeliveryQueue:
             replace(d, row=replace(d.row, state=OutboxState.SENDING, attempts=d.row.attempts + 1)) for d in fresh
         )
         return Claim(claimed, tuple(stale))
+
+    async def release(self, row_ids: Iterable[int], now: datetime) -> int:
+        """Put claimed rows that were never sent back to pending, due at once, their claim's attempt
+        taken back: a stop hands them to the next start instead of leaving them to crash recovery.
+
+        Returns the number of rows released (a row forgotten meanwhile is not).
+        """
+        async with self._db.read() as session:
+            return await session.execute(
+                "UPDATE outbox SET state = 'pending', attempts = attempts - 1, updated_at = ?"
+                " WHERE state = 'sending' AND id IN (SELECT value FROM json_each(?))",
+                (to_unix(now), ids_json(row_ids)),
+            )
 
     async def mark_sent(self, row_id: int, message_id: str, now: datetime) -> None:
         await self._settle(row_id, OutboxState.SENT, now, message_id=message_id)

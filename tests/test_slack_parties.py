@@ -544,3 +544,16 @@ async def test_party_reminders_and_notices_render_for_slack_pinging_only_those_g
     assert [p for p in pings(notice) if not p.startswith("<@")] == []
     [dm] = await rendered(w, NOTICE_KIND, Target.DM, carol.id)
     assert pings(dm) == []
+
+
+async def test_socket_mode_serves_the_modal_the_card_and_its_buttons(tmp_path: Path) -> None:
+    async with slack_world(tmp_path, now=NOW, socket_mode=True) as w:
+        modal = await open_modal(w)
+        delivery = await w.driver.submit_view(
+            modal, modal_values(int(TOMORROW_8PM_PARIS.timestamp()), None, w.general.id)
+        )
+        assert delivery.acked and modal.closed
+        [card] = await w.fake.wait_for_messages(w.general)
+        assert "Ballerina watch party" in card.all_text()
+        await click(w, card, "going", w.admin)
+        await until(lambda: going(card) == 1)

@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.slack.dispatch import Invocation, body_invocation
 from bot.slack.listeners import register
 from bot.slack.members import SlackMembers
-from bot.slack.parties import SlackCards
+from bot.slack.party_cards import SlackCards
 from bot.slack.render import message_kwargs
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 The core (``bot.core.parties``) holds every rule; this module picks the channel, checks the bot
 may post there (as ``/ballerina-admin channel`` does), and mirrors the core's outcome: the card
-posted once, then edited in place (``bot.slack.parties``). Guests (single- and multi-channel)
+posted once, then edited in place (``bot.slack.party_cards``). Guests (single- and multi-channel)
 use the film commands but cannot host. Hosts and the bot's moderators edit and cancel.
 
 ``/ballerina party create`` with nothing after it opens a modal: a ``datetimepicker`` (Slack shows
@@ -38,7 +38,7 @@ from bot.core.timeparse import TimeParseError, parse_when
 from bot.slack.dispatch import Invocation, Subcommand, channel_id_in
 from bot.slack.listeners.admin import channel_problem
 from bot.slack.members import UTC_ZONE
-from bot.slack.parties import CALENDAR_ACTION
+from bot.slack.party_cards import CALENDAR_ACTION
 from bot.slack.render import JSON, message_kwargs
 
 if TYPE_CHECKING:

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EDIT_FAILED = (SlackApiError, aiohttp.ClientError, TimeoutError)
-"""Slack refused an edit, or the network lost it: logged, and the card waits for the next change."""
+SLACK_FAILED = (SlackApiError, aiohttp.ClientError, TimeoutError)
+"""Slack refused a post or an edit, or the network lost it: logged; an edited card waits for the next change."""
 CALENDAR_ACTION = r"party:(?P<party>[0-9]{1,18}):calendar"
 """Slack sends a block action for a link button too: it is only acknowledged."""
 
@@ -46,7 +46,7 @@ class SlackCards:
 
     def __init__(self, bot: SlackBot) -> None:
         self.bot = bot
-        self.edits = CardEdits(EDIT_FAILED)
+        self.edits = CardEdits(SLACK_FAILED)
 
     def with_calendar(self, party: Party, card: Reply) -> Reply:
         """The core's card plus the "Add to calendar" link, left out (like the buttons) once cancelled."""
@@ -75,7 +75,7 @@ class SlackCards:
             answer = await self.bot.client.chat_postMessage(
                 channel=party.channel_id, **await self.message(party, self.with_calendar(party, card))
             )
-        except EDIT_FAILED as exc:
+        except SLACK_FAILED as exc:
             log.warning("could not post the card of party %s: %s", party.id, exc)
             return None
         return str(answer["ts"])

@@ -460,6 +460,7 @@ async def test_forget_me_asks_first_then_forgets_and_the_cards_recount(w: SlackW
     await w.run(w.member, "/ballerina", "timezone Asia/Seoul")
     prompt = await w.reply(w.member, "/ballerina", "forget-me")
     assert prompt.action_ids() == [FORGET_CONFIRM_ID]
+    assert "ping role" not in prompt.all_text()  # Slack has none
     assert await w.core.parties.parties.is_going(party_id_of(card), w.member.id)  # nothing before the click
     delivery = await w.driver.click(prompt, w.member, FORGET_CONFIRM_ID)
     assert delivery.acked

@@ -66,7 +66,7 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
         return help_reply(bot)
 
     async def forget_me(invocation: Invocation, options: dict[str, str]) -> Reply:
-        return bot.core.members.ask()
+        return bot.core.members.ask(ping_role=False)
 
     # Built per call: the release's facts depend on the clock.
     async def release(invocation: Invocation, options: dict[str, str]) -> Reply:

@@ -24,6 +24,7 @@ from bot.core.storage import OutboxRow, OutboxState, Platform, Target
 from bot.core.storage._rows import reminder_from_row
 from bot.core.storage.parties import NOTICE_KIND, PARTY_KIND
 from bot.slack.listeners.parties import MODAL_ID
+from bot.slack.members import CACHE_FOR
 from bot.slack.render import message_kwargs
 from tests.fakediscord._util import wait_until
 from tests.fakeslack import Delivery, EphemeralMessage, SlackChannel, SlackMessage, SlackUser, SlackView
@@ -306,7 +307,7 @@ async def test_refused_submissions_keep_the_modal_open_with_errors(
 async def test_a_guests_forged_submission_is_refused_in_the_modal(w: SlackWorld) -> None:
     modal = await open_modal(w)
     w.member.is_restricted = True
-    w.bot.members._cache.clear()  # Slack's answer changed since (the cache keeps it five minutes)
+    w.clock.advance(CACHE_FOR)  # the bot asks Slack again once its answer is this old
     delivery = await w.driver.submit_view(modal, modal_values(int(NOW.timestamp()) + 86400, None, w.general.id))
     assert delivery.payload is not None and "can't host" in delivery.payload["errors"]["when"]
 

@@ -72,10 +72,6 @@ async def test_what_cannot_be_read_gets_the_help_never_silence(w: SlackWorld, te
     assert problem in answer and "On Slack" in answer and "/ballerina cast" in answer
 
 
-async def test_parties_say_they_are_not_on_slack_yet(w: SlackWorld) -> None:
-    assert "not available on Slack yet" in await w.run(w.member, "/ballerina", "party create when: tomorrow")
-
-
 async def test_member_time_zone_is_set_and_a_bad_one_refused_kindly(w: SlackWorld) -> None:
     assert "Asia/Seoul" in await w.run(w.member, "/ballerina", "timezone Asia/Seoul")
     bad = await w.run(w.member, "/ballerina", "timezone Mars/Olympus")

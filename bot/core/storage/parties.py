@@ -117,6 +117,15 @@ class RsvpContext:
 
 
 @dataclass(frozen=True)
+class MemberParty:
+    """A party as one member sees it: hosted by them, or answered."""
+
+    party: Party
+    answer: RSVP | None
+    """None for a party they host without having answered it."""
+
+
+@dataclass(frozen=True)
 class PartySettings:
     guild_id: str
     channel_id: str | None
@@ -446,6 +455,18 @@ class PartyStore:
                     [value for leave in leaves for value in leave],
                 )
         return contexts
+
+    async def upcoming_of_member(self, guild_id: str, user_id: str, since: datetime, limit: int) -> list[MemberParty]:
+        """Scheduled parties from ``since`` that the member hosts or answered, soonest first."""
+        async with self._db.read() as session:
+            rows = await session.fetchall(
+                "SELECT p.*, r.choice AS my_choice FROM parties AS p"
+                " LEFT JOIN rsvps AS r ON r.party_id = p.id AND r.user_id = :user"
+                " WHERE p.guild_id = :guild AND p.state = 'scheduled' AND p.starts_at >= :since"
+                " AND (r.choice IS NOT NULL OR p.host_id = :user) ORDER BY p.starts_at, p.id LIMIT :limit",
+                {"guild": guild_id, "user": user_id, "since": to_unix(since), "limit": limit},
+            )
+        return [MemberParty(_party(row), RSVP(row["my_choice"]) if row["my_choice"] else None) for row in rows]
 
     async def attendance(self, party_id: int, named: int) -> Attendance:
         """Counts by answer and the first ``named`` Going members, in one query."""

@@ -526,6 +526,12 @@ async def test_one_batch_of_clicks_answers_each_in_its_own_server_only(
         (ours.id, "u2", "maybe", int(clock.now().timestamp())),
     ]
 
+    # A member's own upcoming parties: hosted, or answered (in this server only).
+    mine = await parties.upcoming_of_member("g1", "u2", clock.now(), limit=10)
+    assert [(p.party.id, p.answer) for p in mine] == [(ours.id, RSVP.MAYBE)]
+    hosted = await parties.upcoming_of_member("g1", "h", clock.now(), limit=10)
+    assert [(p.party.id, p.answer) for p in hosted] == [(ours.id, None), (closed.id, None)]
+
 
 async def test_the_ping_role_back_fill_counts_channel_opt_ins_and_goes_with_the_guild(store: Store) -> None:
     for user in ("u1", "u2", "u3"):

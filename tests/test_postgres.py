@@ -144,3 +144,11 @@ async def test_db_copy_into_a_database_holding_other_data_reports_the_mismatch(
     assert result.returncode == 1
     assert "guild_settings: 2 rows, 2 copied now, MISMATCH: the target has 3" in result.stdout
     assert "the row counts differ" in result.stderr
+
+
+def test_db_backup_on_postgresql_points_to_pg_dump(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": "postgresql://bot@localhost/ballerina"}
+    result = ballerina_bot("db", "backup", str(tmp_path / "copy.sqlite3"), env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "use pg_dump" in result.stderr
+    assert not (tmp_path / "copy.sqlite3").exists()

@@ -110,10 +110,11 @@ class BallerinaBot(commands.AutoShardedBot):
             return
         await self.sync_commands_if_changed()
         # Here, not in on_ready: on_ready fires again after every reconnect.
-        directory = DiscordMemberDirectory(
-            self, self.core.parties, lookups_per_second=self.core.settings.global_rate_limit / 2
-        )
-        await self.core.start(DiscordTransport(self), directory)
+        if self.core.settings.delivery:
+            directory = DiscordMemberDirectory(
+                self, self.core.parties, lookups_per_second=self.core.settings.global_rate_limit / 2
+            )
+            await self.core.start(DiscordTransport(self), directory)
         self.ops = await start_ops_endpoint(self.core, self, self.metrics)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
@@ -192,7 +193,13 @@ class BallerinaBot(commands.AutoShardedBot):
         return await self.tree.sync(guild=guild)
 
     async def on_ready(self) -> None:
-        log.info("ready as %s in %d servers", self.user, len(self.guilds))
+        log.info(
+            "ready as %s in %d servers on shards %s of %s",
+            self.user,
+            len(self.guilds),
+            list(self.own_shards()),
+            self.shard_count,
+        )
         if self._tune_gc:  # on the first ready only: the guild caches are filled by now
             self._tune_gc = False
             settle_heap()

@@ -1,0 +1,124 @@
+"""Discord shards across processes: the settings, and two real ``ballerina-bot run`` processes on
+shards 0 and 1 of 2 over one PostgreSQL database, against one fake Discord.
+
+Reminder delivery across processes is not tested here: it needs delivery leases (issue 10), so a
+deployment runs the engine in one process only (``DELIVERY=off`` in the others).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.settings import Settings, SettingsError
+from tests.fakediscord import FakeDiscord, FakeGuild
+from tests.postgres import PostgresServer
+from tests.test_cli_discord import BotProcess, running_bot_process
+
+
+def load(**environ: str) -> Settings:
+    return Settings.load(environ=environ, env_file=None)
+
+
+def test_shards_are_unset_by_default_and_one_process_takes_the_whole_rate() -> None:
+    settings = load()
+    assert (settings.shard_count, settings.shard_ids, settings.global_rate_limit, settings.delivery) == (
+        None,
+        None,
+        50,
+        True,
+    )
+
+
+def test_a_process_takes_its_shards_and_its_share_of_the_global_rate() -> None:
+    settings = load(SHARD_COUNT="4", SHARD_IDS="2, 3", GLOBAL_RATE_LIMIT="50", PROCESS_COUNT="2", DELIVERY="off")
+    assert (settings.shard_count, settings.shard_ids) == (4, (2, 3))
+    assert settings.global_rate_limit == 25
+    assert not settings.delivery
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"SHARD_COUNT": "2"}, "SHARD_IDS must be set too"),
+        ({"SHARD_IDS": "0"}, "SHARD_COUNT must be set too"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0,2"}, "SHARD_IDS must be between 0 and 1"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "1,1"}, "SHARD_IDS must not repeat a shard"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "zero"}, "SHARD_IDS must be shard numbers"),
+        ({"SHARD_COUNT": "0", "SHARD_IDS": "0"}, "SHARD_COUNT must be a whole number of at least 1"),
+        ({"PROCESS_COUNT": "0"}, "PROCESS_COUNT must be a whole number of at least 1"),
+        ({"DELIVERY": "sometimes"}, "DELIVERY must be yes or no"),
+    ],
+)
+def test_invalid_shard_settings_are_errors_naming_the_variable(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load(**environ)
+
+
+# -- two processes, one database, one fake Discord ----------------------------------------------
+
+
+async def metrics_of(bot: BotProcess) -> tuple[int, str]:
+    """The process's /healthz report and its /metrics text, from the address it logged."""
+    line = next(line for line in bot.lines if "health and metrics on" in line)
+    found = re.search(r"http://[\d.]+:(\d+)", line)
+    assert found is not None, line
+    port = int(found[1])
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{port}/metrics") as resp:
+            return port, await resp.text()
+
+
+def cast_commands_served(metrics: str) -> float:
+    found = re.search(r'ballerina_commands_total\{command="ballerina cast",outcome="ok"\} (\S+)', metrics)
+    return float(found[1]) if found else 0.0
+
+
+async def test_two_processes_each_serve_only_the_servers_of_their_shard(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    database_url = postgres_server.new_database()
+    async with FakeDiscord() as fake:
+        guilds: list[FakeGuild] = [fake.add_guild(f"Club on shard {n}", shard=(n, 2)) for n in (0, 1)]
+        channels = [guild.add_text_channel("general") for guild in guilds]
+        members = [guild.add_member(f"member-{n}") for n, guild in enumerate(guilds)]
+
+        def environ(shard: int) -> dict[str, str]:
+            return {
+                "DATABASE_URL": database_url,
+                "SHARD_COUNT": "2",
+                "SHARD_IDS": str(shard),
+                "PROCESS_COUNT": "2",
+                "DELIVERY": "on" if shard == 0 else "off",
+                "METRICS_PORT": "0",
+                "LOG_LEVEL": "INFO",
+            }
+
+        async with (
+            running_bot_process(fake, tmp_path, environ(0)) as first,
+            running_bot_process(fake, tmp_path, environ(1)) as second,
+        ):
+            for bot, shard in ((first, 0), (second, 1)):
+                ready = await bot.wait_for_line("ready as", timeout=60)
+                assert f"in 1 servers on shards [{shard}] of 2" in ready
+            assert sorted(p["shard"] for p in fake.gateway.identify_payloads) == [[0, 2], [1, 2]]
+
+            served = []
+            for guild, channel, member in zip(guilds, channels, members, strict=True):
+                inter = await fake.slash(guild, channel, member, "ballerina", "cast")
+                reply = await inter.response(timeout=10)
+                assert reply.embed is not None and reply.embed["title"] == "Ballerina: the cast"
+                served.append([cast_commands_served((await metrics_of(bot))[1]) for bot in (first, second)])
+            # the command in shard 0's server was served by the first process only, then shard 1's by the second
+            assert served == [[1, 0], [1, 1]]
+
+            for bot in (first, second):
+                port, _ = await metrics_of(bot)
+                async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                    report = json.loads(await resp.text())
+                assert report["gateway"]["connected"] is True, report
+                assert resp.status == 200, report

@@ -7,17 +7,25 @@ deployment runs the engine in one process only (``DELIVERY=off`` in the others).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import shlex
+import socket
+import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
+from yarl import URL
 
 from bot.settings import Settings, SettingsError
 from tests.fakediscord import FakeDiscord, FakeGuild
 from tests.postgres import PostgresServer
 from tests.test_cli_discord import BotProcess, running_bot_process
+
+ROOT = Path(__file__).parents[1]
 
 
 def load(**environ: str) -> Settings:
@@ -122,3 +130,52 @@ async def test_two_processes_each_serve_only_the_servers_of_their_shard(
                     report = json.loads(await resp.text())
                 assert report["gateway"]["connected"] is True, report
                 assert resp.status == 200, report
+                assert await docker_healthcheck(port) == 0
+
+
+# -- deployment ------------------------------------------------------------------------------------
+
+
+async def docker_healthcheck(port: int) -> int:
+    """The Dockerfile's HEALTHCHECK command, run here against ``port``: its exit status."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    found = re.search(r"^HEALTHCHECK .*\\\n\s*CMD (.+)$", dockerfile, re.MULTILINE)
+    assert found is not None, "no HEALTHCHECK … CMD in the Dockerfile"
+    program, *args = shlex.split(found[1])
+    assert program == "python"  # the slim image has no curl
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, *args, env={"METRICS_PORT": str(port)},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    return await asyncio.wait_for(process.wait(), 30)
+
+
+async def test_the_docker_healthcheck_fails_when_nothing_answers() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    assert await docker_healthcheck(port) != 0
+
+
+def test_the_compose_file_runs_every_shard_once_over_one_postgresql_with_one_delivering_process() -> None:
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
+    assert "postgres-data" in compose["volumes"]
+    assert "postgres-data:/var/lib/postgresql/data" in compose["services"]["postgres"]["volumes"]
+    bots = {name: service for name, service in compose["services"].items() if name != "postgres"}
+    assert len(bots) == 2
+    settings = []
+    for service in bots.values():
+        environ = {
+            name: re.sub(r"\$\{(\w+):\?[^}]*\}", lambda m: f"value-of-{m[1]}", str(value))
+            for name, value in service["environment"].items()
+        }
+        assert URL(environ["DATABASE_URL"]).host == "postgres"
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert environ["METRICS_PORT"]  # the image's HEALTHCHECK asks /healthz there
+        settings.append(load(**environ))
+    shard_count = settings[0].shard_count
+    assert shard_count is not None and all(s.shard_count == shard_count for s in settings)
+    shards = sorted(shard for s in settings for shard in s.shard_ids or ())
+    assert shards == list(range(shard_count))
+    assert all(s.global_rate_limit == 50 / len(bots) for s in settings)
+    assert [s.delivery for s in settings].count(True) == 1

@@ -13,6 +13,7 @@ import re
 import shlex
 import socket
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -20,10 +21,14 @@ import pytest
 import yaml
 from yarl import URL
 
+from bot.core.storage import Via
 from bot.settings import Settings, SettingsError
 from tests.fakediscord import FakeDiscord, FakeGuild
+from tests.fakediscord._util import wait_until
 from tests.postgres import PostgresServer
 from tests.test_cli_discord import BotProcess, running_bot_process
+from tests.test_lifecycle import caught_up, with_data
+from tests.world import RELEASE, World, world
 
 ROOT = Path(__file__).parents[1]
 
@@ -65,6 +70,57 @@ def test_a_process_takes_its_shards_and_its_share_of_the_global_rate() -> None:
 def test_invalid_shard_settings_are_errors_naming_the_variable(environ: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load(**environ)
+
+
+# -- one process, two shards ---------------------------------------------------------------------
+
+
+TWO_SHARDS = {"SHARD_COUNT": "2", "SHARD_IDS": "0,1"}
+
+
+async def every_shard_connected(w: World) -> None:
+    await wait_until(lambda: w.bot is not None and w.bot.connected, 10, "every shard to connect")
+
+
+async def test_removals_while_offline_are_caught_up_per_shard_without_forgetting_the_other_shard(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path, RELEASE - timedelta(days=16), TWO_SHARDS) as w:
+        await every_shard_connected(w)
+        leaving = w.fake.add_guild("Leaves on shard 0", shard=(0, 2))
+        staying = [w.fake.add_guild(f"Stays on shard {n}", shard=(n, 2)) for n in (0, 1)]
+        for guild in (leaving, *staying):
+            await with_data(w, guild)
+        await w.stop()
+        w.fake.remove_guild(leaving)  # while the bot is offline
+        await w.start()
+        await caught_up(w)
+        assert w.bot is not None and w.core is not None
+        assert w.bot.connected_shards == {0, 1}
+        # shard 0's READY came first: shard 1's servers, not in it, were kept all the same
+        assert str(leaving.id) not in await w.core.store.guild_ids()
+        for guild in staying:
+            assert (await w.core.store.count_subscribers(str(guild.id)))[Via.DM] == 1
+
+
+async def test_the_gateway_counts_as_down_while_any_shard_of_the_process_is(tmp_path: Path) -> None:
+    async with world(tmp_path, RELEASE - timedelta(days=16), TWO_SHARDS) as w:
+        await every_shard_connected(w)
+        bot = w.bot
+        assert bot is not None
+        seen_at_disconnect: list[tuple[int, bool]] = []
+
+        async def on_shard_disconnect(shard_id: int) -> None:  # runs after the bot's own handler
+            seen_at_disconnect.append((shard_id, bot.connected))
+
+        bot.add_listener(on_shard_disconnect)
+        shard_one = w.fake.gateway.shards[1]
+        assert shard_one.conn is not None
+        shard_one.expect_reconnect = True
+        await shard_one.conn.close(4000, "shard 1 drops")  # shard 0 stays connected
+        await w.fake.wait_for_resume()
+        await wait_until(lambda: bot.connected, 5, "shard 1 to resume")
+        assert seen_at_disconnect == [(1, False)]
 
 
 # -- two processes, one database, one fake Discord ----------------------------------------------

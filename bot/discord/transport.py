@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import aiohttp
 import discord
@@ -18,9 +20,11 @@ from bot.core.engine.errors import (
     TransientDeliveryError,
     UnknownUser,
 )
+from bot.core.engine.protocols import Pacing
 from bot.core.engine.ratelimit import RateLimiter
 from bot.core.parties import Parties, Party
 from bot.core.replies import Reply
+from bot.core.storage import OutboxRow
 from bot.discord.parties import update_card
 from bot.discord.render import message_kwargs
 
@@ -53,17 +57,33 @@ def delivery_error(exc: Exception) -> DeliveryError:
     return TransientDeliveryError(f"network error: {type(exc).__name__}")
 
 
+def discord_pacing(global_rate: float) -> Pacing:
+    """Discord's limits: ``global_rate`` requests a second for the whole bot (50 by default), and
+    5 messages per 5 seconds into one channel."""
+    return Pacing(rate=global_rate, burst=5, channel_limit=5, channel_period=timedelta(seconds=5))
+
+
 class DiscordTransport:
-    """The engine's Transport on discord.py; 429s are waited out by discord.py itself."""
+    """The engine's Transport on discord.py; 429s are waited out by discord.py itself.
 
-    def __init__(self, client: discord.Client) -> None:
+    Discord has no threads under a message the way Slack has, so a follow-up part is simply the
+    next message in the channel."""
+
+    subscribers_in_thread = False  # channel subscribers hold the ping role
+
+    def __init__(self, client: discord.Client, global_rate: float) -> None:
         self.client = client
+        self.pacing = discord_pacing(global_rate)
 
-    async def send_channel(self, channel_id: str, reply: Reply, nonce: str) -> str:
+    async def send_channel(self, channel_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
         channel = self.client.get_partial_messageable(int(channel_id))
         return await self._send(channel, reply, nonce)
 
-    async def send_dm(self, user_id: str, reply: Reply, nonce: str) -> str:
+    async def find_delivered(self, row: OutboxRow, since: datetime) -> Sequence[str] | None:
+        # Within the nonce window Discord itself returns the message already posted.
+        return ()
+
+    async def send_dm(self, user_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
         try:
             channel = await self.client.create_dm(discord.Object(int(user_id)))
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as exc:

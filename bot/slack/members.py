@@ -88,9 +88,10 @@ class SlackMembers:
         member = await self.get(user_id)
         return member is not None and member.is_admin
 
-    async def reader(self, user_id: str, reply: Reply) -> Reader:
-        """How ``reply`` reads for ``user_id``: their zone, and the names of members it names."""
-        member = await self.get(user_id)
+    async def reader(self, user_id: str | None, reply: Reply) -> Reader:
+        """How ``reply`` reads for ``user_id`` (None: a channel, read in UTC fallbacks): their
+        zone, and the names of members it names."""
+        member = await self.get(user_id) if user_id is not None else None
         names = {}
         for mentioned in mentioned_users(reply) - set(reply.mentions.user_ids):
             other = await self.get(mentioned)

@@ -6,8 +6,9 @@ batches. Times come from the caller (the engine's clock), never from SQLite.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from bot.core.storage.models import (
     ErrorKind,
     OutboxRow,
     OutboxState,
+    Platform,
     Reminder,
     ReminderState,
     Via,
@@ -145,11 +147,25 @@ class FanOut:
 FanOutHandler = Callable[[FanOut], Awaitable[None]]
 
 
+def _platforms_json(platforms: Collection[Platform]) -> str:
+    return json.dumps(sorted(str(platform) for platform in platforms))
+
+
 class DeliveryQueue:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def recover(self, now: datetime, late_before: datetime) -> int:
+    async def in_flight(self, platforms: Collection[Platform]) -> list[OutboxRow]:
+        """Rows left 'sending' by the last run, for the platforms given; ``updated_at`` is their claim time."""
+        async with self._db.read() as session:
+            rows = await session.fetchall(
+                "SELECT * FROM outbox WHERE state = 'sending' AND platform IN (SELECT value FROM json_each(?))"
+                " ORDER BY id",
+                (_platforms_json(platforms),),
+            )
+        return [outbox_from_row(row) for row in rows]
+
+    async def recover(self, now: datetime, late_before: datetime, platforms: Collection[Platform]) -> int:
         """Start-up after a stop or crash: requeue rows left 'sending' and flag overdue rows late.
 
         A requeued row keeps its nonce, so a message that did go out before the crash is not
@@ -157,8 +173,9 @@ class DeliveryQueue:
         """
         async with self._db.transaction() as session:
             requeued = await session.execute(
-                "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'sending'",
-                (to_unix(now),),
+                "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'sending'"
+                " AND platform IN (SELECT value FROM json_each(?))",
+                (to_unix(now), _platforms_json(platforms)),
             )
             await session.execute(
                 "UPDATE outbox SET late = 1 WHERE id IN (SELECT o.id FROM outbox AS o"
@@ -168,11 +185,15 @@ class DeliveryQueue:
             )
         return requeued
 
-    async def next_due(self) -> NextDue:
+    async def next_due(self, platforms: Collection[Platform]) -> NextDue:
+        """The next due reminder, and the next due row of the platforms given (rows of others wait
+        for a process that serves them)."""
         async with self._db.read() as session:
             row = await session.fetchone(
                 "SELECT (SELECT MIN(due_at) FROM reminders WHERE state = 'pending'),"
-                " (SELECT MIN(not_before) FROM outbox WHERE state = 'pending')"
+                " (SELECT MIN(not_before) FROM outbox WHERE state = 'pending'"
+                " AND platform IN (SELECT value FROM json_each(?)))",
+                (_platforms_json(platforms),),
             )
         assert row is not None  # an aggregate always yields one row
         return NextDue(
@@ -280,7 +301,9 @@ class DeliveryQueue:
                 outcomes.append(ReminderOutcome(settled, fan.rows, fan.late))
         return outcomes
 
-    async def claim_deliveries(self, now: datetime, missed_before: datetime, limit: int) -> Claim:
+    async def claim_deliveries(
+        self, now: datetime, missed_before: datetime, limit: int, platforms: Collection[Platform]
+    ) -> Claim:
         """Mark up to ``limit`` due outbox rows 'sending' and return them with their reminders.
 
         The claim commits before anything is sent: if the process dies mid-send, start-up finds
@@ -292,8 +315,9 @@ class DeliveryQueue:
             rows = await session.fetchall(
                 f"SELECT o.*, {reminder_columns('r', 'r_')} FROM outbox AS o"
                 " JOIN reminders AS r ON r.id = o.reminder_id"
-                " WHERE o.state = 'pending' AND o.not_before <= ? ORDER BY o.not_before, o.id LIMIT ?",
-                (stamp, limit),
+                " WHERE o.state = 'pending' AND o.not_before <= ?"
+                " AND o.platform IN (SELECT value FROM json_each(?)) ORDER BY o.not_before, o.id LIMIT ?",
+                (stamp, _platforms_json(platforms), limit),
             )
             found = [Delivery(outbox_from_row(row), reminder_from_row(row, "r_")) for row in rows]
             stale = [d.row for d in found if d.reminder.due_at < missed_before]
@@ -326,8 +350,10 @@ class DeliveryQueue:
                 (to_unix(now), ids_json(row_ids)),
             )
 
-    async def mark_sent(self, row_id: int, message_id: str, now: datetime) -> None:
-        await self._settle(row_id, OutboxState.SENT, now, message_id=message_id)
+    async def mark_sent(self, row_id: int, message_id: str, now: datetime, *, unverified: bool = False) -> None:
+        """``unverified``: re-sent after a crash without being able to tell whether it had gone out."""
+        kind = ErrorKind.POSSIBLY_DUPLICATED if unverified else None
+        await self._settle(row_id, OutboxState.SENT, now, message_id=message_id, error_kind=kind)
 
     async def mark_failed(self, row_id: int, kind: ErrorKind, detail: str, now: datetime) -> None:
         await self._settle(row_id, OutboxState.FAILED, now, error_kind=kind, error_detail=detail)

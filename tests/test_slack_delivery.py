@@ -15,10 +15,16 @@ from pathlib import Path
 import pytest
 
 from bot.core.clock import ManualClock
+from bot.core.services import Core
 from bot.core.storage import Platform, Via
+from bot.discord.client import BallerinaBot
+from bot.settings import Settings
 from bot.slack.transport import SlackTransport
-from tests.fakeslack import SlackMessage, SlackUser
-from tests.slack_world import SlackWorld, slack_world
+from tests.fakediscord import FakeDiscord
+from tests.fakediscord.harness import fake_endpoints, start_bot, stop_bot
+from tests.fakeslack import FakeSlack, SlackMessage, SlackUser
+from tests.slack_world import BEFORE_RELEASE, SlackWorld, slack_bot, slack_world
+from tests.world import INVITED_PERMISSIONS
 
 PINGS = re.compile(r"<@(U[A-Z0-9]+)>|<!(subteam\^S[A-Z0-9]+|channel|here|everyone)")
 
@@ -155,3 +161,52 @@ async def test_a_429_storm_is_waited_out_with_its_retry_after_and_everything_arr
             again = [c for c in posts if c.args["channel"] == refused.args["channel"] and c.time > refused.time]
             assert again and again[0].time - refused.time >= 0.95  # Retry-After: 1 honoured
         assert {state for _, state, _ in outbox(w)} == {"sent"}
+
+
+async def test_one_process_delivers_discord_and_slack_reminders_due_at_the_same_instant(tmp_path: Path) -> None:
+    async with FakeDiscord() as discord_fake, FakeSlack() as slack_fake:
+        guild = discord_fake.add_guild("Film Club", bot_permissions=INVITED_PERMISSIONS)
+        channel = guild.add_text_channel("general")
+        alice = guild.add_member("alice")
+        team = slack_fake.add_team("Film Club")
+        bob = team.add_user("bob")
+        general = team.add_channel("general", members=[bob])
+        environ = {
+            "DISCORD_API_BASE": discord_fake.api_base,
+            "DISCORD_GATEWAY_URL": discord_fake.gateway_url,
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        }
+        clock = ManualClock(BEFORE_RELEASE)
+        core = await Core.open(Settings.load(environ=environ, env_file=None), clock)
+        # As `ballerina-bot run` assembles them: one core, one engine, a transport per platform.
+        discord_bot = BallerinaBot(core, starts_engine=False)
+        slack = slack_bot(slack_fake, team, core)
+        with fake_endpoints(discord_fake):
+            task = await start_bot(discord_fake, discord_bot)
+            try:
+                await core.start(
+                    {Platform.DISCORD: discord_bot.transport, Platform.SLACK: SlackTransport(slack)},
+                    {Platform.DISCORD: discord_bot.directory},
+                )
+                await slack.ensure_team(team.id)
+                at_release = (timedelta(0),)
+                await core.store.update_guild_settings(
+                    str(guild.id), channel_id=str(channel.id), release_offsets=at_release
+                )
+                await core.store.update_guild_settings(team.id, channel_id=general.id, release_offsets=at_release)
+                await core.store.subscribe(str(guild.id), str(alice.id), Via.DM)
+                await core.store.subscribe(team.id, bob.id, Via.DM)
+                core.notify_changed()
+                assert core.engine is not None
+                await asyncio.wait_for(core.engine.wait_idle(), 10)
+                assert discord_fake.channel_messages(channel) == [] and slack_fake.messages == []
+
+                clock.set(core.facts.film.release.instant)
+                await asyncio.wait_for(core.engine.wait_idle(), 10)
+                assert len(discord_fake.channel_messages(channel)) == 1
+                assert len(discord_fake.dm_messages(alice)) == 1
+                assert len([m for m in slack_fake.channel_messages(general) if m.source == "api"]) == 1
+                assert len(slack_fake.dm_messages(bob)) == 1
+            finally:
+                await stop_bot(discord_bot, task)
+                await core.close()

@@ -105,7 +105,7 @@ class BallerinaBot(commands.Bot):
         self.metrics = BotMetrics(core, self)
         self.ops: OpsEndpoint | None = None
         self.starts_engine = starts_engine
-        self.transport = DiscordTransport(self, core.settings.global_rate_limit)
+        self.transport = DiscordTransport(self, core.settings.global_rate_limit, core.clock)
         self.directory = DiscordMemberDirectory(
             self, core.parties, lookups_per_second=core.settings.global_rate_limit / 2
         )

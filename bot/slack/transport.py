@@ -29,7 +29,7 @@ from bot.core.engine.errors import (
     TransientDeliveryError,
     UnknownUser,
 )
-from bot.core.engine.protocols import Pacing
+from bot.core.engine.protocols import Pacing, delivered_prefix, part_of
 from bot.core.engine.ratelimit import RateLimiter
 from bot.core.replies import Reply
 from bot.core.storage import ErrorKind, OutboxRow, Target
@@ -156,11 +156,7 @@ class SlackTransport:
         except (DeliveryError, SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("delivery %d: cannot look up whether it went out (%s); re-sending", row.id, exc)
             return None
-        # The parts that went out, in order, up to the first gap.
-        delivered: list[str] = []
-        while len(delivered) in found:
-            delivered.append(found[len(delivered)])
-        return delivered
+        return delivered_prefix(found)
 
     async def _find(self, channel: str, nonce: str, oldest: float) -> dict[int, str]:
         found: dict[int, str] = {}
@@ -195,10 +191,8 @@ class SlackTransport:
 
 
 def _part_of(message: dict[str, Any], nonce: str) -> int | None:
-    """Which part of the row with ``nonce`` this message is, if it is one (metadata ``nonce.index``)."""
+    """Which part of the row with ``nonce`` this message is, if it is one of them (by its metadata)."""
     metadata = message.get("metadata") or {}
     if metadata.get("event_type") != EVENT_TYPE:
         return None
-    sent = str((metadata.get("event_payload") or {}).get("nonce", ""))
-    row_nonce, _, index = sent.rpartition(".")
-    return int(index) if row_nonce == nonce and index.isdigit() else None
+    return part_of(str((metadata.get("event_payload") or {}).get("nonce", "")), nonce)

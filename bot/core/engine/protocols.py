@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -56,6 +56,22 @@ class Transport(Protocol):
         ``since``), in part order; ``()`` when none did (or the platform drops a re-send by its
         nonce); None when it cannot be told (the re-send may duplicate)."""
         ...
+
+
+def part_of(reference: str, row_nonce: str) -> int | None:
+    """Which part of the row with ``row_nonce`` a sent message is, from the part nonce
+    (``{row_nonce}.{index}``) it carries at the end of ``reference``; None if not one of them."""
+    head, _, index = reference.rpartition(".")
+    return int(index) if head.endswith(row_nonce) and index.isdigit() else None
+
+
+def delivered_prefix(found: Mapping[int, str]) -> list[str]:
+    """The message ids of the parts found, in order, up to the first part not found: those after
+    a gap are sent again (a follow-up cannot come before what it follows)."""
+    delivered: list[str] = []
+    while len(delivered) in found:
+        delivered.append(found[len(delivered)])
+    return delivered
 
 
 class EventKind(Protocol):

@@ -50,3 +50,22 @@ async def test_a_row_left_sending_past_the_nonce_window_is_found_in_history_and_
         await asyncio.sleep(1.2)  # a second post would have arrived by now
         assert w.fake.channel_messages(w.channel) == [posted]
         assert outbox_states(w) == [("sent", str(posted.id))]
+
+
+async def test_a_dm_answered_with_member_left_forgets_the_member_in_that_server(tmp_path: Path) -> None:
+    async with world(tmp_path, RELEASE - timedelta(days=16)) as w:
+        assert w.core is not None
+        await configure(w)
+        await w.run(w.member, "ballerina", "remind", "on", options={"via": "dm"})
+        guild_id, user_id = str(w.guild.id), str(w.member.id)
+        assert await w.core.store.get_subscription(guild_id, user_id) is not None
+        # The membership lookup before the DM still finds them; the DM itself says they left.
+        w.fake.fail_requests("POST", rf"/channels/(?!{w.channel.id})\d+/messages", status=404, code=10007)
+        await w.advance(timedelta(days=9))
+        with contextlib.closing(sqlite3.connect(w.settings.database_path)) as conn:
+            rows = conn.execute("SELECT target, state, error_kind FROM outbox ORDER BY id").fetchall()
+        # The failed DM went with the rest of the member's data in that server.
+        assert rows == [("channel", "sent", None)]
+        assert await w.core.store.get_subscription(guild_id, user_id) is None
+        refused = [r for r in w.fake.requests if r.method == "POST" and r.path.endswith("/messages")]
+        assert len(refused) == 2  # the channel post, and the one DM: not retried

@@ -98,11 +98,12 @@ def delivery_error(exc: Exception) -> DeliveryError:
 class SlackTransport:
     """The engine's Transport on Slack; DM channel ids from ``conversations.open`` are cached."""
 
-    pacing = SLACK_PACING
     subscribers_in_thread = True  # Slack has no roles to hand out
 
-    def __init__(self, bot: SlackBot) -> None:
+    def __init__(self, bot: SlackBot, pacing: Pacing = SLACK_PACING) -> None:
+        """``pacing``: Slack's budget for posts differs by workspace; the default stays well under it."""
         self.bot = bot
+        self.pacing = pacing
         self._dm_channels: dict[str, str] = {}
         self._tier3 = RateLimiter(TIER_3_PER_SECOND, burst=20)
 

@@ -19,7 +19,7 @@ from bot.core.replies import error
 from bot.core.timeparse import suggest_timezones
 from bot.discord.checks import missing_channel_permissions
 from bot.discord.client import BallerinaBot
-from bot.discord.parties import BUTTONS, SERVER_ONLY, create_event, mirror, post_card
+from bot.discord.parties import BUTTONS, SERVER_ONLY, ChannelCardBoard, mirror
 from bot.discord.render import respond
 
 log = logging.getLogger(__name__)
@@ -134,17 +134,9 @@ class PartyCommands(commands.Cog):
         if party is None or outcome.card is None:
             return
         assert isinstance(target, discord.abc.Messageable)  # checked by _card_channel
-        message = await post_card(target, outcome.card)
-        if message is None:
-            await respond(
-                interaction,
-                error(f"The party is planned, but Discord wouldn't let me post its card in <#{target.id}>."),
-            )
-        else:
-            await self.parties.record_card(party.id, str(message.id))
-        event_id = await create_event(guild, party)
-        if event_id is not None:
-            await self.parties.record_scheduled_event(party.id, event_id)
+        problem = await self.parties.publish(party, outcome.card, ChannelCardBoard(guild, target))
+        if problem is not None:
+            await respond(interaction, problem)
 
     @party_create.autocomplete("timezone")
     async def party_timezone_autocomplete(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,9 +36,29 @@ class SlackWorld:
     admin: SlackUser
     member: SlackUser
     general: SlackChannel
-    core: Core
-    bot: SlackBot
-    driver: SlackDriver
+    settings: Settings
+    clock: ManualClock
+    socket_mode: bool = False
+    core: Core = field(init=False)
+    bot: SlackBot = field(init=False)
+    driver: SlackDriver = field(init=False)
+    _running: contextlib.AsyncExitStack = field(init=False, default_factory=contextlib.AsyncExitStack)
+
+    async def start(self) -> None:
+        """Open the core on the database file and serve a new Slack app over it."""
+        self.core = await Core.open(self.settings, self.clock)
+        self._running.push_async_callback(self.core.close)
+        self.bot = slack_bot(self.fake, self.team, self.core, socket_mode=self.socket_mode)
+        serving = socket_mode_app(self.fake, self.bot.app) if self.socket_mode else http_app(self.fake, self.bot.app)
+        self.driver = await self._running.enter_async_context(serving)
+
+    async def stop(self) -> None:
+        await self._running.aclose()
+
+    async def restart(self) -> None:
+        """Stop the app and start a new one on the same SQLite file: nothing kept in memory survives."""
+        await self.stop()
+        await self.start()
 
     async def run(self, user: SlackUser, command: str, text: str = "", channel: SlackChannel | None = None) -> str:
         """Type a command; the text of the one ephemeral answer (after the ack)."""
@@ -70,19 +90,17 @@ async def slack_world(
     tmp_path: Path, now: datetime = BEFORE_RELEASE, socket_mode: bool = False
 ) -> AsyncIterator[SlackWorld]:
     settings = Settings.load(environ={"DATABASE_PATH": str(tmp_path / "bot.sqlite3")}, env_file=None)
-    core = await Core.open(settings, ManualClock(now))
-    try:
-        async with FakeSlack() as fake:
-            team = fake.add_team("Film Club")
-            admin = team.add_user("ada", tz="Asia/Seoul", is_admin=True)
-            member = team.add_user("bob", tz="Europe/Paris")
-            general = team.add_channel("general", members=[admin, member])
-            bot = slack_bot(fake, team, core, socket_mode=socket_mode)
-            serving = socket_mode_app(fake, bot.app) if socket_mode else http_app(fake, bot.app)
-            async with serving as driver:
-                yield SlackWorld(fake, team, admin, member, general, core, bot, driver)
-    finally:
-        await core.close()
+    async with FakeSlack() as fake:
+        team = fake.add_team("Film Club")
+        admin = team.add_user("ada", tz="Asia/Seoul", is_admin=True)
+        member = team.add_user("bob", tz="Europe/Paris")
+        general = team.add_channel("general", members=[admin, member])
+        world = SlackWorld(fake, team, admin, member, general, settings, ManualClock(now), socket_mode)
+        await world.start()
+        try:
+            yield world
+        finally:
+            await world.stop()
 
 
 __all__ = ["HttpDriver", "SlackWorld", "slack_world"]

@@ -9,9 +9,11 @@ reminders, as event kinds ``party`` and ``party_notice``.
 from __future__ import annotations
 
 import unicodedata
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.core.batching import GroupCommit
@@ -39,6 +41,7 @@ from bot.core.storage.parties import (
     RSVP,
     Attendance,
     HostingCapReached,
+    MemberParty,
     NoticeKind,
     Party,
     PartySettings,
@@ -59,6 +62,8 @@ __all__ = [
     "CANCEL_CUSTOM_ID",
     "RSVP",
     "RSVP_CUSTOM_ID",
+    "CardBoard",
+    "MemberParty",
     "Parties",
     "Party",
     "PartyOutcome",
@@ -73,6 +78,7 @@ CARD_ATTENDEES = 10  # Going members named on the card; the rest are counted
 MAX_PARTY_OFFSETS = 6
 MAX_PARTY_OFFSET = timedelta(days=7)
 
+CALENDAR_TEMPLATE = "https://calendar.google.com/calendar/render"
 RSVP_CUSTOM_ID = r"party:(?P<party>[0-9]{1,18}):(?P<choice>going|maybe|no|leave)"
 CANCEL_CUSTOM_ID = r"party:(?P<party>[0-9]{1,18}):cancel"
 NOT_FOUND = "I can't find that watch party in this server. /ballerina party list shows the upcoming ones."
@@ -102,6 +108,19 @@ class PartyOutcome:
     """The party after the change; None when the command was refused."""
     card: Reply | None = None
     """The party card to post (create) or to put in place of the old one (edits, RSVPs, cancel)."""
+
+
+class CardBoard(Protocol):
+    """Where a platform shows a new party: its card message and, where the platform has them,
+    a calendar entry (Discord's scheduled events)."""
+
+    async def post_card(self, party: Party, card: Reply) -> str | None:
+        """The posted card message's id; None when the platform refused (the adapter logs why)."""
+        ...
+
+    async def create_event(self, party: Party) -> str | None:
+        """The calendar entry's id; None when the platform has none or refused."""
+        ...
 
 
 class PartyError(ValueError):
@@ -188,11 +207,12 @@ class Parties:
 
     # -- members -------------------------------------------------------------------------------
 
-    async def _zone(self, guild_id: str, user_id: str, explicit: str | None) -> ZoneInfo:
-        """The zone typed times are read in: given, else the member's own, else the server's."""
+    async def _zone(self, guild_id: str, user_id: str, explicit: str | None, platform_zone: str | None) -> ZoneInfo:
+        """The zone typed times are read in: given, else the member's own, else the one the
+        platform knows for them (Slack's profile), else the server's."""
         if explicit:
             return parse_timezone(explicit)
-        own = (await self.parties.user_settings(user_id)).timezone
+        own = (await self.parties.user_settings(user_id)).timezone or platform_zone
         return ZoneInfo(own or (await self.store.get_guild_settings(guild_id)).timezone)
 
     async def default_channel(self, guild_id: str) -> str | None:
@@ -209,12 +229,14 @@ class Parties:
         voice_channel_id: str | None = None,
         timezone: str | None = None,
         remind: str | None = None,
+        platform_zone: str | None = None,
     ) -> PartyOutcome:
+        """``platform_zone``: the member's zone as the platform knows it, when it does (Slack)."""
         now = self.clock.now()
         settings = await self.parties.party_settings(guild_id)
         try:
             clean = clean_title(title)
-            zone = await self._zone(guild_id, host_id, timezone)
+            zone = await self._zone(guild_id, host_id, timezone, platform_zone)
             starts_at = parse_when(when, now=now, tz=zone)
             offsets = self._offsets(remind) if remind else settings.offsets
         except (TimeParseError, PartyError) as exc:
@@ -403,11 +425,64 @@ class Parties:
         )
         return PartyOutcome(reply, cancelled, await self.card(cancelled))
 
-    async def record_card(self, party_id: int, message_id: str) -> None:
-        await self.parties.record_card(party_id, message_id)
+    async def publish(self, party: Party, card: Reply, board: CardBoard) -> Reply | None:
+        """A new party's card and calendar entry, posted and recorded: the life cycle every
+        platform shares. Returns what to tell the host when the card could not be posted."""
+        problem = None
+        message_id = await board.post_card(party, card)
+        if message_id is None:
+            where = mention_channel(party.channel_id) if party.channel_id else "its channel"
+            problem = error(f"The party is planned, but I couldn't post its card in {where}.")
+        else:
+            await self.parties.record_card(party.id, message_id)
+        event_id = await board.create_event(party)
+        if event_id is not None:
+            await self.parties.record_scheduled_event(party.id, event_id)
+        return problem
 
     async def record_scheduled_event(self, party_id: int, event_id: str | None) -> None:
         await self.parties.record_scheduled_event(party_id, event_id)
+
+    def calendar_details(self) -> str:
+        """What a calendar entry of a party says about it (Discord's event, the calendar link)."""
+        return f"A {self.film.title} watch party: answer with the buttons on the party card."
+
+    def calendar_url(self, party: Party) -> str:
+        """A Google Calendar template link adding the party (two hours long), for platforms with
+        no calendar of their own."""
+
+        def stamp(instant: datetime) -> str:
+            return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+        query = {
+            "action": "TEMPLATE",
+            "text": party.title,
+            "dates": f"{stamp(party.starts_at)}/{stamp(party.starts_at + PARTY_LENGTH)}",
+            "details": self.calendar_details(),
+            "location": f"{self.film.release.platform} at home",
+        }
+        return f"{CALENDAR_TEMPLATE}?{urllib.parse.urlencode(query, quote_via=urllib.parse.quote)}"
+
+    async def of_member(self, guild_id: str, user_id: str) -> Reply:
+        """The member's upcoming parties (hosted or answered), with their answers."""
+        found = await self.parties.upcoming_of_member(guild_id, user_id, self.clock.now(), limit=10)
+        if not found:
+            return Reply(
+                title="Your watch parties",
+                description="None coming up. /ballerina party list shows them all; /ballerina party create plans one.",
+            )
+        lines = [self._member_line(user_id, mine) for mine in found]
+        return Reply(title="Your watch parties", description="\n".join(lines))
+
+    @staticmethod
+    def _member_line(user_id: str, mine: MemberParty) -> str:
+        party = mine.party
+        answer = ANSWERS[mine.answer] if mine.answer else "You haven't answered"
+        host = " (you host it)" if party.host_id == user_id else ""
+        return (
+            f"**#{party.id} {escape_user_text(party.title)}**{host}: {timestamp(party.starts_at, 'F')} "
+            f"({timestamp(party.starts_at, 'R')}). {answer}."
+        )
 
     async def configure(
         self,

@@ -54,12 +54,14 @@ class MemberData:
         self.parties = parties
 
     @staticmethod
-    def ask() -> Reply:
-        """The confirmation prompt: nothing is deleted before the member clicks."""
+    def ask(ping_role: bool = True) -> Reply:
+        """The confirmation prompt: nothing is deleted before the member clicks. ``ping_role``:
+        whether the platform has a ping role to take back (Slack has none)."""
+        sign_up = "your release reminder sign-up (and its ping role)" if ping_role else "your release reminder sign-up"
         return Reply(
             title="Forget me?",
             description=(
-                "This deletes, in this server: your release reminder sign-up (and its ping role) and "
+                f"This deletes, in this server: {sign_up} and "
                 "your answers to watch parties. Everywhere: your time zone and how you get party reminders.\n"
                 "Parties you host stay, for the members who answered them. This cannot be undone."
             ),
@@ -67,7 +69,8 @@ class MemberData:
             ephemeral=True,
         )
 
-    async def forget(self, guild_id: str, user_id: str, roles: MemberRoles) -> Forgotten:
+    async def forget(self, guild_id: str, user_id: str, roles: MemberRoles | None) -> Forgotten:
+        """``roles`` is None on a platform without a ping role to take back (Slack)."""
         # Under the member's lock, so the ping role back-fill cannot give the role back meanwhile.
         async with self.reminders.role_backfills.member_lock(guild_id, user_id):
             subscription = await self.store.get_subscription(guild_id, user_id)

@@ -5,7 +5,8 @@ its outcomes on Discord. The card's buttons are served by their custom id (``bot
 so cards posted before a restart keep working with no bookkeeping.
 
 A click must be answered within Discord's 3 seconds, and a busy party gets hundreds at once, each
-answer a network round trip. So no click waits for another's round trip. :class:`CardEdits` keeps
+answer a network round trip. So no click waits for another's round trip. :class:`ClickCardEdits` (the core's
+:class:`~bot.core.card_edits.CardEdits` plus the click's own answer) keeps
 at most one edit of a card message under way:
 
 * a click on a card that no edit is under way for is answered with the card itself, edited in
@@ -29,18 +30,18 @@ works the same and the failure is only logged.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Hashable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
 import discord
 
+from bot.core.card_edits import CardEdit, CardEdits, ReadCard
 from bot.core.parties import (
     CANCEL_CUSTOM_ID,
     PARTY_LENGTH,
@@ -56,10 +57,6 @@ from bot.discord.render import message_kwargs, respond, shows_buttons
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
-ReadCard = Callable[[], Awaitable[Reply | None]]
-"""The party's card as the database has it now; None once the party is gone."""
-CardEdit = Callable[[Reply], Awaitable[object]]
-"""One way to put a card in place of a card message."""
 EDIT_FAILED = (discord.HTTPException, aiohttp.ClientError, TimeoutError)
 """Discord refused an edit, or the network lost it: logged, and the card waits for the next change."""
 
@@ -108,28 +105,16 @@ def edit_in_channel(client: discord.Client, channel_id: int, message_id: int) ->
     return edit
 
 
-@dataclass(eq=False)
-class _CardUnderEdit:
-    read: ReadCard
-    edit: CardEdit | None
-    """How the next edit goes; None for a private copy until a click on it is answered."""
-    stale: bool = False
-    """Changed since the edit under way read the card: one more edit follows."""
-    shown: Reply | None = None
-    """The card the last edit put in place: reading the same again needs no edit."""
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-class CardEdits:
-    """At most one edit under way per card message; changes meanwhile share the next edit."""
+class ClickCardEdits(CardEdits):
+    """The core's card edits (``bot.core.card_edits``), plus answering a click with the card itself."""
 
     def __init__(self) -> None:
-        self._cards: dict[int, _CardUnderEdit] = {}
+        super().__init__(EDIT_FAILED)
         self._building = 0
-        self._begun_meanwhile: set[int] = set()
+        self._begun_meanwhile: set[Hashable] = set()
 
     @contextlib.contextmanager
-    def building(self) -> Iterator[set[int]]:
+    def building(self) -> Iterator[set[Hashable]]:
         """Around building a card for a click: yields the card messages whose edit began meanwhile
         (or a little before), with their card read when it began. The card built may be older than
         theirs: look in the set before the block ends, and let ``clicked`` read the card again."""
@@ -141,37 +126,30 @@ class CardEdits:
             if not self._building:
                 self._begun_meanwhile.clear()
 
-    def _begin(self, message_id: int) -> None:
-        """An edit of the card message begins, its card read."""
+    def edit_began(self, key: Hashable) -> None:
         if self._building:
-            self._begun_meanwhile.add(message_id)
-
-    async def settled(self, message_id: int) -> None:
-        """Returns once no edit of that card message is under way (at once if none is)."""
-        entry = self._cards.get(message_id)
-        if entry is not None:
-            await entry.done.wait()
+            self._begun_meanwhile.add(key)
 
     async def clicked(
         self, interaction: Interaction, message: discord.Message, card: Reply | None, read: ReadCard
     ) -> None:
         """Answer a click on ``message``: with ``card`` (None: read it) when no edit of it is under
         way, else with an acknowledgement, the card following in the next edit."""
-        under_way = self._cards.get(message.id)
+        under_way = self.under_way(message.id)
         if under_way is not None:
             under_way.stale = True  # before answering: whatever becomes of the answer, the card follows
             await interaction.response.defer()
-            if self._cards.get(message.id) is under_way:
+            if self.under_way(message.id) is under_way:
                 under_way.edit = edit_by_click(interaction)  # the newest token, good for 15 minutes
             return None
         channel_edit = (
             None if message.flags.ephemeral else edit_in_channel(interaction.client, message.channel.id, message.id)
         )
-        entry = self._cards[message.id] = _CardUnderEdit(read, channel_edit)
+        entry = self.begin(message.id, read, channel_edit, stale=False)
         try:
             if card is None:
                 card = await read()
-            self._begin(message.id)
+            self.edit_began(message.id)
             if card is None:  # the party is gone
                 await interaction.response.defer()
             else:
@@ -182,40 +160,11 @@ class CardEdits:
             log.warning("could not answer a click on card %s with the card: %s", message.id, exc)
             entry.stale = True  # the next edit puts it in place another way
         finally:
-            await self._edit_while_stale(message.id, entry)
-
-    async def refresh(self, message_id: int, read: ReadCard, edit: CardEdit) -> None:
-        """The card of ``message_id`` changed without a click on it: edit it now, or right after
-        the edit under way. Returns once an edit that read the change has ended."""
-        entry = self._cards.get(message_id)
-        if entry is not None:
-            entry.stale = True
-            await entry.done.wait()
-            return
-        entry = self._cards[message_id] = _CardUnderEdit(read, edit, stale=True)
-        await self._edit_while_stale(message_id, entry)
-
-    async def _edit_while_stale(self, message_id: int, entry: _CardUnderEdit) -> None:
-        try:
-            while entry.stale:
-                entry.stale = False
-                card = await entry.read()
-                if card is None or card == entry.shown or entry.edit is None:
-                    continue
-                self._begin(message_id)
-                try:
-                    await entry.edit(card)
-                except EDIT_FAILED as exc:
-                    log.warning("could not update card %s: %s", message_id, exc)
-                else:
-                    entry.shown = card
-        finally:
-            del self._cards[message_id]
-            entry.done.set()
+            await self.edit_while_stale(message.id, entry)
 
 
 # Message ids are unique across servers, so one table serves every client in the process.
-card_edits = CardEdits()
+card_edits = ClickCardEdits()
 
 
 async def update_card(client: discord.Client, parties: Parties, party: Party) -> None:
@@ -228,12 +177,24 @@ async def update_card(client: discord.Client, parties: Parties, party: Party) ->
     )
 
 
-async def post_card(channel: discord.abc.Messageable, card: Reply) -> discord.Message | None:
-    try:
-        return await channel.send(**message_kwargs(card))
-    except discord.HTTPException as exc:
-        log.warning("could not post a party card: %s", exc)
-        return None
+class ChannelCardBoard:
+    """The core's :class:`~bot.core.parties.CardBoard` on Discord: the card in ``channel``, the
+    server's scheduled event."""
+
+    def __init__(self, guild: discord.Guild, channel: discord.abc.Messageable) -> None:
+        self.guild = guild
+        self.channel = channel
+
+    async def post_card(self, party: Party, card: Reply) -> str | None:
+        try:
+            message = await self.channel.send(**message_kwargs(card))
+        except discord.HTTPException as exc:
+            log.warning("could not post the card of party %s: %s", party.id, exc)
+            return None
+        return str(message.id)
+
+    async def create_event(self, party: Party) -> str | None:
+        return await create_event(self.guild, party)
 
 
 # -- the buttons -----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.slack.dispatch import Invocation, body_invocation
 from bot.slack.listeners import register
 from bot.slack.members import SlackMembers
+from bot.slack.party_cards import SlackCards
 from bot.slack.render import message_kwargs
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class SlackBot:
             logger=logging.getLogger("slack_bolt"),
         )
         self.members = SlackMembers(client, core.store, core.clock)
+        self.cards = SlackCards(self)
         self._known_teams: set[str] = set()
         register(self)
 
@@ -61,15 +63,16 @@ class SlackBot:
     def forget_team(self, team_id: str) -> None:
         self._known_teams.discard(team_id)
 
-    def slash_command(self, name: str, run: Callable[[Invocation, str], Awaitable[Reply]]) -> None:
+    def slash_command(self, name: str, run: Callable[[Invocation, str], Awaitable[Reply | None]]) -> None:
         """Register a slash command: acknowledged at once, within Slack's 3 s whatever the database
-        is doing, then answered through its response_url."""
+        is doing, then answered through its response_url (unless it opened a modal instead)."""
 
         async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()
             invocation = body_invocation(body)
             reply = await run(invocation, str(body.get("text") or ""))
-            await self.answer(respond, invocation.user_id, reply)
+            if reply is not None:
+                await self.answer(respond, invocation.user_id, reply)
 
         self.app.command(name)(listener)
 

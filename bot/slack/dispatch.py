@@ -33,9 +33,12 @@ class Invocation:
     team_id: str
     user_id: str
     channel_id: str
+    trigger_id: str
+    """Opens a modal (``views.open``) within 3 s of the command."""
 
 
-Handler = Callable[[Invocation, dict[str, str]], Awaitable[Reply]]
+Handler = Callable[[Invocation, dict[str, str]], Awaitable[Reply | None]]
+"""A subcommand: its reply, or None when it answered another way (a modal)."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,9 @@ def parse(text: str, subcommands: Sequence[Subcommand]) -> Parsed | str:
     typed = [word.text.lower() if not word.quoted else "" for word in words]
     matches = [s for s in subcommands if tuple(typed[: len(s.words)]) == s.words]
     if not matches:
-        first = words[0].text[:30] if words else ""
+        groups = {s.words[0] for s in subcommands if len(s.words) > 1}  # party, remind, moderators
+        named = words[:2] if typed[:1] and typed[0] in groups else words[:1]
+        first = " ".join(word.text for word in named)[:30]
         return f"There is no {first!r} command." if first else "Which command? Here is what I can do."
     subcommand = max(matches, key=lambda s: len(s.words))
     try:
@@ -94,7 +99,7 @@ def parse(text: str, subcommands: Sequence[Subcommand]) -> Parsed | str:
 
 async def dispatch(
     bot: SlackBot, table: Sequence[Subcommand], invocation: Invocation, text: str, help_reply: Reply
-) -> Reply:
+) -> Reply | None:
     """The subcommand's reply, or the help with what could not be read."""
     parsed = parse(text, table)
     if not isinstance(parsed, Parsed):
@@ -116,7 +121,9 @@ SLACK_HELP = Field(
         "Moderators (workspace admins and owners, and members they add with "
         "`/ballerina-admin moderators add @member`) use `/ballerina-admin channel|schedule|timezone|status|"
         "preview|reset|moderators`.\n"
-        "Watch parties and `forget-me` are not on Slack yet."
+        "`/ballerina party create` with nothing after it opens a form; typed, it reads "
+        "`when: tomorrow 8pm title: Movie night channel: #films`. Party cards have an *Add to calendar* "
+        "link, and the bot's Home tab shows your reminders, your parties and the film."
     ),
 )
 
@@ -126,4 +133,5 @@ def body_invocation(body: dict[str, Any]) -> Invocation:
         team_id=str(body["team_id"]),
         user_id=str(body["user_id"]),
         channel_id=str(body["channel_id"]),
+        trigger_id=str(body.get("trigger_id") or ""),
     )

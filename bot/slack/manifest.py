@@ -1,7 +1,8 @@
 """The Slack app manifest: ``ballerina-bot slack-manifest`` prints it to paste at api.slack.com/apps.
 
 The least the features need: slash commands and ephemeral answers (``commands``, ``chat:write``),
-reminder posts in public channels the bot was not invited to (``chat:write.public``), members'
+reminder posts in public channels the bot was not invited to (``chat:write.public``), whether it
+may post in a channel before saving it (``channels:read``, ``groups:read`` for conversations.info), members'
 time zones and admin flags (``users:read``), DMs (``im:write``), user groups to ping
 (``usergroups:read``), and reading back its own posts after a crash so a reminder goes out
 exactly once (``channels:history``, ``groups:history``, ``im:history``).
@@ -18,6 +19,8 @@ BOT_SCOPES = (
     "commands",
     "chat:write",
     "chat:write.public",
+    "channels:read",
+    "groups:read",
     "users:read",
     "im:write",
     "usergroups:read",

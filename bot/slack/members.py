@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk.errors import SlackApiError
@@ -35,6 +35,8 @@ class SlackMember:
     is_admin: bool
     """A workspace admin or owner."""
     is_bot: bool
+    is_guest: bool
+    """A single- or multi-channel guest (``is_restricted``, ``is_ultra_restricted``)."""
 
 
 def member_from_user(user: dict[str, object]) -> SlackMember:
@@ -51,6 +53,7 @@ def member_from_user(user: dict[str, object]) -> SlackMember:
         zone=zone,
         is_admin=any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner")),
         is_bot=bool(user.get("is_bot")),
+        is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
     )
 
 
@@ -88,13 +91,16 @@ class SlackMembers:
         member = await self.get(user_id)
         return member is not None and member.is_admin
 
-    async def reader(self, user_id: str | None, reply: Reply) -> Reader:
-        """How ``reply`` reads for ``user_id`` (None: a channel, read in UTC fallbacks): their
-        zone, and the names of members it names."""
-        member = await self.get(user_id) if user_id is not None else None
+    async def reader(self, user_id: str, reply: Reply) -> Reader:
+        """How ``reply`` reads for ``user_id``: their zone, and the names of members it names."""
+        member = await self.get(user_id)
+        return await self.reader_in(member.zone if member else UTC_ZONE, reply)
+
+    async def reader_in(self, zone: tzinfo, reply: Reply) -> Reader:
+        """How ``reply`` reads for a channel: fallbacks in ``zone``, and the names of members it names."""
         names = {}
         for mentioned in mentioned_users(reply) - set(reply.mentions.user_ids):
             other = await self.get(mentioned)
             if other is not None:
                 names[mentioned] = other.name
-        return Reader(zone=member.zone if member else UTC_ZONE, now=self.clock.now(), names=names)
+        return Reader(zone=zone, now=self.clock.now(), names=names)

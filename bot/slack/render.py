@@ -37,7 +37,7 @@ _TOKENS = re.compile(
     r"|<@&(?P<group>[\w-]{1,40})>"
     r"|<@!?(?P<user>[\w-]{1,40})>"
     r"|<#(?P<channel>[\w-]{1,40})>"
-    r"|\*\*(?P<bold>.+?)\*\*"
+    r"|\*\*(?P<bold>(?:\\.|[^\\])+?)\*\*"  # an escaped "\*" inside never closes it
     r"|(?P<html>[&<>])",
     re.DOTALL,
 )

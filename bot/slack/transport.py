@@ -33,6 +33,7 @@ from bot.core.engine.protocols import Pacing, delivered_prefix, part_of
 from bot.core.engine.ratelimit import RateLimiter
 from bot.core.replies import Reply
 from bot.core.storage import ErrorKind, OutboxRow, Target
+from bot.slack.members import UTC_ZONE
 from bot.slack.render import message_kwargs
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class SlackTransport:
         self._tier3 = RateLimiter(TIER_3_PER_SECOND, burst=20)
 
     async def send_channel(self, channel_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
-        reader = await self.bot.members.reader(None, reply)
+        reader = await self.bot.members.reader_in(UTC_ZONE, reply)  # <!date> shows each reader's zone
         return await self._post(channel_id, message_kwargs(reply, reader), nonce, thread_of)
 
     async def send_dm(self, user_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:

@@ -58,6 +58,7 @@ _PICKED_KEYS = {
     "users_select": "selected_user",
     "conversations_select": "selected_conversation",
     "channels_select": "selected_channel",
+    "datetimepicker": "selected_date_time",
 }
 """Where Slack puts a picker's choice in view state and block_actions (text inputs use ``value``)."""
 

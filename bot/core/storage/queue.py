@@ -6,14 +6,14 @@ batches. Times come from the caller (the engine's clock), never from SQLite.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 
 from bot.core.storage._rows import ids_json, outbox_from_row, reminder_columns, reminder_from_row
-from bot.core.storage.database import Database, Session
+from bot.core.storage.database import Database, Dialect, Session
 from bot.core.storage.models import (
     Delivery,
     ErrorKind,
@@ -38,10 +38,12 @@ _INSERT_OUTBOX = (
     " platform) SELECT fan.*, guild.platform FROM ({select}) AS fan, guild_settings AS guild"
     " WHERE guild.guild_id = :guild"
 )
-_SKIP_REMINDERS = (
-    "UPDATE reminders SET state = 'skipped', note = :note, settled_at = :now"
-    " WHERE id IN (SELECT value FROM json_each(:ids))"
-)
+
+
+@cache
+def _in_ids(d: Dialect, param: str) -> str:
+    """``IN (…)`` the ids of the JSON array in parameter ``param`` (see ``ids_json``)."""
+    return f"IN (SELECT CAST(value AS BIGINT) FROM {d.array_elements(param)})"
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,9 @@ class FanOut:
 FanOutHandler = Callable[[FanOut], Awaitable[None]]
 
 
-def _platforms_json(platforms: Collection[Platform]) -> str:
-    return json.dumps(sorted(str(platform) for platform in platforms))
+def _in_platforms(platforms: Collection[Platform]) -> str:
+    """``IN (?, …)`` with a placeholder for each platform, bound to ``sorted(map(str, platforms))``."""
+    return f"IN ({', '.join('?' * len(platforms))})"
 
 
 class DeliveryQueue:
@@ -159,9 +162,8 @@ class DeliveryQueue:
         """Rows left 'sending' by the last run, for the platforms given; ``updated_at`` is their claim time."""
         async with self._db.read() as session:
             rows = await session.fetchall(
-                "SELECT * FROM outbox WHERE state = 'sending' AND platform IN (SELECT value FROM json_each(?))"
-                " ORDER BY id",
-                (_platforms_json(platforms),),
+                f"SELECT * FROM outbox WHERE state = 'sending' AND platform {_in_platforms(platforms)} ORDER BY id",
+                tuple(sorted(map(str, platforms))),
             )
         return [outbox_from_row(row) for row in rows]
 
@@ -174,8 +176,8 @@ class DeliveryQueue:
         async with self._db.transaction() as session:
             requeued = await session.execute(
                 "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'sending'"
-                " AND platform IN (SELECT value FROM json_each(?))",
-                (to_unix(now), _platforms_json(platforms)),
+                f" AND platform {_in_platforms(platforms)}",
+                (to_unix(now), *sorted(map(str, platforms))),
             )
             await session.execute(
                 "UPDATE outbox SET late = 1 WHERE id IN (SELECT o.id FROM outbox AS o"
@@ -192,8 +194,8 @@ class DeliveryQueue:
             row = await session.fetchone(
                 "SELECT (SELECT MIN(due_at) FROM reminders WHERE state = 'pending'),"
                 " (SELECT MIN(not_before) FROM outbox WHERE state = 'pending'"
-                " AND platform IN (SELECT value FROM json_each(?)))",
-                (_platforms_json(platforms),),
+                f" AND platform {_in_platforms(platforms)})",
+                tuple(sorted(map(str, platforms))),
             )
         assert row is not None  # an aggregate always yields one row
         return NextDue(
@@ -213,7 +215,7 @@ class DeliveryQueue:
                 "SELECT MIN(due) FROM ("
                 " SELECT MIN(due_at) AS due FROM reminders WHERE state = 'pending' AND due_at <= :now"
                 " UNION ALL SELECT MIN(not_before) FROM outbox WHERE state = 'pending' AND not_before <= :now"
-                " UNION ALL SELECT MIN(not_before) FROM outbox WHERE state = 'sending')",
+                " UNION ALL SELECT MIN(not_before) FROM outbox WHERE state = 'sending') AS due_times",
                 {"now": to_unix(now)},
             )
         return from_unix(row[0]) if row is not None and row[0] is not None else None
@@ -257,11 +259,16 @@ class DeliveryQueue:
         values = {**params, "now": to_unix(now), "limit": limit, "note": note}
         async with self._db.transaction() as session:
             rows = await session.fetchall(
-                f"SELECT {_REMINDER} FROM reminders AS r WHERE {where} ORDER BY r.due_at, r.id LIMIT :limit",
+                f"SELECT {_REMINDER} FROM reminders AS r WHERE {where} ORDER BY r.due_at, r.id LIMIT :limit"
+                + session.dialect.claim_rows("r"),
                 values,
             )
             reminders = [reminder_from_row(row) for row in rows]
-            await session.execute(_SKIP_REMINDERS, {**values, "ids": ids_json(r.id for r in reminders)})
+            await session.execute(
+                "UPDATE reminders SET state = 'skipped', note = :note, settled_at = :now"
+                f" WHERE id {_in_ids(session.dialect, ':ids')}",
+                {**values, "ids": ids_json(r.id for r in reminders)},
+            )
         return [ReminderOutcome(replace(reminder, state=ReminderState.SKIPPED, note=note)) for reminder in reminders]
 
     async def fire_due_reminders(
@@ -278,7 +285,7 @@ class DeliveryQueue:
         async with self._db.transaction() as session:
             rows = await session.fetchall(
                 f"SELECT {_REMINDER} FROM reminders AS r WHERE r.state = 'pending' AND r.due_at <= ?"
-                " ORDER BY r.due_at, r.id LIMIT ?",
+                " ORDER BY r.due_at, r.id LIMIT ?" + session.dialect.claim_rows("r"),
                 (stamp, limit),
             )
             for reminder in (reminder_from_row(row) for row in rows):
@@ -315,21 +322,21 @@ class DeliveryQueue:
             rows = await session.fetchall(
                 f"SELECT o.*, {reminder_columns('r', 'r_')} FROM outbox AS o"
                 " JOIN reminders AS r ON r.id = o.reminder_id"
-                " WHERE o.state = 'pending' AND o.not_before <= ?"
-                " AND o.platform IN (SELECT value FROM json_each(?)) ORDER BY o.not_before, o.id LIMIT ?",
-                (stamp, _platforms_json(platforms), limit),
+                f" WHERE o.state = 'pending' AND o.not_before <= ? AND o.platform {_in_platforms(platforms)}"
+                " ORDER BY o.not_before, o.id LIMIT ?" + session.dialect.claim_rows("o"),
+                (stamp, *sorted(map(str, platforms)), limit),
             )
             found = [Delivery(outbox_from_row(row), reminder_from_row(row, "r_")) for row in rows]
             stale = [d.row for d in found if d.reminder.due_at < missed_before]
             fresh = [d for d in found if d.reminder.due_at >= missed_before]
             await session.execute(
                 "UPDATE outbox SET state = 'skipped', error_detail = ?, updated_at = ?"
-                " WHERE id IN (SELECT value FROM json_each(?))",
+                f" WHERE id {_in_ids(session.dialect, '?')}",
                 (MISSED_NOTE, stamp, ids_json(row.id for row in stale)),
             )
             await session.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?"
-                " WHERE id IN (SELECT value FROM json_each(?))",
+                f" WHERE id {_in_ids(session.dialect, '?')}",
                 (stamp, ids_json(d.row.id for d in fresh)),
             )
         claimed = tuple(
@@ -346,7 +353,7 @@ class DeliveryQueue:
         async with self._db.read() as session:
             return await session.execute(
                 "UPDATE outbox SET state = 'pending', attempts = attempts - 1, updated_at = ?"
-                " WHERE state = 'sending' AND id IN (SELECT value FROM json_each(?))",
+                f" WHERE state = 'sending' AND id {_in_ids(session.dialect, '?')}",
                 (to_unix(now), ids_json(row_ids)),
             )
 

@@ -1,4 +1,5 @@
-"""Buttons: the confirmation of ``/ballerina-admin reset`` (its action_id is the core's custom id)."""
+"""Buttons: the confirmations of ``/ballerina-admin reset`` and ``/ballerina forget-me`` (their
+action_ids are the core's custom ids). The party card's buttons are in ``listeners.parties``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from bot.core.privacy import FORGET_CONFIRM_ID
 from bot.core.reminders import RESET_CONFIRM_ID
 from bot.slack.listeners.admin import NOT_A_MODERATOR
 
@@ -26,3 +28,14 @@ def register(bot: SlackBot) -> None:
         await bot.ensure_team(team_id)
         reply = await bot.core.reminders.reset(team_id)
         await bot.answer(respond, user_id, reply, replace_original=True)
+
+    @bot.app.action(re.compile(f"^{re.escape(FORGET_CONFIRM_ID)}$"))
+    async def forget_confirmed(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """Whoever clicks is forgotten, so a forged click forgets only its sender. Slack has no
+        ping role to take back; the cards of the parties they had answered recount."""
+        await ack()
+        team_id, user_id = str(body["team"]["id"]), str(body["user"]["id"])
+        forgotten = await bot.core.members.forget(team_id, user_id, roles=None)
+        await bot.answer(respond, user_id, forgotten.reply, replace_original=True)
+        for party in forgotten.parties:  # each card is read afresh when edited
+            await bot.cards.refresh_card(party)

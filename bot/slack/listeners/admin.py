@@ -6,6 +6,7 @@ owners, plus the members an admin added with ``/ballerina-admin moderators add @
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,8 @@ _USERGROUP_ID = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>|(S[A-Z0-9]+)")
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
+
+log = logging.getLogger(__name__)
 
 COMMAND = "/ballerina-admin"
 NOT_A_MODERATOR = error(
@@ -63,7 +66,8 @@ async def channel_problem(bot: SlackBot, channel_id: str) -> str | None:
     except SlackApiError as exc:
         if exc.response.get("error") == "channel_not_found":
             return "I can't see that channel: it is private and I'm not in it, or it is not in this workspace."
-        raise
+        log.warning("conversations.info %s: %s", channel_id, exc.response.get("error"))
+        return f"Slack wouldn't tell me about that channel just now ({exc.response.get('error')}); try again later."
     channel = answer["channel"]
     if channel.get("is_archived"):
         return "that channel is archived."
@@ -189,7 +193,7 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
 def register(bot: SlackBot) -> None:
     table = subcommands(bot)
 
-    async def run(invocation: Invocation, text: str) -> Reply:
+    async def run(invocation: Invocation, text: str) -> Reply | None:
         if not await bot.members.is_moderator(invocation.team_id, invocation.user_id):
             return NOT_A_MODERATOR
         return await dispatch(bot, table, invocation, text, ADMIN_HELP)

@@ -1,4 +1,5 @@
-"""``/ballerina``: the film's facts, the member's time zone and release reminders.
+"""``/ballerina``: the film's facts, the member's time zone, release reminders, watch parties
+(``bot.slack.listeners.parties``) and ``forget-me``.
 
 Every command is acknowledged at once (Slack allows 3 s, whatever the database is doing),
 then answered through its response_url, ephemerally.
@@ -12,12 +13,12 @@ from typing import TYPE_CHECKING
 from bot.core.replies import Reply, error
 from bot.core.storage import Via
 from bot.slack.dispatch import SLACK_HELP, Handler, Invocation, Subcommand, dispatch
+from bot.slack.listeners import parties as party_commands
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
 
 COMMAND = "/ballerina"
-NOT_ON_SLACK_YET = {"party", "forget-me"}
 
 
 def help_reply(bot: SlackBot) -> Reply:
@@ -64,6 +65,9 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
     async def help_(invocation: Invocation, options: dict[str, str]) -> Reply:
         return help_reply(bot)
 
+    async def forget_me(invocation: Invocation, options: dict[str, str]) -> Reply:
+        return bot.core.members.ask(ping_role=False)
+
     # Built per call: the release's facts depend on the clock.
     async def release(invocation: Invocation, options: dict[str, str]) -> Reply:
         return dataclasses.replace(facts.release(), ephemeral=True)
@@ -79,16 +83,15 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
         Subcommand(("remind", "on"), remind_on, ("via",), "via"),
         Subcommand(("remind", "off"), remind_off),
         Subcommand(("remind", "status"), remind_status),
+        Subcommand(("forget-me",), forget_me),
+        *party_commands.subcommands(bot),
     ]
 
 
 def register(bot: SlackBot) -> None:
     table = subcommands(bot)
 
-    async def run(invocation: Invocation, text: str) -> Reply:
-        first = text.split(maxsplit=1)[0].lower() if text.strip() else ""
-        if first in NOT_ON_SLACK_YET:
-            return error(f"/ballerina {first} is not available on Slack yet: it works on Discord for now.")
+    async def run(invocation: Invocation, text: str) -> Reply | None:
         return await dispatch(bot, table, invocation, text, help_reply(bot))
 
     bot.slash_command(COMMAND, run)

@@ -21,6 +21,7 @@ from bot.discord.client import BallerinaBot
 from bot.settings import Settings
 from bot.slack.transport import SlackTransport
 from tests.fakediscord import FakeDiscord
+from tests.fakediscord._util import wait_until
 from tests.fakediscord.harness import fake_endpoints, start_bot, stop_bot
 from tests.fakeslack import FakeSlack, SlackMessage, SlackUser
 from tests.slack_world import BEFORE_RELEASE, SlackWorld, slack_bot, slack_world
@@ -210,3 +211,26 @@ async def test_one_process_delivers_discord_and_slack_reminders_due_at_the_same_
             finally:
                 await stop_bot(discord_bot, task)
                 await core.close()
+
+
+async def test_a_row_whose_lookup_is_impossible_is_sent_again_and_counted_possibly_duplicated(
+    tmp_path: Path,
+) -> None:
+    async with delivering(tmp_path) as w:
+        assert "by DM" in await w.run(w.member, "/ballerina", "remind on dm")
+        w.fake.set_latency(1.0, method="chat.postMessage")
+        clock = w.core.clock
+        assert isinstance(clock, ManualClock) and w.core.engine is not None
+        clock.set(release(w) - timedelta(days=1))
+        await wait_until(lambda: ("dm", "sending", None) in outbox(w), 5, "the DM claimed")
+        await asyncio.sleep(0.3)  # on the wire
+        await w.core.engine.stop(timedelta(0))  # the process dies with the DM on the wire
+        w.fake.set_latency(0.0, method="chat.postMessage")
+        w.fake.fail_calls("conversations.history", "missing_scope", times=None)
+
+        await w.core.start({Platform.SLACK: SlackTransport(w.bot)})
+        await advance_to(w, release(w) - timedelta(days=1) + timedelta(minutes=1))
+        # The channel post and the DM were both on the wire: neither can be looked up.
+        assert outbox(w) == [("channel", "sent", "possibly_duplicated"), ("dm", "sent", "possibly_duplicated")]
+        status = await w.run(w.admin, "/ballerina-admin", "status")
+        assert "possibly duplicated: 2 (re-sent after a restart without a way to check" in status

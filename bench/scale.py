@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ from bot.core.clock import ManualClock
 from bot.core.replies import Reply
 from bot.core.services import Core
 from bot.core.storage import Database, Store
+from bot.core.storage.database import is_postgres_url
 from bot.core.storage.models import DEFAULT_TIMEZONE
 from bot.settings import Settings
 from tests.fakediscord import FakeDiscord
@@ -48,39 +51,65 @@ PROJECT = Path(__file__).resolve().parent.parent
 RSS_GOAL_MB = 20.0
 STALL_GOAL = 0.050
 
-_SEED_SETTINGS = """
+# The seed, by back end: (settings from a JSON array of [id, channel, role], subscriptions).
+# Members of each guild in one statement: guild number x member number gives a unique user id.
+_SEED = {
+    "sqlite": (
+        """
 INSERT INTO guild_settings (guild_id, channel_id, ping_role_id, release_offsets, timezone, created_at, updated_at)
 SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
        '[604800,86400,3600,0]', :tz, 0, 0
 FROM json_each(:guilds)
-"""
-
-# Members of each guild in one statement: guild rowid x member number gives a unique user id.
-_SEED_SUBSCRIPTIONS = """
+""",
+        """
 INSERT INTO subscriptions (guild_id, user_id, via, created_at)
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < :members - 1)
 SELECT g.guild_id, CAST(1200000000000000000 + g.rowid * :members + n.i AS TEXT), 'channel', 0
 FROM guild_settings AS g, n
 ORDER BY g.guild_id, n.i
-"""
+""",
+    ),
+    "postgresql": (
+        """
+INSERT INTO guild_settings (guild_id, channel_id, ping_role_id, release_offsets, timezone, created_at, updated_at)
+SELECT value ->> 0, value ->> 1, value ->> 2, '[604800,86400,3600,0]', :tz, 0, 0
+FROM jsonb_array_elements(CAST(:guilds AS jsonb))
+""",
+        """
+INSERT INTO subscriptions (guild_id, user_id, via, created_at)
+SELECT g.guild_id, CAST(1200000000000000000 + g.n * :members + i AS TEXT), 'channel', 0
+FROM (SELECT guild_id, row_number() OVER (ORDER BY guild_id) AS n FROM guild_settings) AS g,
+     generate_series(0, :members - 1) AS i
+ORDER BY g.guild_id, i
+""",
+    ),
+}
 
 
 # -- seeding (parent) ----------------------------------------------------------------------------
 
 
-async def seed(path: Path, guilds: list[tuple[str, str, str]], members_per_guild: int) -> None:
-    """Settings for ``guilds`` (id, channel, role), their subscribers, and the scheduled release."""
+async def seed(target: str | Path, guilds: list[tuple[str, str, str]], members_per_guild: int) -> float:
+    """Settings for ``guilds`` (id, channel, role), their subscribers, and the scheduled release;
+    returns the database's size in MB."""
     film_id, release = film_release()
-    db = await Database.open(path)
+    db = await Database.open(target)
     try:
-        if guilds:
-            async with db.transaction() as session:
-                await session.execute(_SEED_SETTINGS, {"tz": DEFAULT_TIMEZONE, "guilds": json.dumps(guilds)})
-                await session.execute(_SEED_SUBSCRIPTIONS, {"members": members_per_guild})
+        async with db.transaction() as session:
+            settings_sql, subscriptions_sql = _SEED[session.dialect.name]
+            if guilds:
+                await session.execute(settings_sql, {"tz": DEFAULT_TIMEZONE, "guilds": json.dumps(guilds)})
+                await session.execute(subscriptions_sql, {"members": members_per_guild})
         # As Core.open does: one reminder per guild and offset (40,000 here), all pending.
         await Store(db, ManualClock(release - DUE_OFFSET - timedelta(days=1))).set_release(film_id, release)
         async with db.read() as session:
-            await session.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if isinstance(target, Path):
+                await session.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                return (await asyncio.to_thread(target.stat)).st_size / 2**20
+            await session.execute("VACUUM ANALYZE")
+            size = await session.fetchone("SELECT pg_database_size(current_database())")
+            assert size is not None
+            return int(size[0]) / 2**20
     finally:
         await db.close()
 
@@ -103,12 +132,13 @@ class RecordingTransport:
         return str(len(self.sent))
 
 
-def child_settings(db: Path, **extra: str) -> Settings:
-    environ = {"DATABASE_PATH": str(db), **extra}
+def child_settings(db: str | Path, **extra: str) -> Settings:
+    place = {"DATABASE_URL": db} if isinstance(db, str) else {"DATABASE_PATH": str(db)}
+    environ = {**place, **extra}
     return Settings.load(environ=environ, env_file=None)
 
 
-async def case_core(db: Path) -> dict[str, Any]:
+async def case_core(db: str | Path) -> dict[str, Any]:
     """Core.open + engine start with a recording transport, until the engine is idle."""
     _, release = film_release()
     clock = ManualClock(release - DUE_OFFSET - timedelta(days=1))
@@ -133,7 +163,7 @@ async def case_core(db: Path) -> dict[str, Any]:
     }
 
 
-async def case_bot(db: Path, guilds: int) -> dict[str, Any]:
+async def case_bot(db: str | Path, guilds: int) -> dict[str, Any]:
     """The whole bot against the parent's fake Discord, until every guild is cached and the engine idle."""
     from bot.discord.client import BallerinaBot
 
@@ -178,7 +208,7 @@ async def case_bot(db: Path, guilds: int) -> dict[str, Any]:
     }
 
 
-async def case_stall(db: Path) -> dict[str, Any]:
+async def case_stall(db: str | Path) -> dict[str, Any]:
     """10,000 posts due at one instant through the engine; the worst event-loop lag meanwhile."""
     _, release = film_release()
     due = release - DUE_OFFSET
@@ -211,7 +241,7 @@ async def case_stall(db: Path) -> dict[str, Any]:
     }
 
 
-def run_case(case: str, db: Path, guilds: int) -> dict[str, Any]:
+def run_case(case: str, db: str | Path, guilds: int) -> dict[str, Any]:
     if case.startswith("core-"):
         return asyncio.run(case_core(db))
     if case.startswith("bot-"):
@@ -224,7 +254,7 @@ def run_case(case: str, db: Path, guilds: int) -> dict[str, Any]:
 # -- the parent ----------------------------------------------------------------------------------
 
 
-async def child(case: str, db: Path, guilds: int, env: dict[str, str] | None = None) -> dict[str, Any]:
+async def child(case: str, db: str | Path, guilds: int, env: dict[str, str] | None = None) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -246,10 +276,27 @@ async def child(case: str, db: Path, guilds: int, env: dict[str, str] | None = N
     return result
 
 
-async def measure() -> dict[str, Any]:
+@contextlib.contextmanager
+def databases(postgres: bool) -> Iterator[tuple[str | Path, str | Path]]:
+    """An empty and a full-to-be database: SQLite files, or databases of a throwaway PostgreSQL
+    server (the tests' pgserver; its own memory is not in the bot's RSS)."""
+    if postgres:
+        # Imported only here: the SQLite cases' memory figures carry no PostgreSQL driver.
+        from tests.postgres import PostgresServer
+
+        server = PostgresServer.start()
+        try:
+            yield server.new_database(), server.new_database()
+        finally:
+            server.stop()
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield Path(tmp) / "empty.sqlite3", Path(tmp) / "full.sqlite3"
+
+
+async def measure(postgres: bool) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        empty, full = Path(tmp) / "empty.sqlite3", Path(tmp) / "full.sqlite3"
+    with databases(postgres) as (empty, full):
         async with FakeDiscord() as fake:
             started = time.perf_counter()
             world = []
@@ -260,11 +307,9 @@ async def measure() -> dict[str, Any]:
                 world.append((str(guild.id), str(channel.id), str(role.id)))
             results["fake_world"] = time.perf_counter() - started
             started = time.perf_counter()
-            await seed(empty, [], 0)
-            await seed(full, world, MEMBERS_PER_GUILD)
+            results["empty_db_mb"] = await seed(empty, [], 0)
+            results["db_mb"] = await seed(full, world, MEMBERS_PER_GUILD)
             results["seed"] = time.perf_counter() - started
-            results["db_mb"] = full.stat().st_size / 2**20
-            results["empty_db_mb"] = empty.stat().st_size / 2**20
             for case, db in (("core-empty", empty), ("core-full", full)):
                 results[case] = await child(case, db, GUILDS)
             env = {
@@ -278,11 +323,15 @@ async def measure() -> dict[str, Any]:
     return results
 
 
-def main() -> None:
+def main(postgres: bool = False) -> None:
+    """The figures on SQLite files, or (``bench scale_pg``) on PostgreSQL."""
     started = time.perf_counter()
-    r = asyncio.run(measure())
+    r = asyncio.run(measure(postgres))
     members = GUILDS * MEMBERS_PER_GUILD
-    print(f"scale: {members:,} subscribed members across {GUILDS:,} guilds, 4 offsets each ({4 * GUILDS:,} reminders)")
+    print(
+        f"scale{' on PostgreSQL' if postgres else ''}: {members:,} subscribed members across {GUILDS:,} guilds,"
+        f" 4 offsets each ({4 * GUILDS:,} reminders)"
+    )
     print(
         f"  fake world {r['fake_world']:.1f} s; seeding both databases {r['seed']:.1f} s "
         f"(full {r['db_mb']:.0f} MB, empty {r['empty_db_mb']:.1f} MB)"
@@ -320,7 +369,7 @@ def main() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", help="run one case in this process and print its figures as JSON")
-    parser.add_argument("--db", type=Path)
+    parser.add_argument("--db", help="a SQLite file or a postgresql:// URL")
     parser.add_argument("--guilds", type=int, default=GUILDS)
     args = parser.parse_args()
     if args.case is None:
@@ -328,4 +377,5 @@ if __name__ == "__main__":
     else:
         if args.db is None:
             parser.error("--case needs --db")
-        print(json.dumps(run_case(args.case, args.db, args.guilds)))
+        target = args.db if is_postgres_url(args.db) else Path(args.db)
+        print(json.dumps(run_case(args.case, target, args.guilds)))

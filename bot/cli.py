@@ -18,12 +18,13 @@ from bot.console import ConsoleSession
 from bot.core.film import FilmDataError
 from bot.core.film_commands import FilmFacts
 from bot.core.services import Core, load_facts
+from bot.core.storage.database import POSTGRES_SCHEMES, SchemaError
 from bot.core.timeparse import TimeParseError, parse_timezone
 from bot.ops import OpsEndpointError
 from bot.ops.backup import BackupError, backup_database
 from bot.ops.logs import configure_logging
 from bot.serve import PlatformChoice, configured_platforms, serve
-from bot.settings import Settings, SettingsError
+from bot.settings import Secret, Settings, SettingsError
 
 # The least the bot's features need: read and post in the reminder channel, embed cards,
 # hand out the ping role, and mirror watch parties as Discord scheduled events.
@@ -122,7 +123,8 @@ def console(zone_name: str) -> None:
     async def chat() -> None:
         # A throwaway database: trying the bot leaves nothing behind.
         with tempfile.TemporaryDirectory() as folder:
-            core = await _open_core(replace(settings, database_path=Path(folder) / "console.sqlite3"))
+            throwaway = replace(settings, database_path=Path(folder) / "console.sqlite3", database_url=Secret(""))
+            core = await _open_core(throwaway)
             try:
                 await ConsoleSession(core.facts, zone, core).run(sys.stdin, interactive=sys.stdin.isatty())
             finally:
@@ -140,7 +142,7 @@ def check() -> None:
     click.echo(f"film: {film.title} ({film.genre}), directed by {film.director.name}")
     click.echo(f"cast: {', '.join(f'{m.actor} as {m.character}' for m in film.cast)}")
     click.echo(f"release: {film.release.instant.isoformat()} on {film.release.platform}")
-    click.echo(f"database: {settings.database_path}")
+    click.echo(f"database: {'PostgreSQL (DATABASE_URL)' if settings.database_url else settings.database_path}")
     click.echo(f"DISCORD_TOKEN: {'set' if settings.discord_token else 'not set'}")
     click.echo(f"SLACK_BOT_TOKEN: {'set' if settings.slack_bot_token else 'not set'}")
     if settings.slack_bot_token:
@@ -189,7 +191,7 @@ def sync(guild_id: int | None) -> None:
 
 @main.group()
 def db() -> None:
-    """The SQLite database: its schema version, upgrades and backups."""
+    """The database (SQLite, or PostgreSQL with DATABASE_URL): schema version, upgrades, backups, copies."""
 
 
 @db.command()
@@ -198,7 +200,7 @@ def current() -> None:
     from bot.core.storage import Database
 
     async def versions() -> tuple[int, int]:
-        database = await Database.open(_settings().database_path, migrate=False)
+        database = await Database.open(_settings().database, migrate=False)
         try:
             return await database.current_version(), database.latest_version
         finally:
@@ -214,7 +216,7 @@ def upgrade() -> None:
     from bot.core.storage import Database
 
     async def migrate() -> list[str]:
-        database = await Database.open(_settings().database_path, migrate=False)
+        database = await Database.open(_settings().database, migrate=False)
         try:
             return [f"V{m.version} {m.name}" for m in await database.migrate()]
         finally:
@@ -224,11 +226,64 @@ def upgrade() -> None:
     click.echo("applied: " + ", ".join(applied) if applied else "already up to date")
 
 
+def _database_argument(value: str) -> str | Path:
+    """``sqlite:PATH`` or a ``postgresql://`` URL, as ``Database.open`` takes it."""
+    if value.startswith(POSTGRES_SCHEMES):
+        return value
+    if value.startswith("sqlite:"):
+        return Path(value.removeprefix("sqlite:"))
+    raise click.BadParameter("give sqlite:PATH or a postgresql:// URL")
+
+
+@db.command("copy")
+@click.option("--from", "source", required=True, help="The database to copy: sqlite:PATH or a postgresql:// URL.")
+@click.option("--to", "target", required=True, help="The database to fill: a postgresql:// URL or sqlite:PATH.")
+def copy_command(source: str, target: str) -> None:
+    """Copy everything (settings, opt-ins, parties, answers, reminders, outbox, state) to another
+    database, then count every table on both sides. Running it again adds nothing."""
+    from bot.core.storage import Database
+    from bot.core.storage.copy import TableCopy, copy_database
+
+    origin, destination = _database_argument(source), _database_argument(target)
+    if isinstance(origin, Path) and not origin.is_file():
+        _fail(f"no database file at {origin}", 2)
+
+    async def run() -> list[TableCopy]:
+        # The source is only read, never migrated; the target is brought to this code's schema.
+        reader = await Database.open(origin, migrate=False)
+        try:
+            writer = await Database.open(destination)
+            try:
+                return await copy_database(reader, writer)
+            finally:
+                await writer.close()
+        finally:
+            await reader.close()
+
+    try:
+        report = asyncio.run(run())
+    except SchemaError as exc:
+        _fail(str(exc), 2)
+        raise
+    for table in report:
+        check = "ok" if table.matches else f"MISMATCH: the target has {table.target_rows}"
+        click.echo(f"{table.table}: {table.source_rows} rows, {table.added} copied now, {check}")
+    if any(not table.matches for table in report):
+        _fail("the row counts differ: did the target hold other data before?", 1)
+    if not any(table.added for table in report):
+        click.echo("nothing to copy: the target already holds every row")
+    else:
+        click.echo(f"copied {sum(table.added for table in report)} rows; every table's count matches")
+
+
 @db.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def backup(path: Path) -> None:
     """Copy the database to PATH, safely even while the bot runs and writes."""
-    source = _settings().database_path
+    settings = _settings()
+    if settings.database_url:
+        _fail("backup copies the SQLite file; for PostgreSQL (DATABASE_URL) use pg_dump", 2)
+    source = settings.database_path
     try:
         version = asyncio.run(backup_database(source, path))
     except BackupError as exc:

@@ -57,6 +57,8 @@ class Settings:
     discord_gateway_url: str = DEFAULT_GATEWAY_URL
     discord_application_id: int | None = None
     database_path: Path = DEFAULT_DATABASE_PATH
+    database_url: Secret = field(default_factory=lambda: Secret(""))
+    """A ``postgresql://`` URL (it may hold a password): when set, PostgreSQL instead of the file."""
     film_file: Path = DEFAULT_FILM_FILE
     dev_guild_id: int | None = None
     log_level: str = "INFO"
@@ -81,6 +83,11 @@ class Settings:
     metrics_host: str = DEFAULT_METRICS_HOST
     health_max_due_age: timedelta = timedelta(minutes=15)
 
+    @property
+    def database(self) -> str | Path:
+        """Where the data lives: the PostgreSQL URL when one is set, else the SQLite file."""
+        return self.database_url.reveal() or self.database_path
+
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
         """Read settings; ``environ`` defaults to ``os.environ`` layered over ``env_file``."""
@@ -101,6 +108,7 @@ class Settings:
             ),
             discord_application_id=_snowflake("DISCORD_APPLICATION_ID", text("DISCORD_APPLICATION_ID")),
             database_path=Path(text("DATABASE_PATH") or DEFAULT_DATABASE_PATH),
+            database_url=_database_url(text("DATABASE_URL")),
             film_file=Path(text("FILM_FILE") or DEFAULT_FILM_FILE),
             dev_guild_id=_snowflake("DEV_GUILD_ID", text("DEV_GUILD_ID")),
             log_level=_log_level(text("LOG_LEVEL") or "INFO"),
@@ -120,6 +128,13 @@ class Settings:
                 minutes=_number("HEALTH_MAX_DUE_AGE_MINUTES", text("HEALTH_MAX_DUE_AGE_MINUTES"), 15)
             ),
         )
+
+
+def _database_url(value: str | None) -> Secret:
+    if value is not None and not value.startswith(("postgresql://", "postgres://")):
+        # Not the value itself in the message: it may hold a password.
+        raise SettingsError("DATABASE_URL must start with postgresql:// (leave it empty for SQLite)")
+    return Secret(value or "")
 
 
 def _url(name: str, value: str | None, default: str, schemes: tuple[str, ...]) -> str:

@@ -19,6 +19,9 @@ from bot.discord.parties import card_edits
 from tests.fakediscord import FakeChannel, FakeGuild, FakeMember, FakeMessage, InteractionCallback, Perm
 from tests.world import INVITED_PERMISSIONS, World
 
+# The end-to-end storage check: these run on SQLite and on a real PostgreSQL.
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 BUTTONS = ("going", "maybe", "no", "leave")
 

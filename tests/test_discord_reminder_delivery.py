@@ -5,8 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.test_discord_reminders import configure
 from tests.world import INVITED_PERMISSIONS, RELEASE, World, world
+
+# The end-to-end storage check: these run on SQLite and on a real PostgreSQL.
+pytestmark = pytest.mark.both_backends
 
 
 def titles(w: World) -> list[str]:

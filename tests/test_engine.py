@@ -103,26 +103,26 @@ def render_release(notice: ReleaseNotice) -> Sequence[Reply]:
 
 
 class Bot:
-    """Database, store and engine on one file, stopped and restarted like the real process."""
+    """Database, store and engine on one database, stopped and restarted like the real process."""
 
     def __init__(
         self,
-        path: Path,
+        database: str | Path,
         clock: ManualClock,
         transport: RecordingTransport,
         config: EngineConfig,
         render: ReleaseRenderer = render_release,
         busy_timeout: timedelta = timedelta(seconds=5),
     ) -> None:
-        self.path, self.clock, self.transport, self.config, self.render = path, clock, transport, config, render
-        self.busy_timeout = busy_timeout
+        self.database, self.clock, self.transport = database, clock, transport
+        self.config, self.render, self.busy_timeout = config, render, busy_timeout
         self.db: Database | None = None
         self.engine: ReminderEngine | None = None
         self.store: Store
 
     async def start(self) -> None:
         _running.add(self)
-        self.db = await Database.open(self.path, busy_timeout=self.busy_timeout)
+        self.db = await Database.open(self.database, busy_timeout=self.busy_timeout)
         self.store = Store(self.db, self.clock)
         kinds = [ReleaseKind(self.store, self.render)]
         self.engine = ReminderEngine(self.db, self.transport, kinds, self.clock, self.config)
@@ -166,9 +166,15 @@ class Bot:
         self.engine.notify_changed()
         await self.idle()
 
-    def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
-        with sqlite3.connect(self.path) as conn:
-            return conn.execute(sql, params).fetchall()
+    async def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        """Rows no public method shows, through the bot's database (opened for it when stopped)."""
+        db = self.db or await Database.open(self.database)
+        try:
+            async with db.read() as session:
+                return [tuple(row) for row in await session.fetchall(sql, params)]
+        finally:
+            if db is not self.db:
+                await db.close()
 
 
 _running: set[Bot] = set()
@@ -191,15 +197,15 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, clock: ManualClock) -> AsyncIterator[Bot]:
-    bot = Bot(tmp_path / "bot.sqlite3", clock, RecordingTransport(), FAST)
+async def bot(database: str | Path, clock: ManualClock) -> AsyncIterator[Bot]:
+    bot = Bot(database, clock, RecordingTransport(), FAST)
     await bot.start()
     yield bot
     await bot.stop()
 
 
 async def start_bot(
-    tmp_path: Path,
+    database: str | Path,
     clock: ManualClock,
     *,
     transport: RecordingTransport | None = None,
@@ -208,7 +214,7 @@ async def start_bot(
     busy_timeout: timedelta = timedelta(seconds=5),
 ) -> Bot:
     """A bot with its own transport, config, renderer or busy timeout; the test stops it."""
-    bot = Bot(tmp_path / "bot.sqlite3", clock, transport or RecordingTransport(), config, render, busy_timeout)
+    bot = Bot(database, clock, transport or RecordingTransport(), config, render, busy_timeout)
     await bot.start()
     return bot
 
@@ -259,7 +265,7 @@ async def test_a_member_who_unsubscribed_before_a_retry_gets_no_dm(bot: Bot) -> 
     await bot.store.unsubscribe("g1", "702")
     await bot.advance_to(RELEASE + MINUTE)
     assert sorted(c.target_id for c in bot.transport.sent) == ["701", "chan-g1"]
-    assert bot.query("SELECT state, error_detail FROM outbox WHERE target_id = '702'") == [
+    assert await bot.query("SELECT state, error_detail FROM outbox WHERE target_id = '702'") == [
         ("skipped", "nothing to send")
     ]
 
@@ -304,7 +310,7 @@ async def test_downtime_across_one_offset_posts_it_late_and_flagged(bot: Bot) ->
 
     assert len(bot.transport.sent) == 3
     assert bot.transport.texts("chan-g1") == [f"<@&{ROLE}> {FILM} in {7 * DAY} (posted late: the bot was offline)"]
-    assert bot.query("SELECT DISTINCT late FROM outbox") == [(1,)]
+    assert await bot.query("SELECT DISTINCT late FROM outbox") == [(1,)]
 
 
 async def test_downtime_across_several_offsets_posts_only_the_latest(bot: Bot) -> None:
@@ -314,7 +320,7 @@ async def test_downtime_across_several_offsets_posts_only_the_latest(bot: Bot) -
     await bot.start()
 
     assert bot.transport.texts("chan-g1") == [f"<@&{ROLE}> {FILM} in {30 * MINUTE} (posted late: the bot was offline)"]
-    states = bot.query("SELECT offset_s, state, note FROM reminders ORDER BY offset_s DESC")
+    states = await bot.query("SELECT offset_s, state, note FROM reminders ORDER BY offset_s DESC")
     assert states == [(3600, "skipped", "superseded"), (1800, "fired", None), (0, "pending", None)]
 
     await bot.advance_to(RELEASE)
@@ -328,17 +334,17 @@ async def test_reminder_missed_beyond_grace_is_skipped_not_posted(bot: Bot) -> N
     await bot.start()
 
     assert bot.transport.sent == []
-    assert bot.query("SELECT offset_s, state, note FROM reminders ORDER BY offset_s DESC") == [
+    assert await bot.query("SELECT offset_s, state, note FROM reminders ORDER BY offset_s DESC") == [
         (86400, "skipped", "missed while offline"),
         (0, "pending", None),
     ]
-    assert bot.query("SELECT COUNT(*) FROM outbox") == [(0,)]
+    assert await bot.query("SELECT COUNT(*) FROM outbox") == [(0,)]
 
 
 async def test_deliveries_queued_before_a_long_downtime_are_skipped_not_posted(
-    tmp_path: Path, clock: ManualClock
+    database: str | Path, clock: ManualClock
 ) -> None:
-    bot = await start_bot(tmp_path, clock, transport=RecordingTransport(hold=asyncio.Event()))
+    bot = await start_bot(database, clock, transport=RecordingTransport(hold=asyncio.Event()))
     await bot.setup_guild(offsets=(timedelta(0),))
     clock.set(RELEASE)
     await bot.transport.wait_for_calls(3)
@@ -346,24 +352,26 @@ async def test_deliveries_queued_before_a_long_downtime_are_skipped_not_posted(
     clock.set(RELEASE + 2 * HOUR)
     await bot.restart(RecordingTransport())
     assert bot.transport.sent == []
-    assert bot.query("SELECT DISTINCT state, error_detail FROM outbox") == [("skipped", "missed while offline")]
+    assert await bot.query("SELECT DISTINCT state, error_detail FROM outbox") == [("skipped", "missed while offline")]
     await bot.stop()
 
 
 # -- failures ----------------------------------------------------------------------------------
 
 
-async def test_a_row_left_sending_by_a_crash_is_resent_with_the_same_nonce(tmp_path: Path, clock: ManualClock) -> None:
-    bot = await start_bot(tmp_path, clock, transport=RecordingTransport(hold=asyncio.Event()))
+async def test_a_row_left_sending_by_a_crash_is_resent_with_the_same_nonce(
+    database: str | Path, clock: ManualClock
+) -> None:
+    bot = await start_bot(database, clock, transport=RecordingTransport(hold=asyncio.Event()))
     await bot.setup_guild(offsets=(timedelta(0),))
     clock.set(RELEASE)
     await bot.transport.wait_for_calls(3)
     first_nonces = {c.target_id: c.nonce for c in bot.transport.calls}
-    assert bot.query("SELECT DISTINCT state FROM outbox") == [("sending",)]
+    assert await bot.query("SELECT DISTINCT state FROM outbox") == [("sending",)]
 
     await bot.restart(RecordingTransport())
     assert {c.target_id: c.nonce for c in bot.transport.sent} == first_nonces
-    assert bot.query("SELECT DISTINCT state FROM outbox") == [("sent",)]
+    assert await bot.query("SELECT DISTINCT state FROM outbox") == [("sent",)]
     await bot.stop()
 
 
@@ -383,10 +391,12 @@ async def test_permanent_errors_are_recorded_and_never_retried(bot: Bot) -> None
     assert problems.counts == {ErrorKind.MISSING_CHANNEL: 1, ErrorKind.DMS_CLOSED: 1}
 
 
-async def test_transient_errors_are_retried_with_backoff_up_to_the_cap(tmp_path: Path, clock: ManualClock) -> None:
+async def test_transient_errors_are_retried_with_backoff_up_to_the_cap(
+    database: str | Path, clock: ManualClock
+) -> None:
     config = EngineConfig(rate=10_000, burst=100, max_attempts=3, backoff=timedelta(seconds=10))
     transport = RecordingTransport(errors={"701": itertools.repeat(TransientDeliveryError("503"))})
-    bot = await start_bot(tmp_path, clock, transport=transport, config=config)
+    bot = await start_bot(database, clock, transport=transport, config=config)
     await bot.setup_guild(offsets=(timedelta(0),))
     await bot.advance_to(RELEASE)
 
@@ -404,7 +414,7 @@ async def test_transient_errors_are_retried_with_backoff_up_to_the_cap(tmp_path:
     assert attempts() == 3
     await bot.advance_to(RELEASE + HOUR)
     assert attempts() == 3
-    assert bot.query("SELECT state, attempts, error_kind FROM outbox WHERE target_id = '701'") == [
+    assert await bot.query("SELECT state, attempts, error_kind FROM outbox WHERE target_id = '701'") == [
         ("failed", 3, "transient")
     ]
     await bot.stop()
@@ -416,14 +426,14 @@ async def test_a_transient_error_then_success_is_sent_once(bot: Bot) -> None:
     await bot.advance_to(RELEASE)
     await bot.advance_to(RELEASE + timedelta(seconds=10))
     assert bot.transport.texts("701") == [f"{FILM} in 0:00:00"]
-    assert bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 2)]
+    assert await bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 2)]
 
 
 async def test_rate_limited_send_pauses_and_retries_without_counting_an_attempt(
-    tmp_path: Path, clock: ManualClock
+    database: str | Path, clock: ManualClock
 ) -> None:
     transport = RecordingTransport(errors={"701": iter([RateLimited(0.2, is_global=True)])})
-    bot = await start_bot(tmp_path, clock, transport=transport)
+    bot = await start_bot(database, clock, transport=transport)
     await bot.setup_guild(offsets=(timedelta(0),))
     await bot.advance_to(RELEASE)
 
@@ -431,22 +441,24 @@ async def test_rate_limited_send_pauses_and_retries_without_counting_an_attempt(
     after = [c for c in transport.calls if c.at > limited_at]
     assert after and all(c.at >= limited_at + 0.19 for c in after)
     assert sorted(c.target_id for c in transport.sent) == sorted(["chan-g1", *DM_USERS])
-    assert bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 1)]
+    assert await bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 1)]
     await bot.stop()
 
 
-async def test_a_renderer_bug_fails_the_row_without_stopping_others(tmp_path: Path, clock: ManualClock) -> None:
+async def test_a_renderer_bug_fails_the_row_without_stopping_others(database: str | Path, clock: ManualClock) -> None:
     def broken_for_dms(notice: ReleaseNotice) -> Sequence[Reply]:
         if notice.target is Target.DM:
             raise KeyError("template")
         return render_release(notice)
 
     config = EngineConfig(rate=10_000, burst=100, max_attempts=1)
-    bot = await start_bot(tmp_path, clock, config=config, render=broken_for_dms)
+    bot = await start_bot(database, clock, config=config, render=broken_for_dms)
     await bot.setup_guild(offsets=(timedelta(0),))
     await bot.advance_to(RELEASE)
     assert [c.target_id for c in bot.transport.sent] == ["chan-g1"]
-    assert bot.query("SELECT DISTINCT state, error_kind FROM outbox WHERE target = 'dm'") == [("failed", "unexpected")]
+    assert await bot.query("SELECT DISTINCT state, error_kind FROM outbox WHERE target = 'dm'") == [
+        ("failed", "unexpected")
+    ]
     await bot.stop()
 
 
@@ -454,13 +466,15 @@ async def test_a_renderer_bug_fails_the_row_without_stopping_others(tmp_path: Pa
 
 
 class WriteLock:
-    """Another connection holding SQLite's write lock, as a backup or a second process can.
+    """Another connection holding SQLite's write lock, as a backup or a second process can
+    (SQLite only: PostgreSQL has no lock of the whole database).
 
     Readers go on (WAL); every write of the bot waits its busy timeout, then fails with
     'database is locked'. Tests release it once the bot's log shows a write failed.
     """
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self._conn = sqlite3.connect(path, isolation_level=None)
         self.taken = 0
 
@@ -500,45 +514,45 @@ RECORDING_FAILED = "could not be recorded"
 
 
 async def test_a_sent_message_whose_recording_fails_is_recorded_as_sent_not_resent(
-    tmp_path: Path, clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
+    clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
 ) -> None:
     transport = RecordingTransport(on_call=write_lock.on_first_call_to("701"))
-    bot = await start_bot(tmp_path, clock, transport=transport, busy_timeout=SHORT_BUSY)
+    bot = await start_bot(write_lock.path, clock, transport=transport, busy_timeout=SHORT_BUSY)
     await bot.setup_guild(offsets=(timedelta(0),))
     clock.set(RELEASE)
     await write_lock.release_after_a_failed_write(caplog, RECORDING_FAILED)
     await bot.idle()  # the same running engine: no restart
 
     assert sorted(c.target_id for c in transport.calls) == ["701", "702", "chan-g1"]
-    assert bot.query("SELECT DISTINCT state, attempts FROM outbox") == [("sent", 1)]
+    assert await bot.query("SELECT DISTINCT state, attempts FROM outbox") == [("sent", 1)]
     await bot.stop()
 
 
 async def test_a_failed_send_whose_recording_fails_is_retried_later_with_its_nonce(
-    tmp_path: Path, clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
+    clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
 ) -> None:
     transport = RecordingTransport(
         errors={"701": iter([TransientDeliveryError("502")])}, on_call=write_lock.on_first_call_to("701")
     )
-    bot = await start_bot(tmp_path, clock, transport=transport, busy_timeout=SHORT_BUSY)
+    bot = await start_bot(write_lock.path, clock, transport=transport, busy_timeout=SHORT_BUSY)
     await bot.setup_guild(offsets=(timedelta(0),))
     clock.set(RELEASE)
     await write_lock.release_after_a_failed_write(caplog, RECORDING_FAILED)
     await bot.idle()
-    assert bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("pending", 1)]
+    assert await bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("pending", 1)]
 
     await bot.advance_to(RELEASE + timedelta(seconds=10))  # the engine's first backoff
     first, second = [c for c in transport.calls if c.target_id == "701"]
     assert first.nonce == second.nonce
     assert transport.texts("701") == [f"{FILM} in 0:00:00"]
-    assert bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 2)]
+    assert await bot.query("SELECT state, attempts FROM outbox WHERE target_id = '701'") == [("sent", 2)]
     await bot.stop()
 
 
 async def test_a_cycle_that_finds_the_database_locked_is_retried_in_the_running_engine(
-    tmp_path: Path, clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
+    clock: ManualClock, write_lock: WriteLock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bot = await start_bot(tmp_path, clock, busy_timeout=SHORT_BUSY)
+    bot = await start_bot(write_lock.path, clock, busy_timeout=SHORT_BUSY)
     await bot.setup_guild(offsets=(timedelta(0),))
     write_lock.take()  # the fan-out at the release finds the database locked
     clock.set(RELEASE)
@@ -546,16 +560,16 @@ async def test_a_cycle_that_finds_the_database_locked_is_retried_in_the_running_
     await bot.idle()
 
     assert sorted(c.target_id for c in bot.transport.sent) == ["701", "702", "chan-g1"]
-    assert bot.query("SELECT DISTINCT state FROM outbox") == [("sent",)]
+    assert await bot.query("SELECT DISTINCT state FROM outbox") == [("sent",)]
     await bot.stop()
 
 
 # -- rate limits -------------------------------------------------------------------------------
 
 
-async def test_the_global_rate_limiter_spaces_a_burst_of_sends(tmp_path: Path, clock: ManualClock) -> None:
+async def test_the_global_rate_limiter_spaces_a_burst_of_sends(database: str | Path, clock: ManualClock) -> None:
     rate, burst, guilds = 100.0, 5, 30
-    bot = await start_bot(tmp_path, clock, config=EngineConfig(rate=rate, burst=burst))
+    bot = await start_bot(database, clock, config=EngineConfig(rate=rate, burst=burst))
     for i in range(guilds):
         await bot.store.update_guild_settings(f"g{i}", channel_id=f"c{i}", release_offsets=(timedelta(0),))
     await bot.store.set_release(FILM, RELEASE)
@@ -569,13 +583,15 @@ async def test_the_global_rate_limiter_spaces_a_burst_of_sends(tmp_path: Path, c
     await bot.stop()
 
 
-async def test_a_busy_channel_is_paced_without_holding_up_other_channels(tmp_path: Path, clock: ManualClock) -> None:
+async def test_a_busy_channel_is_paced_without_holding_up_other_channels(
+    database: str | Path, clock: ManualClock
+) -> None:
     def five_parts_for_g0(notice: ReleaseNotice) -> Sequence[Reply]:
         count = 5 if notice.settings.guild_id == "g0" else 1
         return [Reply(content=f"part {i}") for i in range(count)]
 
     config = EngineConfig(rate=10_000, burst=100, channel_limit=2, channel_period=timedelta(seconds=0.2))
-    bot = await start_bot(tmp_path, clock, config=config, render=five_parts_for_g0)
+    bot = await start_bot(database, clock, config=config, render=five_parts_for_g0)
     for i in range(4):
         await bot.store.update_guild_settings(f"g{i}", channel_id=f"c{i}", release_offsets=(timedelta(0),))
     await bot.store.set_release(FILM, RELEASE)
@@ -588,17 +604,17 @@ async def test_a_busy_channel_is_paced_without_holding_up_other_channels(tmp_pat
     assert all(busy[i].at - busy[i - 2].at >= 0.19 for i in range(2, 5))
     others = [c.at for c in bot.transport.sent if c.target_id != "c0"]
     assert len(others) == 3 and max(others) < busy[2].at
-    assert bot.query("SELECT state, message_id FROM outbox WHERE target_id = 'c0'")[0][0] == "sent"
+    assert (await bot.query("SELECT state, message_id FROM outbox WHERE target_id = 'c0'"))[0][0] == "sent"
     await bot.stop()
 
 
 async def test_a_fan_out_larger_than_the_claim_window_sends_every_row_exactly_once(
-    tmp_path: Path, clock: ManualClock
+    database: str | Path, clock: ManualClock
 ) -> None:
     # 1,001 rows: several database batches and more than the engine holds in memory at once
     # (2 x batch_size), so the backlog is claimed as workers free up. Speed and event-loop
     # stalls are measured by the benchmarks (python -m bench fanout scale), not here.
-    bot = await start_bot(tmp_path, clock, config=EngineConfig(rate=1_000_000, burst=1_000))
+    bot = await start_bot(database, clock, config=EngineConfig(rate=1_000_000, burst=1_000))
     await bot.store.update_guild_settings("g1", channel_id="c1", release_offsets=(timedelta(0),))
     await bot.store.set_release(FILM, RELEASE)
     assert bot.db is not None and bot.engine is not None
@@ -614,19 +630,21 @@ async def test_a_fan_out_larger_than_the_claim_window_sends_every_row_exactly_on
     targets = [c.target_id for c in bot.transport.sent]
     assert len(targets) == 1001
     assert set(targets) == {"c1", *(f"u{i}" for i in range(1, 1001))}
-    assert bot.query("SELECT state, COUNT(*) FROM outbox GROUP BY state") == [("sent", 1001)]
+    assert await bot.query("SELECT state, COUNT(*) FROM outbox GROUP BY state") == [("sent", 1001)]
     await bot.stop()
 
 
 async def test_posts_start_while_later_reminders_are_still_being_fanned_out(tmp_path: Path, clock: ManualClock) -> None:
     guilds, batch = 30, 5
     pending_at_first_send: list[int] = []
-    bot = await start_bot(tmp_path, clock, config=EngineConfig(rate=10_000, burst=100, batch_size=batch))
+    path = tmp_path / "bot.sqlite3"  # SQLite only: the transport's hook looks without awaiting
+    bot = await start_bot(path, clock, config=EngineConfig(rate=10_000, burst=100, batch_size=batch))
 
     def count_unfanned(call: Call) -> None:
         if not pending_at_first_send:
-            [(pending,)] = bot.query("SELECT COUNT(*) FROM reminders WHERE state = 'pending'")
-            pending_at_first_send.append(int(str(pending)))
+            with sqlite3.connect(path) as conn:
+                [(pending,)] = conn.execute("SELECT COUNT(*) FROM reminders WHERE state = 'pending'").fetchall()
+            pending_at_first_send.append(int(pending))
 
     bot.transport.on_call = count_unfanned
     for i in range(guilds):
@@ -642,9 +660,9 @@ async def test_posts_start_while_later_reminders_are_still_being_fanned_out(tmp_
 # -- life cycle --------------------------------------------------------------------------------
 
 
-async def test_stop_leaves_no_task_behind(tmp_path: Path, clock: ManualClock) -> None:
+async def test_stop_leaves_no_task_behind(database: str | Path, clock: ManualClock) -> None:
     before = asyncio.all_tasks()
-    bot = await start_bot(tmp_path, clock, transport=RecordingTransport(hold=asyncio.Event()))
+    bot = await start_bot(database, clock, transport=RecordingTransport(hold=asyncio.Event()))
     await bot.setup_guild(offsets=(timedelta(0),))
     clock.set(RELEASE)
     await bot.transport.wait_for_calls(3)
@@ -660,12 +678,12 @@ async def test_a_forgotten_guild_gets_nothing(bot: Bot) -> None:
 
 
 async def test_delivered_rows_are_freed_at_once_not_left_to_the_garbage_collector(
-    tmp_path: Path, clock: ManualClock
+    database: str | Path, clock: ManualClock
 ) -> None:
     # Reference cycles per delivery would pile up between collections; each full collection
     # then walks them all, a pause of the event loop during a large fan-out. (One worker: it
     # keeps its last job until the next, the others must be freed.)
-    bot = await start_bot(tmp_path, clock, config=EngineConfig(rate=10_000, burst=100, workers=1))
+    bot = await start_bot(database, clock, config=EngineConfig(rate=10_000, burst=100, workers=1))
     await bot.setup_guild(offsets=(timedelta(0),))
     gc.collect()
     gc.disable()
@@ -684,10 +702,10 @@ async def test_delivered_rows_are_freed_at_once_not_left_to_the_garbage_collecto
 
 
 async def test_a_graceful_stop_finishes_sends_on_the_wire_and_releases_the_rest(
-    tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
+    database: str | Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = EngineConfig(rate=10_000, burst=100, workers=2)
-    bot = await start_bot(tmp_path, clock, transport=RecordingTransport(latency=0.2), config=config)
+    bot = await start_bot(database, clock, transport=RecordingTransport(latency=0.2), config=config)
     await bot.setup_guild(offsets=(timedelta(0),))
     clock.set(RELEASE)
     await bot.transport.wait_for_calls(2)  # two workers: two rows on the wire, one still queued
@@ -696,7 +714,7 @@ async def test_a_graceful_stop_finishes_sends_on_the_wire_and_releases_the_rest(
     await bot.stop(within=timedelta(seconds=5))
 
     assert {c.target_id for c in bot.transport.sent} == on_the_wire
-    states = bot.query("SELECT target_id, state, attempts FROM outbox ORDER BY target_id")
+    states = await bot.query("SELECT target_id, state, attempts FROM outbox ORDER BY target_id")
     assert sorted((t, s, a) for t, s, a in states if t in on_the_wire) == [(t, "sent", 1) for t in sorted(on_the_wire)]
     [(released, state, attempts)] = [row for row in states if row[0] not in on_the_wire]
     assert (state, attempts) == ("pending", 0)
@@ -704,5 +722,5 @@ async def test_a_graceful_stop_finishes_sends_on_the_wire_and_releases_the_rest(
 
     await bot.restart(RecordingTransport())
     assert [c.target_id for c in bot.transport.sent] == [released]
-    assert bot.query("SELECT DISTINCT state, attempts FROM outbox") == [("sent", 1)]
+    assert await bot.query("SELECT DISTINCT state, attempts FROM outbox") == [("sent", 1)]
     await bot.stop()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_API_BASE, Settings, SettingsError
+from bot.settings import DEFAULT_API_BASE, DEFAULT_DATABASE_PATH, Settings, SettingsError
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-part.do-not-show"
 
@@ -33,6 +33,13 @@ def test_token_is_never_shown_in_repr() -> None:
     assert "secret-part" not in repr(settings) and "secret-part" not in str(settings.discord_token)
 
 
+def test_a_database_url_chooses_postgresql_and_never_shows_its_password() -> None:
+    assert Settings.load(environ={}, env_file=None).database == DEFAULT_DATABASE_PATH
+    settings = Settings.load(environ={"DATABASE_URL": "postgresql://bot:hunter2@db/ballerina"}, env_file=None)
+    assert settings.database == "postgresql://bot:hunter2@db/ballerina"
+    assert "hunter2" not in repr(settings)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
@@ -44,6 +51,7 @@ def test_token_is_never_shown_in_repr() -> None:
         ("GLOBAL_RATE_LIMIT", "fast", "GLOBAL_RATE_LIMIT must be a number"),
         ("REMINDER_GRACE_MINUTES", "-5", "REMINDER_GRACE_MINUTES must be greater than 0"),
         ("FORGET_ABSENT_SERVERS", "maybe", "FORGET_ABSENT_SERVERS must be yes or no"),
+        ("DATABASE_URL", "mysql://bot:pw@db/x", "DATABASE_URL must start with postgresql://"),
     ],
 )
 def test_invalid_values_are_errors_naming_the_variable(name: str, value: str, message: str) -> None:

@@ -1,11 +1,12 @@
 """Storage: migrations, settings, subscriptions, release scheduling, status and data removal.
 
-Everything runs against real SQLite files in tmp_path. Raw ``sqlite3`` is used only to build
-old-version databases and to look at rows no public method shows.
+The migration tests run against real SQLite files in tmp_path (raw ``sqlite3`` builds old-version
+databases); the rest run against both back ends, a SQLite file and a real PostgreSQL database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,12 @@ def query(path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
         return conn.execute(sql, params).fetchall()
 
 
+async def rows(db: Database, sql: str, *params: object) -> list[tuple[object, ...]]:
+    """Rows no public method shows, through the database under test (either back end)."""
+    async with db.read() as session:
+        return [tuple(row) for row in await session.fetchall(sql, params)]
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(T0)
@@ -52,10 +59,10 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def db(path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(path)
-    yield database
-    await database.close()
+async def db(database: str | Path) -> AsyncIterator[Database]:
+    opened = await Database.open(database)
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture
@@ -77,10 +84,12 @@ async def test_empty_file_is_migrated_to_the_latest_version_and_recorded(path: P
     assert all(isinstance(row[2], int) for row in recorded)
 
 
-async def test_database_uses_wal_foreign_keys_and_a_busy_timeout(db: Database, path: Path) -> None:
+async def test_database_uses_wal_foreign_keys_and_a_busy_timeout(path: Path) -> None:
+    db = await Database.open(path)
     async with db.read() as session:
         foreign_keys = await session.fetchone("PRAGMA foreign_keys")
         busy_timeout = await session.fetchone("PRAGMA busy_timeout")
+    await db.close()
     assert foreign_keys is not None and foreign_keys[0] == 1
     assert busy_timeout is not None and busy_timeout[0] == 5000
     assert query(path, "PRAGMA journal_mode") == [("wal",)]
@@ -252,6 +261,18 @@ async def test_partial_update_changes_only_the_given_settings(store: Store) -> N
     assert (cleared.channel_id, cleared.ping_role_id, cleared.timezone) == ("c1", None, "Asia/Seoul")
 
 
+async def test_concurrent_changes_of_different_settings_all_stay(store: Store) -> None:
+    # On PostgreSQL transactions run side by side: each change must see the one before it, even
+    # the first ones, before the guild has a settings row.
+    await asyncio.gather(
+        store.update_guild_settings("g1", channel_id="c1"),
+        store.update_guild_settings("g1", timezone="Asia/Seoul"),
+        store.update_guild_settings("g1", ping_role_id="r1"),
+        store.update_guild_settings("g1", release_offsets=(timedelta(hours=2),)),
+    )
+    assert await store.get_guild_settings("g1") == GuildSettings("g1", "c1", "r1", (timedelta(hours=2),), "Asia/Seoul")
+
+
 async def test_invalid_settings_are_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="time zone"):
         await store.update_guild_settings("g1", timezone="Mars/Olympus_Mons")
@@ -294,7 +315,7 @@ async def test_subscribe_switch_and_unsubscribe(store: Store, clock: ManualClock
 
 
 async def test_setting_the_release_schedules_every_guild_and_skips_offsets_already_past(
-    store: Store, clock: ManualClock, path: Path
+    store: Store, clock: ManualClock, db: Database
 ) -> None:
     await store.update_guild_settings("g1", channel_id="c1")
     await store.subscribe("g2", "u1", Via.DM)  # a guild seen only through a subscription
@@ -306,12 +327,12 @@ async def test_setting_the_release_schedules_every_guild_and_skips_offsets_alrea
         assert [r.offset for r in upcoming] == [timedelta(days=1), timedelta(hours=1), timedelta(0)]
         assert [r.due_at for r in upcoming] == [RELEASE - r.offset for r in upcoming]
         assert {(r.kind, r.event_id) for r in upcoming} == {("release", FILM)}
-    assert query(path, "SELECT DISTINCT offset_s, state, note FROM reminders WHERE offset_s = 604800") == [
+    assert await rows(db, "SELECT DISTINCT offset_s, state, note FROM reminders WHERE offset_s = 604800") == [
         (604800, "skipped", "already past when scheduled")
     ]
 
 
-async def test_changing_offsets_cancels_dropped_reminders_and_schedules_new_ones(store: Store, path: Path) -> None:
+async def test_changing_offsets_cancels_dropped_reminders_and_schedules_new_ones(store: Store, db: Database) -> None:
     await store.set_release(FILM, RELEASE)
     await store.update_guild_settings("g1", release_offsets=(timedelta(days=1), timedelta(hours=1)))
     await store.update_guild_settings("g1", release_offsets=(timedelta(hours=1), timedelta(minutes=10)))
@@ -319,12 +340,12 @@ async def test_changing_offsets_cancels_dropped_reminders_and_schedules_new_ones
         timedelta(hours=1),
         timedelta(minutes=10),
     ]
-    cancelled = query(path, "SELECT offset_s, note FROM reminders WHERE state = 'cancelled'")
+    cancelled = await rows(db, "SELECT offset_s, note FROM reminders WHERE state = 'cancelled'")
     assert cancelled == [(86400, "offset removed from settings")]
     # Adding an offset back revives its reminder rather than duplicating it.
     await store.update_guild_settings("g1", release_offsets=(timedelta(days=1),))
     assert [r.offset for r in await store.upcoming_reminders("g1")] == [timedelta(days=1)]
-    assert query(path, "SELECT COUNT(*) FROM reminders WHERE offset_s = 86400") == [(1,)]
+    assert await rows(db, "SELECT COUNT(*) FROM reminders WHERE offset_s = 86400") == [(1,)]
 
 
 async def test_moving_the_release_moves_pending_reminders(store: Store) -> None:
@@ -379,7 +400,7 @@ async def test_delivery_problems_are_counted_by_error_kind(store: Store, db: Dat
 
 
 async def test_forget_guild_purges_everything_of_that_guild_only(
-    store: Store, db: Database, clock: ManualClock, path: Path
+    store: Store, db: Database, clock: ManualClock
 ) -> None:
     for guild in ("g1", "g2"):
         await store.update_guild_settings(guild, channel_id=f"c-{guild}", release_offsets=(timedelta(0),))
@@ -395,12 +416,12 @@ async def test_forget_guild_purges_everything_of_that_guild_only(
     assert await store.get_subscription("g1", "u1") is None
     assert await store.upcoming_reminders("g1") == []
     for table in ("guild_settings", "subscriptions", "reminders", "outbox"):
-        assert query(path, f"SELECT COUNT(*) FROM {table} WHERE guild_id = 'g1'") == [(0,)], table
-        assert query(path, f"SELECT COUNT(*) FROM {table} WHERE guild_id = 'g2'") != [(0,)], table
+        assert await rows(db, f"SELECT COUNT(*) FROM {table} WHERE guild_id = 'g1'") == [(0,)], table
+        assert await rows(db, f"SELECT COUNT(*) FROM {table} WHERE guild_id = 'g2'") != [(0,)], table
 
 
 async def test_forget_member_deletes_their_sign_up_answers_dms_and_settings_in_that_guild(
-    store: Store, db: Database, clock: ManualClock, path: Path
+    store: Store, db: Database, clock: ManualClock
 ) -> None:
     await store.update_guild_settings("g1", channel_id="c1", release_offsets=(timedelta(0),))
     await store.subscribe("g1", "u1", Via.DM)
@@ -429,11 +450,11 @@ async def test_forget_member_deletes_their_sign_up_answers_dms_and_settings_in_t
 
     assert await store.forget_member("g1", "u1") == [party.id for party in ours]
     assert await store.get_subscription("g1", "u1") is None
-    assert query(path, "SELECT target_id FROM outbox ORDER BY target_id") == [("c1",), ("u2",)]
-    assert query(path, "SELECT party_id, user_id FROM rsvps WHERE user_id = 'u1'") == [(theirs.id, "u1")]
-    assert query(path, "SELECT COUNT(*) FROM rsvps WHERE user_id = 'u2'") == [(3,)]
+    assert await rows(db, "SELECT target_id FROM outbox ORDER BY target_id") == [("c1",), ("u2",)]
+    assert await rows(db, "SELECT party_id, user_id FROM rsvps WHERE user_id = 'u1'") == [(theirs.id, "u1")]
+    assert await rows(db, "SELECT COUNT(*) FROM rsvps WHERE user_id = 'u2'") == [(3,)]
     assert (await parties.user_settings("u1")).timezone is None
-    assert len(query(path, "SELECT id FROM parties")) == 3  # the parties stay, whoever answered
+    assert len(await rows(db, "SELECT id FROM parties")) == 3  # the parties stay, whoever answered
 
 
 async def test_reminder_state_after_fan_out_is_recorded(store: Store, db: Database, clock: ManualClock) -> None:
@@ -447,7 +468,7 @@ async def test_reminder_state_after_fan_out_is_recorded(store: Store, db: Databa
 
 
 async def test_a_failing_fan_out_skips_its_reminder_and_writes_nothing(
-    store: Store, db: Database, clock: ManualClock, path: Path
+    store: Store, db: Database, clock: ManualClock
 ) -> None:
     await store.update_guild_settings("g1", channel_id="c1", release_offsets=(timedelta(0),))
     await store.update_guild_settings("g2", channel_id="c2", release_offsets=(timedelta(0),))
@@ -462,14 +483,14 @@ async def test_a_failing_fan_out_skips_its_reminder_and_writes_nothing(
     outcomes = await DeliveryQueue(db).fire_due_reminders(clock.now(), clock.now(), 10, broken_for_g1)
     states = {o.reminder.guild_id: (o.reminder.state, o.reminder.note, o.rows) for o in outcomes}
     assert states == {"g1": (ReminderState.SKIPPED, "fan-out failed", 0), "g2": (ReminderState.FIRED, None, 1)}
-    assert query(path, "SELECT guild_id FROM outbox") == [("g2",)]
+    assert await rows(db, "SELECT guild_id FROM outbox") == [("g2",)]
 
 
 # -- RSVPs in batches ----------------------------------------------------------------------------
 
 
 async def test_one_batch_of_clicks_answers_each_in_its_own_server_only(
-    db: Database, store: Store, path: Path, clock: ManualClock
+    db: Database, store: Store, clock: ManualClock
 ) -> None:
     parties = PartyStore(db)
     for guild_id in ("g1", "g2"):
@@ -500,10 +521,16 @@ async def test_one_batch_of_clicks_answers_each_in_its_own_server_only(
     assert [c.answer if c else "refused" for c in contexts] == [RSVP.GOING, None, "refused", None, None]
     first = contexts[0]
     assert first is not None and first.party == ours and first.attendance.first_going == ("u1",)
-    assert query(path, "SELECT party_id, user_id, choice, updated_at FROM rsvps ORDER BY user_id") == [
+    assert await rows(db, "SELECT party_id, user_id, choice, updated_at FROM rsvps ORDER BY user_id") == [
         (ours.id, "u1", "going", int(T0.timestamp())),  # untouched: it changed nothing
         (ours.id, "u2", "maybe", int(clock.now().timestamp())),
     ]
+
+    # A member's own upcoming parties: hosted, or answered (in this server only).
+    mine = await parties.upcoming_of_member("g1", "u2", clock.now(), limit=10)
+    assert [(p.party.id, p.answer) for p in mine] == [(ours.id, RSVP.MAYBE)]
+    hosted = await parties.upcoming_of_member("g1", "h", clock.now(), limit=10)
+    assert [(p.party.id, p.answer) for p in hosted] == [(ours.id, None), (closed.id, None)]
 
 
 async def test_the_ping_role_back_fill_counts_channel_opt_ins_and_goes_with_the_guild(store: Store) -> None:

@@ -2,7 +2,7 @@
 
 Tests build a :class:`World`, run commands as members, move the clock and look at what the
 real discord.py client sent to the fake. ``restart()`` stops the bot and its core and starts
-new ones on the same SQLite file, as a deploy or a crash recovery would.
+new ones on the same database, as a deploy or a crash recovery would.
 """
 
 from __future__ import annotations

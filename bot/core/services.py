@@ -40,8 +40,9 @@ class Core:
         """Load the film, open (and migrate) the database and record the release date."""
         clock = clock or SystemClock()
         facts = load_facts(settings, clock)
-        settings.database_path.parent.mkdir(parents=True, exist_ok=True)
-        core = cls(settings, clock, facts, await Database.open(settings.database_path))
+        if not settings.database_url:
+            settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+        core = cls(settings, clock, facts, await Database.open(settings.database))
         await core.store.set_release(facts.film.id, facts.film.release.instant)
         return core
 

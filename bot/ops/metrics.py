@@ -25,7 +25,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from bot.core.services import Core
-from bot.core.storage import Database
 from bot.core.storage.models import OutboxState
 from bot.core.storage.queue import DeliveryQueue, OutboxCount
 from bot.ops.health import DATABASE_TIMEOUT, PlatformConnection
@@ -97,13 +96,10 @@ class _DatabaseFigures(Collector):
         now = self._core.clock.now()
         try:
             async with asyncio.timeout(DATABASE_TIMEOUT):
-                reader = await Database.open_read_only(self._core.settings.database_path)
-                try:
+                async with self._core.db.reader() as reader:
                     queue = DeliveryQueue(reader)
                     self._counts = await queue.counts()
                     due = await queue.oldest_due(now)
-                finally:
-                    await reader.close()
         except Exception as exc:
             log.warning("metrics: the database did not answer (%s: %s)", type(exc).__name__, exc)
             self._counts = None

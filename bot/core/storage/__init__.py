@@ -1,4 +1,5 @@
-"""Storage: one SQLite file, the single source of truth for settings, reminders and deliveries."""
+"""Storage: a SQLite file or a PostgreSQL database, the one source of truth for settings,
+reminders and deliveries."""
 
 from bot.core.storage.database import Database, Migration, SchemaError, Session, load_migrations
 from bot.core.storage.models import (

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from datetime import timedelta
 
+from bot.core.storage.database import Row
 from bot.core.storage.models import (
     BackfillState,
     ErrorKind,
@@ -30,7 +30,7 @@ def reminder_columns(table: str, prefix: str = "") -> str:
 
 
 def ids_json(ids: Iterable[int]) -> str:
-    """A JSON array for ``IN (SELECT value FROM json_each(?))``: one parameter, any number of ids."""
+    """A JSON array for the dialect's ``array_elements``: one parameter, any number of ids."""
     return json.dumps(list(ids))
 
 
@@ -46,7 +46,7 @@ def offsets_json(offsets: Iterable[timedelta]) -> str:
     return json.dumps([int(offset.total_seconds()) for offset in normalize_offsets(offsets)])
 
 
-def settings_from_row(row: sqlite3.Row) -> GuildSettings:
+def settings_from_row(row: Row) -> GuildSettings:
     return GuildSettings(
         guild_id=row["guild_id"],
         channel_id=row["channel_id"],
@@ -57,7 +57,7 @@ def settings_from_row(row: sqlite3.Row) -> GuildSettings:
     )
 
 
-def reminder_from_row(row: sqlite3.Row, prefix: str = "") -> Reminder:
+def reminder_from_row(row: Row, prefix: str = "") -> Reminder:
     return Reminder(
         id=row[f"{prefix}id"],
         guild_id=row[f"{prefix}guild_id"],
@@ -70,7 +70,7 @@ def reminder_from_row(row: sqlite3.Row, prefix: str = "") -> Reminder:
     )
 
 
-def outbox_from_row(row: sqlite3.Row) -> OutboxRow:
+def outbox_from_row(row: Row) -> OutboxRow:
     return OutboxRow(
         id=row["id"],
         guild_id=row["guild_id"],
@@ -90,7 +90,7 @@ def outbox_from_row(row: sqlite3.Row) -> OutboxRow:
     )
 
 
-def backfill_from_row(row: sqlite3.Row) -> RoleBackfill:
+def backfill_from_row(row: Row) -> RoleBackfill:
     """A ``role_backfills`` row with its ``handled`` and ``total`` counts selected alongside."""
     return RoleBackfill(
         id=row["id"],

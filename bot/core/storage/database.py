@@ -1,9 +1,17 @@
-"""The SQLite connection, its transactions and the numbered SQL migrations.
+"""The database: SQLite (one file, the default) or PostgreSQL (``DATABASE_URL``), its
+transactions and the numbered SQL migrations.
 
-Migrations are plain SQL files ``migrations/V<n>__<name>.sql`` shipped as package data. Each
-runs in its own transaction together with its ``schema_migrations`` row, so a failing file
-leaves the database at the previous version. Foreign keys stay on while they run: a file that
-rebuilds a table must copy its rows before dropping the old one.
+Both back ends run the same queries. They are written once, in the SQL the two share, with
+SQLite's ``?`` and ``:name`` placeholders (translated for PostgreSQL); the few places where
+the dialects differ (JSON arrays, aggregates into JSON, row locks) take a fragment from the
+session's :class:`Dialect`.
+
+Migrations are plain SQL files ``migrations/V<n>__<name>.sql`` shipped as package data, one
+numbered series for both back ends: where PostgreSQL needs other SQL, a file
+``V<n>__<name>.postgresql.sql`` beside it takes its place there. Each runs in its own
+transaction together with its ``schema_migrations`` row, so a failing file leaves the database
+at the previous version. On PostgreSQL, migrating holds an advisory lock, so several processes
+starting at once apply each version once.
 """
 
 from __future__ import annotations
@@ -11,15 +19,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sqlite3
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, Protocol, TypeAlias
 from urllib.parse import quote
 
 import aiosqlite
@@ -28,11 +37,82 @@ log = logging.getLogger(__name__)
 
 Params: TypeAlias = Sequence[object] | Mapping[str, object]
 
-_MIGRATION_FILE = re.compile(r"V(?P<version>[1-9][0-9]*)__(?P<name>[a-z0-9_]+)\.sql")
+_MIGRATION_FILE = re.compile(r"V(?P<version>[1-9][0-9]*)__(?P<name>[a-z0-9_]+)(?:\.(?P<dialect>[a-z]+))?\.sql")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# Any fixed number: the key of the advisory lock the PostgreSQL back end migrates under.
+_MIGRATION_LOCK_KEY = 0x62616C6C
 
 
 class SchemaError(RuntimeError):
     """The database schema cannot be brought to the version this code expects."""
+
+
+class Row(Protocol):
+    """A result row, by column name or position (sqlite3.Row, or the PostgreSQL rows below)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def __len__(self) -> int: ...
+    def keys(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The SQL fragments where SQLite and PostgreSQL differ; everything else is written once."""
+
+    name: str
+    _array_elements: str
+    _json_array_agg: str
+    _json_object_agg: str
+    _json_array: str
+    _contains: str
+    _claim_rows: str
+
+    def array_elements(self, document: str) -> str:
+        """A table function over the items of a JSON array (for ``FROM``), one ``value`` column.
+        PostgreSQL gives the items as text: cast them where used (``CAST(j.value AS BIGINT)``)."""
+        return self._array_elements.format(document)
+
+    def json_array_agg(self, value: str) -> str:
+        """The values of a group as a JSON array; ``[]`` for none."""
+        return self._json_array_agg.format(value)
+
+    def json_object_agg(self, key: str, value: str) -> str:
+        """The pairs of a group as a JSON object; ``{}`` for none."""
+        return self._json_object_agg.format(key, value)
+
+    def json_array(self, *values: str) -> str:
+        return self._json_array.format(", ".join(values))
+
+    def contains(self, haystack: str, needle: str) -> str:
+        """True where the text ``needle`` occurs in ``haystack``."""
+        return self._contains.format(haystack, needle)
+
+    def claim_rows(self, table: str) -> str:
+        """Appended to a SELECT of queued rows of ``table`` about to be taken: locks them until
+        the transaction ends and passes over rows another transaction holds. SQLite needs
+        nothing: its write transaction already excludes every other writer."""
+        return self._claim_rows.format(table)
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    _array_elements="json_each({})",
+    _json_array_agg="json_group_array({})",
+    _json_object_agg="json_group_object({}, {})",
+    _json_array="json_array({})",
+    _contains="instr({}, {}) > 0",
+    _claim_rows="",
+)
+POSTGRESQL = Dialect(
+    name="postgresql",
+    _array_elements="jsonb_array_elements_text(CAST({} AS jsonb))",
+    _json_array_agg="COALESCE(json_agg({}), '[]')",
+    _json_object_agg="COALESCE(json_object_agg({}, {}), '{{}}')",
+    _json_array="json_build_array({})",
+    _contains="strpos({}, {}) > 0",
+    _claim_rows=" FOR UPDATE OF {} SKIP LOCKED",
+)
 
 
 @dataclass(frozen=True)
@@ -42,120 +122,169 @@ class Migration:
     sql: str
 
 
-def load_migrations(folder: Traversable | None = None) -> tuple[Migration, ...]:
-    """The migrations in ``folder`` (default: the packaged ones), checked to run 1, 2, 3… without gaps."""
+def load_migrations(folder: Traversable | None = None, dialect: Dialect = SQLITE) -> tuple[Migration, ...]:
+    """The migrations in ``folder`` (default: the packaged ones) for ``dialect``, checked to run
+    1, 2, 3… without gaps; a ``V<n>__<name>.<dialect>.sql`` file replaces ``V<n>__<name>.sql``."""
     source = folder if folder is not None else resources.files(__package__).joinpath("migrations")
-    found: list[Migration] = []
+    shared: dict[int, Migration] = {}
+    own: dict[int, Migration] = {}
     for entry in source.iterdir():
         match = _MIGRATION_FILE.fullmatch(entry.name)
         if match is None:
             if entry.name.endswith(".sql"):
                 raise SchemaError(f"migration file {entry.name!r} is not named V<n>__<name>.sql")
             continue
-        found.append(Migration(int(match["version"]), match["name"], entry.read_text(encoding="utf-8")))
-    found.sort(key=lambda migration: migration.version)
+        migration = Migration(int(match["version"]), match["name"], entry.read_text(encoding="utf-8"))
+        if match["dialect"] is None:
+            if migration.version in shared:
+                raise SchemaError(f"two migration files for V{migration.version}")
+            shared[migration.version] = migration
+        elif match["dialect"] == dialect.name:
+            own[migration.version] = migration
+    for version, migration in own.items():
+        if version not in shared or shared[version].name != migration.name:
+            raise SchemaError(f"{dialect.name} migration V{version}__{migration.name} has no shared file of that name")
+    found = sorted((shared | own).values(), key=lambda migration: migration.version)
     versions = [migration.version for migration in found]
     if versions != list(range(1, len(found) + 1)):
         raise SchemaError(f"migration versions must be 1..n without gaps or repeats, got {versions}")
     return tuple(found)
 
 
-class Session:
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+class Session(ABC):
+    """Statements inside one transaction (or, from :meth:`Database.read`, each on its own)."""
+
+    dialect: Dialect
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+
+    async def write(self, sql: str, params: Params = ()) -> None:
+        """Run one statement whose row count nobody needs."""
+        await self.execute(sql, params)
+
+    @abstractmethod
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run one INSERT into a table with an ``id`` key; returns the new row's id."""
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    @abstractmethod
+    async def lock(self, table: str, column: str, keys: Sequence[object]) -> None:
+        """Hold the rows of ``table`` whose ``column`` is one of ``keys`` (existing or not) until
+        the transaction ends, before reading what a write depends on (e.g. counting a host's
+        parties): another transaction locking any of them waits until this one ends."""
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+
+class SqliteSession(Session):
     """Statements on the shared connection, valid while the caller holds the database lock."""
+
+    dialect = SQLITE
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; returns the number of rows it changed."""
         async with self._conn.execute(sql, params) as cursor:
             return cursor.rowcount
 
     async def write(self, sql: str, params: Params = ()) -> None:
-        """Run one statement whose row count nobody needs: one trip to the database thread, not two."""
+        # One trip to the database thread, not two.
         await self._conn.execute_fetchall(sql, params)
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run one INSERT; returns the new row's id."""
         async with self._conn.execute(sql, params) as cursor:
             assert cursor.lastrowid is not None  # an INSERT into a rowid table always sets it
             return cursor.lastrowid
 
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._conn.execute_fetchall(sql, params))
 
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
+    async def lock(self, table: str, column: str, keys: Sequence[object]) -> None:
+        """Nothing to do: a SQLite write transaction already excludes every other writer."""
 
 
-class Database:
-    """One SQLite file (WAL, foreign keys on) shared by the whole bot through one connection.
+class Database(ABC):
+    """The bot's storage, shared by the whole process; open it with :meth:`open`.
 
-    Every statement goes through :meth:`transaction` or :meth:`read`, which serialise on one
-    lock: a single connection has a single transaction, so two tasks must never interleave
-    statements on it.
+    Every statement goes through :meth:`transaction` or :meth:`read`.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, migrations: Sequence[Migration]) -> None:
-        self._conn = conn
-        self._migrations = tuple(migrations)
-        self._lock = asyncio.Lock()
+    _TABLES_SQL: str
+    """Lists the tables in the order they were created (parents before the tables that refer to them)."""
 
-    @classmethod
+    def __init__(self, migrations: Sequence[Migration]) -> None:
+        self._migrations = tuple(migrations)
+
+    @staticmethod
     async def open(
-        cls,
-        path: str | Path,
+        target: str | Path,
         *,
         migrate: bool = True,
         migrations: Sequence[Migration] | None = None,
         busy_timeout: timedelta = timedelta(seconds=5),
     ) -> Database:
-        """Open (creating if needed) the database file and, unless ``migrate`` is false, upgrade it."""
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves instead of sqlite3's implicit ones.
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        try:
-            conn.row_factory = aiosqlite.Row
-            session = Session(conn)
-            # PRAGMAs take no bound parameters; the value is an int we computed.
-            await session.execute(f"PRAGMA busy_timeout = {int(busy_timeout.total_seconds() * 1000)}")
-            mode = await session.fetchone("PRAGMA journal_mode = WAL")
-            if mode is None or str(mode[0]).lower() != "wal":
-                log.warning("SQLite refused WAL mode for %s; running with journal mode %s", path, mode)
-            await session.execute("PRAGMA foreign_keys = ON")
-            # Safe with WAL: a killed process loses nothing committed; only power loss may.
-            await session.execute("PRAGMA synchronous = NORMAL")
+        """Open ``target`` (a SQLite file, created if needed, or a ``postgresql://`` URL) and,
+        unless ``migrate`` is false, upgrade it."""
+        if is_postgres_url(target):
+            from bot.core.storage.postgres import PostgresDatabase
+
+            assert isinstance(target, str)
+            return await PostgresDatabase.connect(target, migrate=migrate, migrations=migrations)
+        return await SqliteDatabase.connect(target, migrate=migrate, migrations=migrations, busy_timeout=busy_timeout)
+
+    async def _start(self, migrate: bool) -> None:
+        async with self._migration_lock():
+            await self._create_version_table()
+            if migrate:
+                await self._migrate_locked(None)
+            else:
+                await self.current_version()  # still refuse a database newer than this code
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Session]:
+        """A write transaction, committed unless the block raises."""
+
+    @abstractmethod
+    def read(self) -> AbstractAsyncContextManager[Session]:
+        """Statements outside a transaction (each one commits on its own)."""
+
+    @abstractmethod
+    def reader(self) -> AbstractAsyncContextManager[Database]:
+        """The database for reports that scan whole tables (the metrics), through a connection
+        that does not hold up the bot's own statements meanwhile."""
+
+    @abstractmethod
+    async def restart_id_sequences(self, tables: Sequence[str]) -> None:
+        """After rows were copied in with their ids: new ids go on after the largest."""
+
+    async def _create_version_table(self) -> None:
+        async with self.read() as session:
             await session.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
             )
-            db = cls(conn, migrations if migrations is not None else load_migrations())
-            if migrate:
-                await db.migrate()
-            else:
-                await db.current_version()  # still refuse a database newer than this code
-        except BaseException:
-            await conn.close()
-            raise
-        return db
 
-    @classmethod
-    async def open_read_only(cls, path: str | Path) -> Database:
-        """A read-only connection of its own to an existing file; never creates one.
+    @abstractmethod
+    async def _apply(self, migration: Migration) -> None:
+        """Run one migration and record it, in one transaction."""
 
-        For reports that scan whole tables (the metrics): in WAL mode they read a consistent
-        snapshot without holding the lock the bot's own connection serialises on.
-        """
-        # Checked first for a plain message (and no connection thread started for nothing).
-        if not await asyncio.to_thread(Path(path).is_file):
-            raise FileNotFoundError(f"no database at {path}")
-        conn = await aiosqlite.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
-        conn.row_factory = aiosqlite.Row
-        return cls(conn, ())
-
-    async def close(self) -> None:
-        async with self._lock:
-            await self._conn.close()
+    def _migration_lock(self) -> AbstractAsyncContextManager[object]:
+        """Held while the schema is read and changed, against other processes doing the same."""
+        return nullcontext()
 
     @property
     def latest_version(self) -> int:
@@ -171,6 +300,10 @@ class Database:
 
     async def migrate(self, target: int | None = None) -> tuple[Migration, ...]:
         """Apply pending migrations up to ``target`` (default: the latest); returns those applied."""
+        async with self._migration_lock():
+            return await self._migrate_locked(target)
+
+    async def _migrate_locked(self, target: int | None) -> tuple[Migration, ...]:
         goal = self.latest_version if target is None else target
         if not 0 <= goal <= self.latest_version:
             raise SchemaError(f"no migration V{goal}; this code knows V1..V{self.latest_version}")
@@ -182,6 +315,79 @@ class Database:
             await self._apply(migration)
             log.info("database migrated to V%d (%s)", migration.version, migration.name)
         return applied
+
+    async def table_names(self) -> list[str]:
+        """The application's tables (not the migration record), in the order they were created."""
+        async with self.read() as session:
+            rows = await session.fetchall(self._TABLES_SQL)
+        return [row[0] for row in rows if row[0] != "schema_migrations"]
+
+
+class SqliteDatabase(Database):
+    """One SQLite file (WAL, foreign keys on) shared by the whole bot through one connection.
+
+    :meth:`transaction` and :meth:`read` serialise on one lock: a single connection has a
+    single transaction, so two tasks must never interleave statements on it.
+    """
+
+    _TABLES_SQL = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid"
+
+    def __init__(self, conn: aiosqlite.Connection, migrations: Sequence[Migration], path: Path | None) -> None:
+        super().__init__(migrations)
+        self._conn = conn
+        self._path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def connect(
+        cls,
+        path: str | Path,
+        *,
+        migrate: bool,
+        migrations: Sequence[Migration] | None,
+        busy_timeout: timedelta,
+    ) -> SqliteDatabase:
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves instead of sqlite3's implicit ones.
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            conn.row_factory = aiosqlite.Row
+            session = SqliteSession(conn)
+            # PRAGMAs take no bound parameters; the value is an int we computed.
+            await session.execute(f"PRAGMA busy_timeout = {int(busy_timeout.total_seconds() * 1000)}")
+            mode = await session.fetchone("PRAGMA journal_mode = WAL")
+            if mode is None or str(mode[0]).lower() != "wal":
+                log.warning("SQLite refused WAL mode for %s; running with journal mode %s", path, mode)
+            await session.execute("PRAGMA foreign_keys = ON")
+            # Safe with WAL: a killed process loses nothing committed; only power loss may.
+            await session.execute("PRAGMA synchronous = NORMAL")
+            db = cls(conn, migrations if migrations is not None else load_migrations(), Path(path))
+            await db._start(migrate)
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Database]:
+        """A read-only connection of its own to the same file.
+
+        In WAL mode it reads a consistent snapshot without holding the lock the bot's own
+        connection serialises on.
+        """
+        assert self._path is not None, "a read-only connection has no reader of its own"
+        conn = await aiosqlite.connect(f"file:{quote(str(self._path))}?mode=ro", uri=True)
+        conn.row_factory = aiosqlite.Row
+        try:
+            yield SqliteDatabase(conn, (), None)
+        finally:
+            await conn.close()
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    async def restart_id_sequences(self, tables: Sequence[str]) -> None:
+        """Nothing to do: a new rowid is always one past the largest in its table."""
 
     async def _apply(self, migration: Migration) -> None:
         # executescript() commits any open transaction before it starts, so the BEGIN and the
@@ -205,7 +411,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[Session]:
         """An immediate (write-locking) transaction, committed unless the block raises."""
         async with self._lock:
-            session = Session(self._conn)
+            session = SqliteSession(self._conn)
             await session.write("BEGIN IMMEDIATE")
             try:
                 yield session
@@ -216,6 +422,26 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Session]:
-        """Statements outside a transaction (each one commits on its own)."""
         async with self._lock:
-            yield Session(self._conn)
+            yield SqliteSession(self._conn)
+
+
+# A quoted string (left alone), a ``?``, a ``:name`` (not a ``::`` cast) or a literal ``%``.
+_SQL_TOKEN = re.compile(r"'(?:[^']|'')*'|\?|(?<![:\w]):([A-Za-z_]\w*)|%")
+
+
+@lru_cache(maxsize=512)
+def to_format_placeholders(sql: str) -> str:
+    """SQLite's ``?`` and ``:name`` as the ``%s`` and ``%(name)s`` of PostgreSQL's driver."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match[0]
+        if token == "?":
+            return "%s"
+        if token == "%":
+            return "%%"
+        if match[1] is not None:
+            return f"%({match[1]})s"
+        return token
+
+    return _SQL_TOKEN.sub(replace, sql)

@@ -8,15 +8,15 @@ and outbox deliver them all.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any, Final, TypeAlias
 
 from bot.core.storage._rows import normalize_offsets, offsets_json
-from bot.core.storage.database import Database, Session
+from bot.core.storage.database import Database, Dialect, Row, Session
 from bot.core.storage.models import Via, from_unix, to_unix
 from bot.core.storage.queue import FanOut
 
@@ -25,10 +25,11 @@ NOTICE_KIND: Final = "party_notice"
 DEFAULT_PARTY_OFFSETS: Final = (timedelta(days=1), timedelta(hours=1), timedelta(minutes=10), timedelta(0))
 DEFAULT_PARTY_CAP: Final = 5
 MAX_ROW_ID: Final = 2**63 - 1
-"""SQLite's largest integer: an id typed beyond it names no party, and would not even bind."""
+"""The largest id (SQLite's INTEGER, PostgreSQL's BIGINT): an id typed beyond it names no party,
+and would not even bind."""
 
 
-_Columns: TypeAlias = sqlite3.Row | Mapping[str, Any]
+_Columns: TypeAlias = Row | Mapping[str, Any]
 """A row as read: a query's row, or a dict with the same column names."""
 
 
@@ -147,7 +148,8 @@ class UserSettings:
 
 def _json(value: str | Any) -> Any:
     """A JSON column: text from a plain query; already decoded when the row came inside a JSON
-    document (SQLite nests a JSON function's result as JSON, not as text)."""
+    document (a JSON function's result nests as JSON, not as text), or came as a JSON value
+    (PostgreSQL's driver decodes those)."""
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -168,28 +170,40 @@ def _party(row: _Columns) -> Party:
     )
 
 
-# A party's reminders follow its start time. Offsets already past are recorded as skipped; a
-# reminder that has fired stays fired (its posts are out), whatever the party does next.
-_SCHEDULE_PARTY = """
+@cache
+def _schedule_party(d: Dialect) -> str:
+    """A party's reminders follow its start time. Offsets already past are recorded as skipped; a
+    reminder that has fired stays fired (its posts are out), whatever the party does next."""
+    return f"""
 INSERT INTO reminders (guild_id, kind, event_id, offset_s, due_at, state, note, settled_at)
-SELECT p.guild_id, :kind, CAST(p.id AS TEXT), j.value, p.starts_at - j.value,
-       CASE WHEN p.starts_at - j.value < :now THEN 'skipped' ELSE 'pending' END,
-       CASE WHEN p.starts_at - j.value < :now THEN 'already past when scheduled' END,
-       CASE WHEN p.starts_at - j.value < :now THEN :now END
-FROM parties AS p, json_each(p.offsets) AS j
-WHERE p.id = :party
+SELECT guild_id, :kind, event_id, offset_s, due_at,
+       CASE WHEN due_at < :now THEN 'skipped' ELSE 'pending' END,
+       CASE WHEN due_at < :now THEN 'already past when scheduled' END,
+       CASE WHEN due_at < :now THEN :now END
+FROM (SELECT p.guild_id, CAST(p.id AS TEXT) AS event_id, CAST(j.value AS BIGINT) AS offset_s,
+             p.starts_at - CAST(j.value AS BIGINT) AS due_at
+      FROM parties AS p, {d.array_elements("p.offsets")} AS j
+      WHERE p.id = :party) AS due
+WHERE true
 ON CONFLICT (guild_id, kind, event_id, offset_s) DO UPDATE SET
     due_at = excluded.due_at, state = excluded.state, note = excluded.note, settled_at = excluded.settled_at
 WHERE reminders.state IN ('pending', 'skipped')
 """
 
-# A party's attendance, as columns of a query over ``parties AS p``: counts by answer (a JSON
-# object) and the first ``:named`` Going members in answer order (a JSON array).
-_ATTENDANCE = """
-(SELECT json_group_object(choice, n) FROM (SELECT choice, COUNT(*) AS n FROM rsvps
- WHERE party_id = p.id GROUP BY choice)) AS counts,
-(SELECT json_group_array(user_id) FROM (SELECT user_id FROM rsvps
- WHERE party_id = p.id AND choice = 'going' ORDER BY updated_at, user_id LIMIT :named)) AS going
+
+async def _schedule_party_reminders(session: Session, party_id: int, now: int) -> None:
+    await session.execute(_schedule_party(session.dialect), {"kind": PARTY_KIND, "party": party_id, "now": now})
+
+
+@cache
+def _attendance_columns(d: Dialect) -> str:
+    """A party's attendance, as columns of a query over ``parties AS p``: counts by answer (a JSON
+    object) and the first ``:named`` Going members in answer order (a JSON array)."""
+    return f"""
+(SELECT {d.json_object_agg("choice", "n")} FROM (SELECT choice, COUNT(*) AS n FROM rsvps
+ WHERE party_id = p.id GROUP BY choice) AS answers) AS counts,
+(SELECT {d.json_array_agg("user_id")} FROM (SELECT user_id FROM rsvps
+ WHERE party_id = p.id AND choice = 'going' ORDER BY updated_at, user_id LIMIT :named) AS first) AS going
 """
 
 
@@ -203,31 +217,37 @@ _CLICK_CONTEXT_COLUMNS = (
     "n", "id", "guild_id", "host_id", "title", "starts_at", "timezone", "channel_id", "voice_channel_id",
     "offsets", "state", "card_message_id", "scheduled_event_id", "my_choice", "my_via", "counts", "going",
 )  # fmt: skip
-_CLICK_CONTEXTS = (
-    f"WITH clicks (n, guild_id, party_id, user_id) AS (VALUES {{clicks}}),"
-    f" found AS (SELECT c.n, p.*, r.choice AS my_choice, COALESCE(u.party_via, 'channel') AS my_via, {_ATTENDANCE}"
-    " FROM clicks AS c JOIN parties AS p ON p.id = c.party_id AND p.guild_id = c.guild_id"
-    " LEFT JOIN rsvps AS r ON r.party_id = p.id AND r.user_id = c.user_id"
-    " LEFT JOIN user_settings AS u ON u.user_id = c.user_id)"
-    f" SELECT json_group_array(json_array({', '.join(_CLICK_CONTEXT_COLUMNS)})) FROM found"
-)
+
+
+def _click_contexts(d: Dialect, clicks: str) -> str:
+    """The query of ``PartyStore.answer``, over ``clicks``: ``VALUES`` rows (n, guild, party, user)."""
+    return (
+        f"WITH clicks (n, guild_id, party_id, user_id) AS (VALUES {clicks}),"
+        " found AS (SELECT c.n, p.*, r.choice AS my_choice, COALESCE(u.party_via, 'channel') AS my_via,"
+        f" {_attendance_columns(d)}"
+        " FROM clicks AS c JOIN parties AS p ON p.id = c.party_id AND p.guild_id = c.guild_id"
+        " LEFT JOIN rsvps AS r ON r.party_id = p.id AND r.user_id = c.user_id"
+        " LEFT JOIN user_settings AS u ON u.user_id = c.user_id)"
+        f" SELECT {d.json_array_agg(d.json_array(*_CLICK_CONTEXT_COLUMNS))} FROM found"
+    )
+
 
 # Fan-out runs inside the engine's transaction, so it is SQL on the FanOut's own session.
 # The party of a reminder: its event id is the party id, or (for a notice) the notice id.
 _PARTY_OF = {
-    PARTY_KIND: "CAST(:event AS INTEGER)",
-    NOTICE_KIND: "(SELECT party_id FROM party_notices WHERE id = CAST(:event AS INTEGER))",
+    PARTY_KIND: "CAST(:event AS BIGINT)",
+    NOTICE_KIND: "(SELECT party_id FROM party_notices WHERE id = CAST(:event AS BIGINT))",
 }
 # Reminders go out only for a scheduled party; notices (moved, cancelled) whatever its state.
 _PARTY_CHANNEL_POST = """
 SELECT p.guild_id, :reminder, 'channel', p.channel_id, :now, :late, :now, :now FROM parties AS p
-WHERE p.id = {party} AND p.channel_id IS NOT NULL AND (p.state = 'scheduled' OR :any_state)
+WHERE p.id = {party} AND p.channel_id IS NOT NULL AND (p.state = 'scheduled' OR :any_state = 1)
 """
 # Going members who want party reminders by DM (members with no settings row get the channel).
 _PARTY_DMS = """
 SELECT p.guild_id, :reminder, 'dm', r.user_id, :now, :late, :now, :now
 FROM parties AS p JOIN rsvps AS r ON r.party_id = p.id JOIN user_settings AS u ON u.user_id = r.user_id
-WHERE p.id = {party} AND r.choice = 'going' AND u.party_via = 'dm' AND (p.state = 'scheduled' OR :any_state)
+WHERE p.id = {party} AND r.choice = 'going' AND u.party_via = 'dm' AND (p.state = 'scheduled' OR :any_state = 1)
 """
 
 
@@ -258,6 +278,7 @@ class PartyStore:
         """
         stamp = to_unix(now)
         async with self._db.transaction() as session:
+            await session.lock("guild_settings", "guild_id", [guild_id])
             hosted = await session.fetchone(
                 "SELECT COUNT(*) FROM parties WHERE guild_id = ? AND host_id = ? AND state = 'scheduled'"
                 " AND starts_at >= ?",
@@ -281,7 +302,7 @@ class PartyStore:
                     stamp,
                 ),
             )
-            await session.execute(_SCHEDULE_PARTY, {"kind": PARTY_KIND, "party": cursor_id, "now": stamp})
+            await _schedule_party_reminders(session, cursor_id, stamp)
             party = await self._get(session, cursor_id)
         assert party is not None
         return party
@@ -304,7 +325,7 @@ class PartyStore:
         async with self._db.read() as session:
             rows = await session.fetchall(
                 "SELECT * FROM parties WHERE guild_id = ? AND state = 'scheduled' AND starts_at >= ?"
-                " AND instr(lower(title), lower(?)) > 0 ORDER BY starts_at, id LIMIT ?",
+                f" AND {session.dialect.contains('lower(title)', 'lower(?)')} ORDER BY starts_at, id LIMIT ?",
                 (guild_id, to_unix(since), query, limit),
             )
         return [_party(row) for row in rows]
@@ -326,7 +347,7 @@ class PartyStore:
                 (title, to_unix(starts_at), voice_channel_id, stamp, party.id),
             )
             if starts_at != party.starts_at:
-                await session.execute(_SCHEDULE_PARTY, {"kind": PARTY_KIND, "party": party.id, "now": stamp})
+                await _schedule_party_reminders(session, party.id, stamp)
                 await self._queue_notice(session, party, NoticeKind.MOVED, stamp)
             updated = await self._get(session, party.id)
         assert updated is not None
@@ -395,16 +416,19 @@ class PartyStore:
         """
         values: list[str] = []
         params: dict[str, object] = {"named": named}
+        party_ids: set[int] = set()
         for n, click in enumerate(clicks):
             if 0 < click.party_id <= MAX_ROW_ID:  # any other id finds nothing (its context stays None)
+                party_ids.add(click.party_id)
                 values.append(f"({n}, :guild{n}, :party{n}, :user{n})")
                 params |= {f"guild{n}": click.guild_id, f"party{n}": click.party_id, f"user{n}": click.user_id}
         contexts: list[RsvpContext | None] = [None] * len(clicks)
         if not values:
             return contexts
         async with self._db.transaction() as session:
-            found = await session.fetchone(_CLICK_CONTEXTS.format(clicks=", ".join(values)), params)
-            for entry in json.loads(found[0]) if found is not None else []:
+            await session.lock("parties", "id", sorted(party_ids))
+            found = await session.fetchone(_click_contexts(session.dialect, ", ".join(values)), params)
+            for entry in _json(found[0]) if found is not None else []:
                 row = dict(zip(_CLICK_CONTEXT_COLUMNS, entry, strict=True))
                 answer = RSVP(row["my_choice"]) if row["my_choice"] is not None else None
                 contexts[row["n"]] = RsvpContext(_party(row), answer, Via(row["my_via"]), _attendance(row))
@@ -448,7 +472,8 @@ class PartyStore:
         """Counts by answer and the first ``named`` Going members, in one query."""
         async with self._db.read() as session:
             row = await session.fetchone(
-                f"SELECT {_ATTENDANCE} FROM parties AS p WHERE p.id = :party", {"party": party_id, "named": named}
+                f"SELECT {_attendance_columns(session.dialect)} FROM parties AS p WHERE p.id = :party",
+                {"party": party_id, "named": named},
             )
         return _attendance(row) if row is not None else Attendance(dict.fromkeys(RSVP, 0), ())
 

@@ -10,9 +10,10 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 
 from bot.core.storage._rows import ids_json, outbox_from_row, reminder_columns, reminder_from_row
-from bot.core.storage.database import Database, Session
+from bot.core.storage.database import Database, Dialect, Session
 from bot.core.storage.models import (
     Delivery,
     ErrorKind,
@@ -36,10 +37,12 @@ _INSERT_OUTBOX = (
     " platform) SELECT fan.*, guild.platform FROM ({select}) AS fan, guild_settings AS guild"
     " WHERE guild.guild_id = :guild"
 )
-_SKIP_REMINDERS = (
-    "UPDATE reminders SET state = 'skipped', note = :note, settled_at = :now"
-    " WHERE id IN (SELECT value FROM json_each(:ids))"
-)
+
+
+@cache
+def _in_ids(d: Dialect, param: str) -> str:
+    """``IN (…)`` the ids of the JSON array in parameter ``param`` (see ``ids_json``)."""
+    return f"IN (SELECT CAST(value AS BIGINT) FROM {d.array_elements(param)})"
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,7 @@ class DeliveryQueue:
                 "SELECT MIN(due) FROM ("
                 " SELECT MIN(due_at) AS due FROM reminders WHERE state = 'pending' AND due_at <= :now"
                 " UNION ALL SELECT MIN(not_before) FROM outbox WHERE state = 'pending' AND not_before <= :now"
-                " UNION ALL SELECT MIN(not_before) FROM outbox WHERE state = 'sending')",
+                " UNION ALL SELECT MIN(not_before) FROM outbox WHERE state = 'sending') AS due_times",
                 {"now": to_unix(now)},
             )
         return from_unix(row[0]) if row is not None and row[0] is not None else None
@@ -236,11 +239,16 @@ class DeliveryQueue:
         values = {**params, "now": to_unix(now), "limit": limit, "note": note}
         async with self._db.transaction() as session:
             rows = await session.fetchall(
-                f"SELECT {_REMINDER} FROM reminders AS r WHERE {where} ORDER BY r.due_at, r.id LIMIT :limit",
+                f"SELECT {_REMINDER} FROM reminders AS r WHERE {where} ORDER BY r.due_at, r.id LIMIT :limit"
+                + session.dialect.claim_rows("r"),
                 values,
             )
             reminders = [reminder_from_row(row) for row in rows]
-            await session.execute(_SKIP_REMINDERS, {**values, "ids": ids_json(r.id for r in reminders)})
+            await session.execute(
+                "UPDATE reminders SET state = 'skipped', note = :note, settled_at = :now"
+                f" WHERE id {_in_ids(session.dialect, ':ids')}",
+                {**values, "ids": ids_json(r.id for r in reminders)},
+            )
         return [ReminderOutcome(replace(reminder, state=ReminderState.SKIPPED, note=note)) for reminder in reminders]
 
     async def fire_due_reminders(
@@ -257,7 +265,7 @@ class DeliveryQueue:
         async with self._db.transaction() as session:
             rows = await session.fetchall(
                 f"SELECT {_REMINDER} FROM reminders AS r WHERE r.state = 'pending' AND r.due_at <= ?"
-                " ORDER BY r.due_at, r.id LIMIT ?",
+                " ORDER BY r.due_at, r.id LIMIT ?" + session.dialect.claim_rows("r"),
                 (stamp, limit),
             )
             for reminder in (reminder_from_row(row) for row in rows):
@@ -292,7 +300,8 @@ class DeliveryQueue:
             rows = await session.fetchall(
                 f"SELECT o.*, {reminder_columns('r', 'r_')} FROM outbox AS o"
                 " JOIN reminders AS r ON r.id = o.reminder_id"
-                " WHERE o.state = 'pending' AND o.not_before <= ? ORDER BY o.not_before, o.id LIMIT ?",
+                " WHERE o.state = 'pending' AND o.not_before <= ? ORDER BY o.not_before, o.id LIMIT ?"
+                + session.dialect.claim_rows("o"),
                 (stamp, limit),
             )
             found = [Delivery(outbox_from_row(row), reminder_from_row(row, "r_")) for row in rows]
@@ -300,12 +309,12 @@ class DeliveryQueue:
             fresh = [d for d in found if d.reminder.due_at >= missed_before]
             await session.execute(
                 "UPDATE outbox SET state = 'skipped', error_detail = ?, updated_at = ?"
-                " WHERE id IN (SELECT value FROM json_each(?))",
+                f" WHERE id {_in_ids(session.dialect, '?')}",
                 (MISSED_NOTE, stamp, ids_json(row.id for row in stale)),
             )
             await session.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?"
-                " WHERE id IN (SELECT value FROM json_each(?))",
+                f" WHERE id {_in_ids(session.dialect, '?')}",
                 (stamp, ids_json(d.row.id for d in fresh)),
             )
         claimed = tuple(
@@ -322,7 +331,7 @@ class DeliveryQueue:
         async with self._db.read() as session:
             return await session.execute(
                 "UPDATE outbox SET state = 'pending', attempts = attempts - 1, updated_at = ?"
-                " WHERE state = 'sending' AND id IN (SELECT value FROM json_each(?))",
+                f" WHERE state = 'sending' AND id {_in_ids(session.dialect, '?')}",
                 (to_unix(now), ids_json(row_ids)),
             )
 

@@ -16,6 +16,7 @@ import zoneinfo
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import Enum
+from functools import cache
 from typing import Final, Literal, TypeAlias
 
 from bot.core.clock import Clock
@@ -28,7 +29,7 @@ from bot.core.storage._rows import (
     reminder_from_row,
     settings_from_row,
 )
-from bot.core.storage.database import Database, Session
+from bot.core.storage.database import Database, Dialect, Session
 from bot.core.storage.models import (
     BackfillState,
     DeliveryProblems,
@@ -54,28 +55,35 @@ UNSET: Final = _Unset.UNSET
 """Default of :meth:`Store.update_guild_settings` arguments: leave the setting as it is."""
 Unset: TypeAlias = Literal[_Unset.UNSET]
 
-# Cancels pending release reminders whose offset is no longer in the guild's list.
-_CANCEL_DROPPED_OFFSETS = """
+
+@cache
+def _cancel_dropped_offsets(d: Dialect) -> str:
+    """Cancels pending release reminders whose offset is no longer in the guild's list."""
+    return f"""
 UPDATE reminders SET state = 'cancelled', note = 'offset removed from settings', settled_at = :now
-WHERE kind = :kind AND state = 'pending' AND (:guild IS NULL OR guild_id = :guild)
+WHERE kind = :kind AND state = 'pending' AND (CAST(:guild AS TEXT) IS NULL OR guild_id = :guild)
   AND offset_s NOT IN (
-      SELECT j.value FROM guild_settings AS g, json_each(g.release_offsets) AS j
+      SELECT CAST(j.value AS BIGINT) FROM guild_settings AS g, {d.array_elements("g.release_offsets")} AS j
       WHERE g.guild_id = reminders.guild_id)
 """
 
-# One reminder per (guild, film, offset). Offsets already past when scheduled are recorded as
-# skipped, so configuring "7d" two days before the release never posts a stale reminder. An
-# existing pending row keeps its state unless the release moved: after downtime the engine, not
-# this statement, decides whether an overdue reminder is posted late or skipped.
-_SCHEDULE_RELEASE = """
+
+@cache
+def _schedule_release(d: Dialect) -> str:
+    """One reminder per (guild, film, offset). Offsets already past when scheduled are recorded as
+    skipped, so configuring "7d" two days before the release never posts a stale reminder. An
+    existing pending row keeps its state unless the release moved: after downtime the engine, not
+    this statement, decides whether an overdue reminder is posted late or skipped."""
+    return f"""
 INSERT INTO reminders (guild_id, kind, event_id, offset_s, due_at, state, note, settled_at)
 SELECT guild_id, :kind, film_id, offset_s, due_at,
        CASE WHEN due_at < :now THEN 'skipped' ELSE 'pending' END,
        CASE WHEN due_at < :now THEN 'already past when scheduled' END,
        CASE WHEN due_at < :now THEN :now END
-FROM (SELECT g.guild_id, r.film_id, j.value AS offset_s, r.release_at - j.value AS due_at
-      FROM guild_settings AS g, json_each(g.release_offsets) AS j, releases AS r
-      WHERE :guild IS NULL OR g.guild_id = :guild)
+FROM (SELECT g.guild_id, r.film_id, CAST(j.value AS BIGINT) AS offset_s,
+             r.release_at - CAST(j.value AS BIGINT) AS due_at
+      FROM guild_settings AS g, {d.array_elements("g.release_offsets")} AS j, releases AS r
+      WHERE CAST(:guild AS TEXT) IS NULL OR g.guild_id = :guild) AS due
 WHERE true
 ON CONFLICT (guild_id, kind, event_id, offset_s) DO UPDATE SET
     due_at = excluded.due_at, state = excluded.state, note = excluded.note,
@@ -87,8 +95,8 @@ WHERE reminders.state = 'cancelled' OR (reminders.state = 'pending' AND reminder
 async def _schedule_release_reminders(session: Session, now: int, guild_id: str | None) -> None:
     """Bring the release reminders of one guild (or all, with None) in line with the settings."""
     params = {"now": now, "guild": guild_id, "kind": RELEASE_KIND}
-    await session.execute(_CANCEL_DROPPED_OFFSETS, params)
-    await session.execute(_SCHEDULE_RELEASE, params)
+    await session.execute(_cancel_dropped_offsets(session.dialect), params)
+    await session.execute(_schedule_release(session.dialect), params)
 
 
 def _check_timezone(name: str) -> None:
@@ -131,6 +139,7 @@ class Store:
         if timezone is not UNSET:
             _check_timezone(timezone)
         async with self._db.transaction() as session:
+            await session.lock("guild_settings", "guild_id", [guild_id])
             row = await session.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
             settings = settings_from_row(row) if row is not None else GuildSettings(guild_id)
             if channel_id is not UNSET:
@@ -158,6 +167,7 @@ class Store:
         role. Setting the role again starts over, so it also retries the members who failed.
         """
         async with self._db.transaction() as session:
+            await session.lock("guild_settings", "guild_id", [guild_id])
             row = await session.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
             settings = settings_from_row(row) if row is not None else GuildSettings(guild_id)
             await self._write_settings(session, replace(settings, ping_role_id=role_id))
@@ -313,7 +323,7 @@ class Store:
         async with self._db.read() as session:
             row = await session.fetchone(
                 "SELECT user_id FROM subscriptions WHERE guild_id = :guild AND via = 'channel'"
-                " AND (:after IS NULL OR user_id > :after) ORDER BY user_id LIMIT 1",
+                " AND (CAST(:after AS TEXT) IS NULL OR user_id > :after) ORDER BY user_id LIMIT 1",
                 {"guild": guild_id, "after": after},
             )
         return row["user_id"] if row is not None else None

@@ -28,8 +28,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +37,10 @@ from bench.common import LoopLagWatcher, film_release, peak_rss_mb, rss_mb
 from bot.core.clock import ManualClock
 from bot.core.replies import Reply
 from bot.core.services import Core
-from bot.core.storage import Database, Store
+from bot.core.storage import Database, OutboxRow, Platform, Store
 from bot.core.storage.database import is_postgres_url
 from bot.core.storage.models import DEFAULT_TIMEZONE
+from bot.discord.transport import discord_pacing
 from bot.settings import Settings
 from tests.fakediscord import FakeDiscord
 from tests.world import INVITED_PERMISSIONS
@@ -120,16 +121,22 @@ async def seed(target: str | Path, guilds: list[tuple[str, str, str]], members_p
 class RecordingTransport:
     """Records sends without any network; message ids are counters."""
 
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
+    subscribers_in_thread = False
 
-    async def send_channel(self, channel_id: str, reply: Reply, nonce: str) -> str:
+    def __init__(self, rate: float = 50.0) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.pacing = discord_pacing(rate)
+
+    async def send_channel(self, channel_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
         self.sent.append(("channel", channel_id))
         return str(len(self.sent))
 
-    async def send_dm(self, user_id: str, reply: Reply, nonce: str) -> str:
+    async def send_dm(self, user_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
         self.sent.append(("dm", user_id))
         return str(len(self.sent))
+
+    async def find_delivered(self, row: OutboxRow, since: datetime) -> Sequence[str] | None:
+        return ()
 
 
 def child_settings(db: str | Path, **extra: str) -> Settings:
@@ -147,7 +154,7 @@ async def case_core(db: str | Path) -> dict[str, Any]:
         started = time.perf_counter()
         core = await Core.open(child_settings(db), clock)
         opened = time.perf_counter()
-        await core.start(RecordingTransport())
+        await core.start({Platform.DISCORD: RecordingTransport()})
         assert core.engine is not None
         await core.engine.wait_idle()
         ready = time.perf_counter()
@@ -213,10 +220,10 @@ async def case_stall(db: str | Path) -> dict[str, Any]:
     _, release = film_release()
     due = release - DUE_OFFSET
     clock = ManualClock(due - timedelta(minutes=1))
-    transport = RecordingTransport()
-    core = await Core.open(child_settings(db, GLOBAL_RATE_LIMIT="1000000"), clock)
+    transport = RecordingTransport(rate=1_000_000)
+    core = await Core.open(child_settings(db), clock)
     try:
-        await core.start(transport)
+        await core.start({Platform.DISCORD: transport})
         assert core.engine is not None
         await core.engine.wait_idle()
         async with LoopLagWatcher() as lag:

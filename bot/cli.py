@@ -29,7 +29,13 @@ from bot.settings import Secret, Settings, SettingsError
 # The least the bot's features need: read and post in the reminder channel, embed cards,
 # hand out the ping role, and mirror watch parties as Discord scheduled events.
 BOT_PERMISSIONS = discord.Permissions(
-    view_channel=True, send_messages=True, embed_links=True, manage_roles=True, manage_events=True
+    view_channel=True,
+    send_messages=True,
+    embed_links=True,
+    # After a crash, to check whether a post in flight went out before sending it again.
+    read_message_history=True,
+    manage_roles=True,
+    manage_events=True,
 )
 
 NO_TOKEN = (

@@ -67,9 +67,6 @@ class Settings:
     global_rate_limit: float = 50.0
     """Requests per second for THIS process: ``GLOBAL_RATE_LIMIT / PROCESS_COUNT``, since
     Discord's global limit is per bot, shared by every process that runs it."""
-    delivery: bool = True
-    """Whether this process runs the reminder engine. Until deliveries are leased across
-    processes, exactly one process of a deployment may (``DELIVERY=off`` in the others)."""
     shard_count: int | None = None
     """Discord shards of the whole bot; None: one process, discord.py asks Discord how many."""
     shard_ids: tuple[int, ...] | None = None
@@ -125,7 +122,6 @@ class Settings:
             reminder_grace=timedelta(minutes=_number("REMINDER_GRACE_MINUTES", text("REMINDER_GRACE_MINUTES"), 60)),
             global_rate_limit=_number("GLOBAL_RATE_LIMIT", text("GLOBAL_RATE_LIMIT"), 50)
             / _count("PROCESS_COUNT", text("PROCESS_COUNT")),
-            delivery=_flag("DELIVERY", text("DELIVERY"), default=True),
             **_shards(text("SHARD_COUNT"), text("SHARD_IDS")),
             forget_absent_servers=_flag("FORGET_ABSENT_SERVERS", text("FORGET_ABSENT_SERVERS")),
             slack_bot_token=_slack_token("SLACK_BOT_TOKEN", text("SLACK_BOT_TOKEN"), "xoxb-"),
@@ -216,9 +212,9 @@ def _shards(count: str | None, ids: str | None) -> dict[str, Any]:
     return {"shard_count": shard_count, "shard_ids": shard_ids}
 
 
-def _flag(name: str, value: str | None, *, default: bool = False) -> bool:
+def _flag(name: str, value: str | None) -> bool:
     if value is None:
-        return default
+        return False
     if value.lower() in {"1", "true", "yes", "on"}:
         return True
     if value.lower() in {"0", "false", "no", "off"}:

@@ -111,7 +111,7 @@ def test_invite_url_has_both_scopes_and_least_permissions(tmp_path: Path) -> Non
     assert "client_id=123456789012345678" in url
     assert "scope=bot+applications.commands" in url
     # view_channel | send_messages | embed_links | manage_roles | manage_events
-    assert f"permissions={(1 << 10) | (1 << 11) | (1 << 14) | (1 << 28) | (1 << 33)}" in url
+    assert f"permissions={(1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 28) | (1 << 33)}" in url
 
 
 def test_application_id_is_read_from_the_token() -> None:

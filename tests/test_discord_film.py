@@ -129,3 +129,13 @@ async def test_a_changed_command_set_is_registered_at_the_next_start(after_relea
     await w.restart()
     assert len(w.fake.command_syncs) == 2
     assert {c["name"] for c in w.fake.global_commands} == {"ballerina", "ballerina-admin"}
+
+
+async def test_character_autocomplete_and_lookup_take_korean_names(after_release: World) -> None:
+    w = after_release
+    choices = await w.fake.autocomplete(
+        w.guild, w.channel, w.member, ("ballerina", "character"), focused="name", options={"name": "옥"}
+    )
+    assert [c["value"] for c in choices] == ["Ok-ju"]
+    reply = await w.run(w.member, "ballerina", "character", options={"name": "옥주"})
+    assert reply.embed is not None and reply.embed["title"] == "Ok-ju"

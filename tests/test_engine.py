@@ -24,6 +24,7 @@ from bot.core.engine import (
     ChannelMissing,
     DMsClosed,
     EngineConfig,
+    Pacing,
     RateLimited,
     ReleaseKind,
     ReleaseNotice,
@@ -32,7 +33,7 @@ from bot.core.engine import (
     TransientDeliveryError,
 )
 from bot.core.replies import Mentions, Reply
-from bot.core.storage import Database, Delivery, ErrorKind, Store, Target, Via
+from bot.core.storage import Database, Delivery, ErrorKind, OutboxRow, Platform, Store, Target, Via
 from tests.fakediscord._util import wait_until
 
 T0 = datetime(2023, 9, 1, 12, tzinfo=UTC)
@@ -56,6 +57,8 @@ class Call:
 class RecordingTransport:
     """Records every call; ``errors[target_id]`` yields exceptions to raise (None: succeed)."""
 
+    pacing: Pacing = field(default_factory=lambda: FAST_PACING)
+    subscribers_in_thread: bool = False
     latency: float = 0.0
     errors: dict[str, Iterator[Exception | None]] = field(default_factory=dict)
     hold: asyncio.Event | None = None  # when set to an unset event, sends hang (to simulate a crash)
@@ -68,11 +71,14 @@ class RecordingTransport:
         async with self._called:
             await asyncio.wait_for(self._called.wait_for(lambda: len(self.calls) >= count), timeout=5)
 
-    async def send_channel(self, channel_id: str, reply: Reply, nonce: str) -> str:
+    async def send_channel(self, channel_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
         return await self._send(Target.CHANNEL, channel_id, reply, nonce)
 
-    async def send_dm(self, user_id: str, reply: Reply, nonce: str) -> str:
+    async def send_dm(self, user_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
         return await self._send(Target.DM, user_id, reply, nonce)
+
+    async def find_delivered(self, row: OutboxRow, since: datetime) -> Sequence[str] | None:
+        return ()  # a re-send is dropped by its nonce
 
     async def _send(self, target: Target, target_id: str, reply: Reply, nonce: str) -> str:
         assert len(nonce) <= 25
@@ -125,7 +131,7 @@ class Bot:
         self.db = await Database.open(self.database, busy_timeout=self.busy_timeout)
         self.store = Store(self.db, self.clock)
         kinds = [ReleaseKind(self.store, self.render)]
-        self.engine = ReminderEngine(self.db, self.transport, kinds, self.clock, self.config)
+        self.engine = ReminderEngine(self.db, {Platform.DISCORD: self.transport}, kinds, self.clock, self.config)
         await self.engine.start()
         await self.idle()
 
@@ -188,7 +194,8 @@ async def stop_bots_left_running() -> AsyncIterator[None]:
         await bot.stop()
 
 
-FAST = EngineConfig(rate=10_000, burst=100, channel_period=timedelta(milliseconds=1))
+FAST_PACING = Pacing(rate=10_000, burst=100, channel_limit=5, channel_period=timedelta(milliseconds=1))
+FAST = EngineConfig()
 
 
 @pytest.fixture
@@ -394,7 +401,7 @@ async def test_permanent_errors_are_recorded_and_never_retried(bot: Bot) -> None
 async def test_transient_errors_are_retried_with_backoff_up_to_the_cap(
     database: str | Path, clock: ManualClock
 ) -> None:
-    config = EngineConfig(rate=10_000, burst=100, max_attempts=3, backoff=timedelta(seconds=10))
+    config = EngineConfig(max_attempts=3, backoff=timedelta(seconds=10))
     transport = RecordingTransport(errors={"701": itertools.repeat(TransientDeliveryError("503"))})
     bot = await start_bot(database, clock, transport=transport, config=config)
     await bot.setup_guild(offsets=(timedelta(0),))
@@ -451,7 +458,7 @@ async def test_a_renderer_bug_fails_the_row_without_stopping_others(database: st
             raise KeyError("template")
         return render_release(notice)
 
-    config = EngineConfig(rate=10_000, burst=100, max_attempts=1)
+    config = EngineConfig(max_attempts=1)
     bot = await start_bot(database, clock, config=config, render=broken_for_dms)
     await bot.setup_guild(offsets=(timedelta(0),))
     await bot.advance_to(RELEASE)
@@ -475,12 +482,16 @@ class WriteLock:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._conn = sqlite3.connect(path, isolation_level=None)
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.taken = 0
 
     def take(self) -> None:
         self._conn.execute("BEGIN EXCLUSIVE")
         self.taken += 1
+
+    async def take_when_free(self) -> None:
+        """Take it off the event loop: a write of the bot under way must be able to finish first."""
+        await asyncio.to_thread(self.take)
 
     def release(self) -> None:
         self._conn.execute("ROLLBACK")
@@ -569,7 +580,8 @@ async def test_a_cycle_that_finds_the_database_locked_is_retried_in_the_running_
 
 async def test_the_global_rate_limiter_spaces_a_burst_of_sends(database: str | Path, clock: ManualClock) -> None:
     rate, burst, guilds = 100.0, 5, 30
-    bot = await start_bot(database, clock, config=EngineConfig(rate=rate, burst=burst))
+    pacing = Pacing(rate=rate, burst=burst, channel_limit=5, channel_period=timedelta(milliseconds=1))
+    bot = await start_bot(database, clock, transport=RecordingTransport(pacing=pacing))
     for i in range(guilds):
         await bot.store.update_guild_settings(f"g{i}", channel_id=f"c{i}", release_offsets=(timedelta(0),))
     await bot.store.set_release(FILM, RELEASE)
@@ -590,8 +602,8 @@ async def test_a_busy_channel_is_paced_without_holding_up_other_channels(
         count = 5 if notice.settings.guild_id == "g0" else 1
         return [Reply(content=f"part {i}") for i in range(count)]
 
-    config = EngineConfig(rate=10_000, burst=100, channel_limit=2, channel_period=timedelta(seconds=0.2))
-    bot = await start_bot(database, clock, config=config, render=five_parts_for_g0)
+    pacing = Pacing(rate=10_000, burst=100, channel_limit=2, channel_period=timedelta(seconds=0.2))
+    bot = await start_bot(database, clock, transport=RecordingTransport(pacing=pacing), render=five_parts_for_g0)
     for i in range(4):
         await bot.store.update_guild_settings(f"g{i}", channel_id=f"c{i}", release_offsets=(timedelta(0),))
     await bot.store.set_release(FILM, RELEASE)
@@ -614,7 +626,8 @@ async def test_a_fan_out_larger_than_the_claim_window_sends_every_row_exactly_on
     # 1,001 rows: several database batches and more than the engine holds in memory at once
     # (2 x batch_size), so the backlog is claimed as workers free up. Speed and event-loop
     # stalls are measured by the benchmarks (python -m bench fanout scale), not here.
-    bot = await start_bot(database, clock, config=EngineConfig(rate=1_000_000, burst=1_000))
+    pacing = Pacing(rate=1_000_000, burst=1_000, channel_limit=5, channel_period=timedelta(milliseconds=1))
+    bot = await start_bot(database, clock, transport=RecordingTransport(pacing=pacing))
     await bot.store.update_guild_settings("g1", channel_id="c1", release_offsets=(timedelta(0),))
     await bot.store.set_release(FILM, RELEASE)
     assert bot.db is not None and bot.engine is not None
@@ -638,7 +651,7 @@ async def test_posts_start_while_later_reminders_are_still_being_fanned_out(tmp_
     guilds, batch = 30, 5
     pending_at_first_send: list[int] = []
     path = tmp_path / "bot.sqlite3"  # SQLite only: the transport's hook looks without awaiting
-    bot = await start_bot(path, clock, config=EngineConfig(rate=10_000, burst=100, batch_size=batch))
+    bot = await start_bot(path, clock, config=EngineConfig(batch_size=batch))
 
     def count_unfanned(call: Call) -> None:
         if not pending_at_first_send:
@@ -683,7 +696,7 @@ async def test_delivered_rows_are_freed_at_once_not_left_to_the_garbage_collecto
     # Reference cycles per delivery would pile up between collections; each full collection
     # then walks them all, a pause of the event loop during a large fan-out. (One worker: it
     # keeps its last job until the next, the others must be freed.)
-    bot = await start_bot(database, clock, config=EngineConfig(rate=10_000, burst=100, workers=1))
+    bot = await start_bot(database, clock, config=EngineConfig(workers=1))
     await bot.setup_guild(offsets=(timedelta(0),))
     gc.collect()
     gc.disable()
@@ -704,7 +717,7 @@ async def test_delivered_rows_are_freed_at_once_not_left_to_the_garbage_collecto
 async def test_a_graceful_stop_finishes_sends_on_the_wire_and_releases_the_rest(
     database: str | Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = EngineConfig(rate=10_000, burst=100, workers=2)
+    config = EngineConfig(workers=2)
     bot = await start_bot(database, clock, transport=RecordingTransport(latency=0.2), config=config)
     await bot.setup_guild(offsets=(timedelta(0),))
     clock.set(RELEASE)
@@ -723,4 +736,20 @@ async def test_a_graceful_stop_finishes_sends_on_the_wire_and_releases_the_rest(
     await bot.restart(RecordingTransport())
     assert [c.target_id for c in bot.transport.sent] == [released]
     assert await bot.query("SELECT DISTINCT state, attempts FROM outbox") == [("sent", 1)]
+    await bot.stop()
+
+
+async def test_rows_of_a_platform_this_process_does_not_serve_wait_for_one_that_does(
+    database: str | Path, clock: ManualClock
+) -> None:
+    bot = await start_bot(database, clock)  # serves Discord only
+    await bot.store.ensure_guild("T1", Platform.SLACK)
+    await bot.store.update_guild_settings("T1", channel_id="C1", release_offsets=(timedelta(0),))
+    await bot.setup_guild(offsets=(timedelta(0),))
+    await bot.advance_to(RELEASE)
+    assert sorted(c.target_id for c in bot.transport.sent) == ["701", "702", "chan-g1"]
+    assert await bot.query("SELECT platform, state FROM outbox WHERE guild_id = 'T1'") == [("slack", "pending")]
+    assert bot.engine is not None and bot.engine.next_alarm is not None
+    # The waiting row does not keep the alarm ringing: it is armed for the long sleep, not now.
+    assert (bot.engine.next_alarm - datetime.now(UTC)) > timedelta(minutes=30)
     await bot.stop()

@@ -8,9 +8,9 @@ import math
 import os
 import socket
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -20,6 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.core.clock import ManualClock
 from bot.core.replies import Reply
 from bot.core.services import Core
+from bot.core.storage import OutboxRow, Platform
+from bot.discord.transport import discord_pacing
 from bot.ops import BotMetrics, HealthCheck
 from bot.settings import Settings
 from tests.fakediscord import FakeDiscord, Perm
@@ -144,15 +146,21 @@ class Meltdown(BaseException):
 
 
 class MeltingTransport:
+    pacing = discord_pacing(50.0)
+    subscribers_in_thread = False
+
     def __init__(self) -> None:
         self.melted = asyncio.Event()
 
-    async def send_channel(self, channel_id: str, reply: Reply, nonce: str) -> str:
+    async def send_channel(self, channel_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
         self.melted.set()
         raise Meltdown
 
-    async def send_dm(self, user_id: str, reply: Reply, nonce: str) -> str:
+    async def send_dm(self, user_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
         return await self.send_channel(user_id, reply, nonce)
+
+    async def find_delivered(self, row: OutboxRow, since: datetime) -> Sequence[str] | None:
+        return ()
 
 
 async def test_healthz_reports_an_engine_whose_worker_died(tmp_path: Path) -> None:
@@ -162,7 +170,7 @@ async def test_healthz_reports_an_engine_whose_worker_died(tmp_path: Path) -> No
     try:
         await core.store.update_guild_settings("1", channel_id="2")
         transport = MeltingTransport()
-        await core.start(transport)
+        await core.start({Platform.DISCORD: transport})
         health = HealthCheck(core, Gateway(connected=True, latency=0.01))
         assert (await health.check()).healthy
         clock.advance(timedelta(days=9))  # the 7-day post goes to a worker, which dies sending it

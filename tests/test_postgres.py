@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core.clock import ManualClock
-from bot.core.storage import Database, DeliveryQueue, FanOut, Store, Via, load_migrations
+from bot.core.storage import Database, DeliveryQueue, FanOut, Platform, Store, Via, load_migrations
 from bot.core.storage.parties import RSVP, PartyStore, RsvpClick
 from bot.core.storage.postgres import POSTGRESQL
 from tests.postgres import PostgresServer
@@ -59,7 +59,7 @@ async def fill(path: Path) -> dict[str, int]:
 
     queue = DeliveryQueue(db)
     await queue.fire_due_reminders(T0, T0, 100, fan_out)
-    claim = await queue.claim_deliveries(T0, T0 - timedelta(days=1), 1)
+    claim = await queue.claim_deliveries(T0, T0 - timedelta(days=1), 1, list(Platform))
     await queue.mark_sent(claim.deliveries[0].row.id, "m1", T0)
     counts = {}
     for table in await db.table_names():

@@ -1,8 +1,8 @@
 """Discord shards across processes: the settings, and two real ``ballerina-bot run`` processes on
 shards 0 and 1 of 2 over one PostgreSQL database, against one fake Discord.
 
-Reminder delivery across processes is not tested here: it needs delivery leases (issue 10), so a
-deployment runs the engine in one process only (``DELIVERY=off`` in the others).
+Reminder delivery across processes is not tested here: it needs the delivery leases of issue 10
+(until then two engines over one database can send a reminder twice; see README).
 """
 
 from __future__ import annotations
@@ -39,19 +39,13 @@ def load(**environ: str) -> Settings:
 
 def test_shards_are_unset_by_default_and_one_process_takes_the_whole_rate() -> None:
     settings = load()
-    assert (settings.shard_count, settings.shard_ids, settings.global_rate_limit, settings.delivery) == (
-        None,
-        None,
-        50,
-        True,
-    )
+    assert (settings.shard_count, settings.shard_ids, settings.global_rate_limit) == (None, None, 50)
 
 
 def test_a_process_takes_its_shards_and_its_share_of_the_global_rate() -> None:
-    settings = load(SHARD_COUNT="4", SHARD_IDS="2, 3", GLOBAL_RATE_LIMIT="50", PROCESS_COUNT="2", DELIVERY="off")
+    settings = load(SHARD_COUNT="4", SHARD_IDS="2, 3", GLOBAL_RATE_LIMIT="50", PROCESS_COUNT="2")
     assert (settings.shard_count, settings.shard_ids) == (4, (2, 3))
     assert settings.global_rate_limit == 25
-    assert not settings.delivery
 
 
 @pytest.mark.parametrize(
@@ -64,7 +58,6 @@ def test_a_process_takes_its_shards_and_its_share_of_the_global_rate() -> None:
         ({"SHARD_COUNT": "2", "SHARD_IDS": "zero"}, "SHARD_IDS must be shard numbers"),
         ({"SHARD_COUNT": "0", "SHARD_IDS": "0"}, "SHARD_COUNT must be a whole number of at least 1"),
         ({"PROCESS_COUNT": "0"}, "PROCESS_COUNT must be a whole number of at least 1"),
-        ({"DELIVERY": "sometimes"}, "DELIVERY must be yes or no"),
     ],
 )
 def test_invalid_shard_settings_are_errors_naming_the_variable(environ: dict[str, str], message: str) -> None:
@@ -157,7 +150,6 @@ async def test_two_processes_each_serve_only_the_servers_of_their_shard(
                 "SHARD_COUNT": "2",
                 "SHARD_IDS": str(shard),
                 "PROCESS_COUNT": "2",
-                "DELIVERY": "on" if shard == 0 else "off",
                 "METRICS_PORT": "0",
                 "LOG_LEVEL": "INFO",
             }
@@ -213,7 +205,7 @@ async def test_the_docker_healthcheck_fails_when_nothing_answers() -> None:
     assert await docker_healthcheck(port) != 0
 
 
-def test_the_compose_file_runs_every_shard_once_over_one_postgresql_with_one_delivering_process() -> None:
+def test_the_compose_file_runs_every_shard_once_over_one_postgresql() -> None:
     compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
     assert "postgres-data" in compose["volumes"]
     assert "postgres-data:/var/lib/postgresql/data" in compose["services"]["postgres"]["volumes"]
@@ -234,4 +226,3 @@ def test_the_compose_file_runs_every_shard_once_over_one_postgresql_with_one_del
     shards = sorted(shard for s in settings for shard in s.shard_ids or ())
     assert shards == list(range(shard_count))
     assert all(s.global_rate_limit == 50 / len(bots) for s in settings)
-    assert [s.delivery for s in settings].count(True) == 1

@@ -370,7 +370,7 @@ async def deliver_and_fail(db: Database, clock: ManualClock, errors: dict[str, E
     queue = DeliveryQueue(db)
     now = clock.now()
     await queue.fire_due_reminders(now, now, 100, fan_out_everything)
-    claim = await queue.claim_deliveries(now, now - timedelta(hours=1), 100)
+    claim = await queue.claim_deliveries(now, now - timedelta(hours=1), 100, list(Platform))
     for delivery in claim.deliveries:
         kind = errors.get(delivery.row.target_id)
         if kind is None:
@@ -571,7 +571,7 @@ async def test_fan_outs_copy_each_guilds_platform_into_its_outbox_rows(
     clock.set(RELEASE)
     queue = DeliveryQueue(db)
     await queue.fire_due_reminders(clock.now(), clock.now(), 100, fan_out_everything)
-    claim = await queue.claim_deliveries(clock.now(), clock.now() - timedelta(hours=1), 100)
+    claim = await queue.claim_deliveries(clock.now(), clock.now() - timedelta(hours=1), 100, list(Platform))
     assert {(d.row.target_id, d.row.platform) for d in claim.deliveries} == {
         ("C1", Platform.SLACK),
         ("U1", Platform.SLACK),

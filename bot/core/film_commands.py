@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.clock import Clock
-from bot.core.film import CastMember, Film
+from bot.core.film import CastMember, Film, folded_name
 from bot.core.replies import Field, Reply, error, timestamp
 
 AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
@@ -123,12 +123,26 @@ class FilmFacts:
         )
 
     def character_choices(self, query: str) -> list[str]:
-        """Character names matching what the member has typed so far, best first."""
-        wanted = query.strip().casefold()
-        names = [m.character for m in self.film.cast]
-        starts = [n for n in names if n.casefold().startswith(wanted)]
-        contains = [n for n in names if wanted in n.casefold() and n not in starts]
-        by_actor = [
-            m.character for m in self.film.cast if wanted in m.actor.casefold() and m.character not in starts + contains
-        ]
-        return (starts + contains + by_actor)[:AUTOCOMPLETE_LIMIT]
+        """Character names matching what the member has typed so far, best first.
+
+        The query may be in any language of the film file (``옥`` finds Ok-ju); the names offered
+        are the ones the replies use.
+        """
+        wanted = folded_name(query)
+
+        def rank(member: CastMember) -> int | None:
+            characters = member.names("character")
+            if any(name.startswith(wanted) for name in characters):
+                return 0
+            if any(wanted in name for name in characters):
+                return 1
+            if any(wanted in name for name in member.names("actor")):
+                return 2
+            return None
+
+        ranked = sorted(
+            (found, position, member.character)
+            for position, member in enumerate(self.film.cast)
+            if (found := rank(member)) is not None
+        )
+        return [name for _, _, name in ranked][:AUTOCOMPLETE_LIMIT]

@@ -21,15 +21,17 @@ from bot.core.clock import Clock
 from bot.core.film import Film
 from bot.core.film_commands import countdown
 from bot.core.replies import (
+    MENTIONS_PER_MESSAGE,
     Button,
     ButtonStyle,
     Field,
-    Mentions,
     Reply,
     error,
     escape_user_text,
     mention_channel,
     mention_user,
+    pinging,
+    thread_mentions,
     timestamp,
 )
 from bot.core.storage import FanOut, OutboxRow, Reminder, Store, Target, Via
@@ -73,7 +75,6 @@ PARTY_LENGTH = timedelta(hours=2)  # for calendar entries (scheduled events) and
 TITLE_LIMIT = 100
 DEFAULT_TITLE = "Ballerina watch party"
 CARD_ATTENDEES = 10  # Going members named on the card; the rest are counted
-MENTIONS_PER_MESSAGE = 40  # user pings per reminder message: longer lists are split
 MAX_PARTY_OFFSETS = 6
 MAX_PARTY_OFFSET = timedelta(days=7)
 
@@ -139,17 +140,13 @@ def clean_title(raw: str | None) -> str:
 
 
 def ping_messages(card: Reply, going: Sequence[str]) -> list[Reply]:
-    """``card`` pinging exactly ``going``, split so no message pings more than MENTIONS_PER_MESSAGE."""
-    chunks = [going[i : i + MENTIONS_PER_MESSAGE] for i in range(0, len(going), MENTIONS_PER_MESSAGE)] or [[]]
-    messages = []
-    for index, chunk in enumerate(chunks):
-        content = " ".join(mention_user(user) for user in chunk) or None
-        mentions = Mentions(user_ids=tuple(chunk))
-        if index == 0:
-            messages.append(replace(card, content=content, mentions=mentions))
-        else:
-            messages.append(Reply(content=content, mentions=mentions))
-    return messages
+    """``card`` pinging exactly ``going``: the first chunk of mentions on the card, the rest in
+    follow-ups in its thread, so no message pings more than MENTIONS_PER_MESSAGE."""
+    first = pinging(going[:MENTIONS_PER_MESSAGE])
+    return [
+        replace(card, content=first.content, mentions=first.mentions),
+        *thread_mentions(going[MENTIONS_PER_MESSAGE:]),
+    ]
 
 
 class Parties:

@@ -13,7 +13,7 @@ platform before each DM it sends on a server's behalf (:class:`DMsToMembersOnly`
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,7 +21,7 @@ from bot.core.engine.protocols import EventKind
 from bot.core.parties import Parties, Party
 from bot.core.reminders import MemberRoles, ReleaseReminders
 from bot.core.replies import Button, ButtonStyle, Reply
-from bot.core.storage import FanOut, OutboxRow, Reminder, Store, Target
+from bot.core.storage import FanOut, OutboxRow, Platform, Reminder, Store, Target
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +91,13 @@ class MemberData:
             lines.append(role_problem)
         return Forgotten(Reply(title="Forgotten", description="\n".join(lines), ephemeral=True), parties)
 
-    async def departed(self, guild_id: str, user_id: str, directory: MemberDirectory) -> None:
+    async def departed(self, guild_id: str, user_id: str, directory: MemberDirectory | None) -> None:
         """A member who left the server: what the bot keeps about them there goes, and the cards
         of the parties they had answered recount. Their own settings stay: they may still be in
         other servers. Their roles left with them, so none is taken back."""
         answered = await self.store.forget_member(guild_id, user_id, own_settings=False)
+        if directory is None:  # a platform without cards to refresh
+            return
         for party in await self._still_there(guild_id, answered):
             await directory.refresh_card(party)
 
@@ -113,9 +115,9 @@ class DMsToMembersOnly:
     nothing; it is not the same as a member who refuses DMs, whose data stays.
     """
 
-    def __init__(self, kind: EventKind, directory: MemberDirectory, members: MemberData) -> None:
+    def __init__(self, kind: EventKind, directories: Mapping[Platform, MemberDirectory], members: MemberData) -> None:
         self._kind = kind
-        self._directory = directory
+        self._directories = directories
         self._members = members
 
     @property
@@ -127,8 +129,11 @@ class DMsToMembersOnly:
 
     async def render(self, reminder: Reminder, row: OutboxRow) -> Sequence[Reply]:
         parts = await self._kind.render(reminder, row)
-        if parts and row.target is Target.DM and not await self._directory.is_member(row.guild_id, row.target_id):
-            await self._members.departed(row.guild_id, row.target_id, self._directory)
+        directory = self._directories.get(row.platform)
+        if directory is None or not parts or row.target is not Target.DM:
+            return parts
+        if not await directory.is_member(row.guild_id, row.target_id):
+            await self._members.departed(row.guild_id, row.target_id, directory)
             log.info("member %s left server %s: forgotten there, DM %d not sent", row.target_id, row.guild_id, row.id)
             return ()
         return parts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Protocol
@@ -23,7 +23,7 @@ from bot.core.replies import (
     timestamp,
 )
 from bot.core.role_backfill import RoleBackfills
-from bot.core.storage import BackfillState, GuildSettings, RoleBackfill, Store, Subscription, Target, Via
+from bot.core.storage import BackfillState, ErrorKind, GuildSettings, RoleBackfill, Store, Subscription, Target, Via
 from bot.core.timeparse import TimeParseError, describe_offset, format_offsets, parse_offsets, parse_timezone
 
 log = logging.getLogger(__name__)
@@ -130,10 +130,13 @@ class ReleaseReminders:
             if roles is None:
                 if settings.channel_id is None:
                     notes.append("Moderators haven't picked a reminder channel yet.")
-                notes.append(
-                    "Reminder posts in the channel don't ping anyone here yet: "
-                    "/ballerina remind on dm sends them to you directly."
-                )
+                if settings.ping_role_id is None:
+                    notes.append("Each reminder post mentions you once, in a reply in its thread.")
+                else:
+                    notes.append(
+                        f"Reminder posts mention the group {mention_group(settings.ping_role_id)} and nobody else: "
+                        "if you're not in it, /ballerina remind on dm sends them to you directly."
+                    )
             elif settings.channel_id is None:
                 notes.append("Moderators haven't picked a reminder channel yet; you'll be pinged once they do.")
             elif settings.ping_role_id is None:
@@ -252,6 +255,19 @@ class ReleaseReminders:
             )
         return Reply(content=content, ephemeral=True)
 
+    async def set_ping_group(self, guild_id: str, group_id: str | None) -> Reply:
+        """On a platform whose groups the bot does not hand out (a Slack user group): posts
+        mention the group instead of naming the members who opted in."""
+        await self.store.update_guild_settings(guild_id, ping_role_id=group_id)
+        if group_id is None:
+            content = "Ping group cleared: each reminder post mentions the members who opted in, in its thread."
+        else:
+            content = (
+                f"Reminder posts will mention {mention_group(group_id)} and nobody else. Members who opt in are"
+                " not added to it: they are notified only if they are in it."
+            )
+        return Reply(content=content, ephemeral=True)
+
     async def set_schedule(self, guild_id: str, text: str) -> Reply:
         try:
             offsets = parse_offsets(text)
@@ -272,9 +288,13 @@ class ReleaseReminders:
         await self.store.update_guild_settings(guild_id, timezone=zone.key)
         return Reply(content=f"Server time zone set to {zone.key}.", ephemeral=True)
 
-    async def admin_status(self, guild_id: str, *, ping_groups: bool = True) -> Reply:
+    async def admin_status(
+        self, guild_id: str, *, ping_groups: bool = True, problem_help: Mapping[ErrorKind, str] | None = None
+    ) -> Reply:
         """``ping_groups``: whether the platform has a group for reminder posts to ping (a Discord
-        role); without one the status neither shows it nor asks for it."""
+        role); without one the status neither shows it nor asks for it. ``problem_help``: what
+        each delivery problem means on the platform, and what to do about it."""
+        problem_help = problem_help or {}
         settings = await self.store.get_guild_settings(guild_id)
         counts = await self.store.count_subscribers(guild_id)
         problems = await self.store.delivery_problems(guild_id)
@@ -300,7 +320,11 @@ class ReleaseReminders:
             ),
             Field(
                 name="Delivery problems (7 days)",
-                value="\n".join(f"{kind.value.replace('_', ' ')}: {n}" for kind, n in problems.counts.items())
+                value="\n".join(
+                    f"{kind.value.replace('_', ' ')}: {n}"
+                    + (f" ({problem_help[kind]})" if kind in problem_help else "")
+                    for kind, n in problems.counts.items()
+                )
                 or "none",
             ),
         ]

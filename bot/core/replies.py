@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 NETFLIX_RED = 0xE50914
 _MARKUP = re.compile(r"([\\*_~`|>#\[\]()<])")
@@ -95,10 +97,31 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     ephemeral: bool = False
     mentions: Mentions = field(default_factory=Mentions)
+    in_thread: bool = False
+    """A follow-up of a delivery: posted as a reply under its first message where the platform
+    has threads (so a list of mentions does not bury the channel), else as a message after it."""
 
     @property
     def has_card(self) -> bool:
         return bool(self.title or self.description or self.fields)
+
+
+MENTIONS_PER_MESSAGE = 40
+"""Member pings per message at most: longer lists are split over several messages."""
+
+
+def pinging(user_ids: Sequence[str], **card: Any) -> Reply:
+    """A message whose content mentions, and pings, exactly ``user_ids``."""
+    return Reply(
+        content=" ".join(mention_user(user) for user in user_ids) or None, mentions=Mentions(tuple(user_ids)), **card
+    )
+
+
+def thread_mentions(user_ids: Sequence[str]) -> list[Reply]:
+    """Follow-ups pinging exactly ``user_ids``, each at most :data:`MENTIONS_PER_MESSAGE`, posted
+    in the thread of the delivery's first message (so they do not bury the channel)."""
+    chunks = range(0, len(user_ids), MENTIONS_PER_MESSAGE)
+    return [pinging(user_ids[i : i + MENTIONS_PER_MESSAGE], in_thread=True) for i in chunks]
 
 
 def error(message: str) -> Reply:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.core.clock import Clock, SystemClock
 from bot.core.engine import EngineConfig, ReminderEngine
 from bot.core.engine.protocols import EventKind, Transport
@@ -11,7 +13,7 @@ from bot.core.film_commands import FilmFacts
 from bot.core.parties import Parties, PartyNotices, PartyReminders
 from bot.core.privacy import DMsToMembersOnly, MemberData, MemberDirectory
 from bot.core.reminders import ReleaseReminders
-from bot.core.storage import Database, Store
+from bot.core.storage import Database, OutboxRow, Platform, Store
 from bot.core.storage.parties import PartyStore
 from bot.settings import Settings
 
@@ -34,6 +36,7 @@ class Core:
         self.parties = Parties(facts.film, self.store, PartyStore(db), clock, self.notify_changed)
         self.members = MemberData(self.store, self.reminders, self.parties)
         self.engine: ReminderEngine | None = None
+        self._directories: dict[Platform, MemberDirectory] = {}
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock | None = None) -> Core:
@@ -50,19 +53,35 @@ class Core:
         if self.engine is not None:
             self.engine.notify_changed()
 
-    async def start(self, transport: Transport, directory: MemberDirectory | None = None) -> None:
-        """Start delivering reminders through ``transport``; with a ``directory``, DMs go only
-        to members still in the server, and those who left are forgotten there."""
-        config = EngineConfig(grace=self.settings.reminder_grace, rate=self.settings.global_rate_limit)
+    async def start(
+        self,
+        transports: Mapping[Platform, Transport],
+        directories: Mapping[Platform, MemberDirectory] | None = None,
+    ) -> None:
+        """Start one engine delivering every platform's reminders, each through its transport;
+        where a platform has a member ``directory``, DMs go only to members still in the server,
+        and those who left are forgotten there."""
+        self._directories = dict(directories or {})
+        config = EngineConfig(grace=self.settings.reminder_grace)
         kinds: list[EventKind] = [
-            ReleaseKind(self.store, self.reminders.render_notice),
+            ReleaseKind(
+                self.store,
+                self.reminders.render_notice,
+                [platform for platform, transport in transports.items() if transport.subscribers_in_thread],
+            ),
             PartyReminders(self.parties),
             PartyNotices(self.parties),
         ]
-        if directory is not None:
-            kinds = [DMsToMembersOnly(kind, directory, self.members) for kind in kinds]
-        self.engine = ReminderEngine(self.db, transport, kinds, self.clock, config)
+        if self._directories:
+            kinds = [DMsToMembersOnly(kind, self._directories, self.members) for kind in kinds]
+        self.engine = ReminderEngine(
+            self.db, transports, kinds, self.clock, config, on_recipient_left=self._recipient_left
+        )
         await self.engine.start()
+
+    async def _recipient_left(self, row: OutboxRow) -> None:
+        """A DM answered that the member left the server: forget them there, as on any departure."""
+        await self.members.departed(row.guild_id, row.target_id, self._directories.get(row.platform))
 
     async def stop(self) -> None:
         """Stop delivering: sends under way finish (a few seconds at most), the rest go out at the next start."""

@@ -17,6 +17,24 @@ Choices worth knowing:
   clock time shifts by the hour the clocks moved.
 * Numeric day/month forms (``05/12``) are refused: they mean different dates to
   different members.
+
+Korean input (``내일 오후 8시``, ``다음 주 금요일 오후 7시 30분``, ``2시간 후``) has its own small
+grammar read by the same date and time rules and the same refusals; what it adds:
+
+* ``토요일`` alone is the soonest Saturday still ahead, like ``sat``. ``이번 주 토요일`` and
+  ``다음 주 토요일`` count weeks from Monday, as Korean calendars do: ``이번 주`` is the
+  Monday-to-Sunday week holding today (its Saturday may have gone by, which is refused as past),
+  ``다음 주`` the week after it.
+* ``오전`` (a.m.), ``새벽`` (small hours) and ``아침`` (morning) read 1–12 as a.m.; ``오후``,
+  ``저녁`` (evening) as p.m.; ``낮`` (daytime) 10–12 as morning and noon, 1–9 as p.m.
+  ``밤`` (night) 6–11 is p.m., while ``밤 12시`` and ``밤 1시``–``밤 5시`` belong to the night
+  after the named day: ``토요일 밤 12시`` is Sunday 00:00. ``자정`` (midnight) likewise ends the
+  named day (``오늘 자정`` is tonight at 24:00), unlike English ``midnight``; ``정오`` is noon.
+* A bare hour from 1 to 12 (``8시``) needs ``오전`` or ``오후``, as a bare ``8`` needs am/pm;
+  ``0시`` and ``13시``–``23시`` are 24-hour times. ``반`` is half past (``8시 반``).
+* Hours and counts may be native Korean numerals (``두 시``, ``세 시간 후``), and a final ``에``
+  (``8시에``) is allowed.
+* Replies stay English for now; a refusal to Hangul input gives Korean examples.
 """
 
 from __future__ import annotations
@@ -195,14 +213,36 @@ _AMPM_DOTS_RE = re.compile(r"(?<![a-z])([ap])\.\s*m\b\.?")
 
 _UNIT_MINUTES: dict[str, int] = {}
 for _names, _minutes in (
-    (("m", "min", "mins", "minute", "minutes"), 1),
-    (("h", "hr", "hrs", "hour", "hours"), 60),
-    (("d", "day", "days"), 24 * 60),
-    (("w", "wk", "wks", "week", "weeks"), 7 * 24 * 60),
+    (("m", "min", "mins", "minute", "minutes", "분"), 1),
+    (("h", "hr", "hrs", "hour", "hours", "시간"), 60),
+    (("d", "day", "days", "일"), 24 * 60),
+    (("w", "wk", "wks", "week", "weeks", "주", "주일"), 7 * 24 * 60),
 ):
     for _name in _names:
         _UNIT_MINUTES[_name] = _minutes
-_CALENDAR_UNITS = frozenset({"mo", "mos", "month", "months", "y", "yr", "yrs", "year", "years"})
+_CALENDAR_UNITS = frozenset({"mo", "mos", "month", "months", "y", "yr", "yrs", "year", "years", "개월", "달", "년"})
+
+# Korean grammar; see the module docstring for what each form means.
+_HANGUL_RE = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+_KO_NATIVE_NUMBERS = {
+    "한": 1, "두": 2, "세": 3, "네": 4, "다섯": 5, "여섯": 6,
+    "일곱": 7, "여덟": 8, "아홉": 9, "열": 10, "열한": 11, "열두": 12,
+}  # fmt: skip
+_KO_NATIVE_RE = re.compile(rf"(?<![가-힣])({_alternation(_KO_NATIVE_NUMBERS)})\s*(?=시)")
+_KO_WEEKDAYS = {"월": 0, "화": 1, "수": 2, "목": 3, "금": 4, "토": 5, "일": 6}
+_KO_DAY_OFFSETS = {"오늘": 0, "내일": 1, "모레": 2, "글피": 3}
+_KO_WEEKDAY_RE = re.compile(r"(?:(?P<week>이번|다음)\s*주\s*)?(?P<wd>[월화수목금토일])요일")
+_KO_MONTH_DAY_RE = re.compile(r"(?:(?P<y>[0-9]{4})\s*년\s*)?(?P<mo>[0-9]{1,2})\s*월\s*(?P<d>[0-9]{1,2})\s*일")
+_KO_DATE = "|".join([_alternation(_KO_DAY_OFFSETS), *map(_unnamed, (_KO_WEEKDAY_RE, _KO_MONTH_DAY_RE))])
+_KO_PERIODS = ("오전", "오후", "새벽", "아침", "낮", "저녁", "밤")
+_KO_CLOCK_RE = re.compile(
+    rf"(?:(?P<period>{_alternation(_KO_PERIODS)})\s*)?"
+    r"(?:(?P<h>[0-9]{1,2})\s*시(?:\s*(?:(?P<m>[0-9]{1,2})\s*분|(?P<half>반)))?|(?P<hh>[0-9]{1,2}):(?P<mm>[0-9]{2}))"
+)
+_KO_WHEN_RE = re.compile(rf"(?:(?P<date>{_KO_DATE})\s*)?(?P<time>정오|자정|{_unnamed(_KO_CLOCK_RE)})\s*에?")
+_KO_DATE_ONLY_RE = re.compile(rf"(?P<date>{_KO_DATE})\s*에?")
+_KO_RELATIVE_RE = re.compile(r"(?P<rest>.+?)\s*(?:후|뒤)에?")
+_KO_REL_PART_RE = re.compile(r"\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*(?P<u>[가-힣]+?)(?:\s*(?P<half>반))?(?=\s|[0-9]|$)")
 
 
 @dataclass(frozen=True)
@@ -223,9 +263,20 @@ class _Context:
         return self.tz.key
 
     @property
+    def korean(self) -> bool:
+        """Hangul in the input: examples in replies are then Korean ones."""
+        return _HANGUL_RE.search(self.raw) is not None
+
+    @property
+    def tomorrow_word(self) -> str:
+        return "내일" if self.korean else "tomorrow"
+
+    @property
     def hint(self) -> str:
-        example = (self.now.astimezone(self.tz) + timedelta(days=8)).date().isoformat()
-        return f"Try `{example} 20:00`, `tomorrow 8pm`, `sat 21:30` or `in 2 hours`."
+        ahead = (self.now.astimezone(self.tz) + timedelta(days=8)).date()
+        if self.korean:
+            return f"Try `{ahead.month}월 {ahead.day}일 20:00`, `내일 오후 8시`, `토요일 21:30` or `2시간 후`."
+        return f"Try `{ahead.isoformat()} 20:00`, `tomorrow 8pm`, `sat 21:30` or `in 2 hours`."
 
     def unreadable(self) -> TimeParseError:
         return TimeParseError(f"I couldn't read {self.quoted} as a time. {self.hint}")
@@ -269,14 +320,101 @@ def _parse_instant(norm: str, ctx: _Context) -> datetime:
         return _from_unix(int(norm), ctx)
 
     today = ctx.now.astimezone(ctx.tz).date()
+    if ctx.korean:
+        return _parse_korean(norm, today, ctx)
     if m := (_DATE_TIME_RE.fullmatch(norm) or _TIME_DATE_RE.fullmatch(norm)):
         return _at_local(_date_candidates(m["date"], today), _read_time(m["time"]), ctx)
     if m := _DATE_ONLY_RE.fullmatch(norm):
-        day = m["date"]
-        raise TimeParseError(f"“{day}” needs a time of day too — try `{day} 20:00` or `{day} 8pm`.")
+        raise _needs_time_of_day(m["date"], "8pm")
     if m := _TIME_ONLY_RE.fullmatch(norm):
         return _at_local([today, today + timedelta(days=1)], _read_time(m["time"]), ctx)
     raise ctx.unreadable()
+
+
+def _needs_time_of_day(day: str, evening: str) -> TimeParseError:
+    return TimeParseError(f"“{day}” needs a time of day too — try `{day} 20:00` or `{day} {evening}`.")
+
+
+def _parse_korean(norm: str, today: date, ctx: _Context) -> datetime:
+    """The Korean forms (module docstring); the same refusals as the English ones."""
+    norm = _KO_NATIVE_RE.sub(lambda m: str(_KO_NATIVE_NUMBERS[m[1]]), norm)
+    if m := _KO_RELATIVE_RE.fullmatch(norm):
+        return ctx.now + _relative_delta(m["rest"], ctx, _KO_REL_PART_RE)
+    if m := _KO_WHEN_RE.fullmatch(norm):
+        at, next_day = _read_korean_time(m["time"])
+        if m["date"] is None:
+            return _at_local([today, today + timedelta(days=1)], at, ctx)
+        shift = timedelta(days=int(next_day))
+        return _at_local([day + shift for day in _korean_date_candidates(m["date"], today)], at, ctx)
+    if m := _KO_DATE_ONLY_RE.fullmatch(norm):
+        raise _needs_time_of_day(m["date"], "오후 8시")
+    raise ctx.unreadable()
+
+
+def _korean_date_candidates(text: str, today: date) -> list[date]:
+    """Like :func:`_date_candidates`, for ``내일``, ``(이번 주|다음 주) 토요일`` and ``(2026년) 12월 5일``."""
+    if text in _KO_DAY_OFFSETS:
+        return [today + timedelta(days=_KO_DAY_OFFSETS[text])]
+    if m := _KO_WEEKDAY_RE.fullmatch(text):
+        weekday = _KO_WEEKDAYS[m["wd"]]
+        if m["week"] is None:
+            ahead = (weekday - today.weekday()) % 7
+            first = today + timedelta(days=ahead)
+            return [first, first + timedelta(days=7)] if ahead == 0 else [first]
+        monday = today - timedelta(days=today.weekday())
+        weeks = 1 if m["week"] == "다음" else 0
+        return [monday + timedelta(days=7 * weeks + weekday)]
+    m = _KO_MONTH_DAY_RE.fullmatch(text)
+    if m is None:  # pragma: no cover - the grammar only hands over matching text
+        raise TimeParseError(f"I couldn't read “{text}” as a date.")
+    return _month_day_candidates(int(m["mo"]), int(m["d"]), m["y"], today)
+
+
+def _read_korean_time(text: str) -> tuple[time, bool]:
+    """The time of day, and whether it falls in the night after the named day (``밤 12시``)."""
+    if text == "정오":
+        return time(12, 0), False
+    if text == "자정":
+        return time(0, 0), True
+    m = _KO_CLOCK_RE.fullmatch(text)
+    if m is None:  # pragma: no cover - the grammar only hands over matching text
+        raise TimeParseError(f"I couldn't read “{text}” as a time of day.")
+    period = m["period"]
+    if m["hh"] is not None:
+        hour, minute = int(m["hh"]), int(m["mm"])
+        if period is None or hour > 12:
+            if period is not None:
+                raise TimeParseError(f"“{text}” mixes {period} with a 24-hour time — write `{hour:02d}:{minute:02d}`.")
+            return _make_time(hour, minute), False
+    else:
+        hour, minute = int(m["h"]), 30 if m["half"] else int(m["m"] or 0)
+        if minute > 59:
+            raise TimeParseError(f"There's no minute {minute} — minutes go from 00 to 59.")
+        if period is None:
+            if 1 <= hour <= 12:
+                evening = hour + 12 if hour < 12 else hour
+                raise TimeParseError(
+                    f"Is “{text}” 오전 {hour}시 or 오후 {hour}시? Add 오전/오후 or write it as `{evening:02d}:00`."
+                )
+            return _make_time(hour, minute), False
+    if not 1 <= hour <= 12:
+        raise TimeParseError(f"“{text}” isn't a time — with {period} the hour goes from 1 to 12.")
+    return _korean_period_time(period, hour, minute)
+
+
+def _korean_period_time(period: str, hour: int, minute: int) -> tuple[time, bool]:
+    """An hour from 1 to 12 read in its part of the day (module docstring)."""
+    if period in ("오전", "새벽", "아침"):
+        return time(hour % 12, minute), False
+    if period == "밤":
+        if hour == 12 or hour <= 5:
+            return time(hour % 12, minute), True
+        return time(hour + 12 if hour < 12 else hour, minute), False
+    if period == "낮" and hour >= 10:
+        return time(hour, minute), False
+    if period == "저녁" and hour == 12:
+        raise TimeParseError("“저녁 12시” is ambiguous — write `밤 12시` (midnight) or `낮 12시` (noon).")
+    return time(hour % 12 + 12, minute), False
 
 
 def _check_range(result: datetime, ctx: _Context) -> datetime:
@@ -284,7 +422,7 @@ def _check_range(result: datetime, ctx: _Context) -> datetime:
     if ahead <= timedelta(0):
         local = result.astimezone(ctx.tz).strftime("%H:%M")
         raise TimeParseError(
-            f"{ctx.quoted} is in the past ({humanize_delta(ahead)}) — try `tomorrow {local}` or another "
+            f"{ctx.quoted} is in the past ({humanize_delta(ahead)}) — try `{ctx.tomorrow_word} {local}` or another "
             f"time still to come."
         )
     if ahead > ctx.max_ahead:
@@ -302,21 +440,25 @@ def _from_unix(seconds: int, ctx: _Context) -> datetime:
         raise ctx.out_of_range() from None
 
 
-def _relative_delta(rest: str, ctx: _Context) -> timedelta:
+def _relative_delta(rest: str, ctx: _Context, part_re: re.Pattern[str] = _REL_PART_RE) -> timedelta:
+    """The span of ``3 hours 30 minutes`` (or, with the Korean ``part_re``, ``3시간 반``)."""
     minutes = Fraction(0)
     pos = 0
     while pos < len(rest):
-        m = _REL_PART_RE.match(rest, pos)
+        m = part_re.match(rest, pos)
         if m is None:
             raise ctx.unreadable()
         unit = m["u"]
         if unit in _CALENDAR_UNITS:
+            example = "`30일 후`" if ctx.korean else "`in 30 days`"
             raise TimeParseError(
-                f"I can't count in months or years for {ctx.quoted} — use days or weeks, like `in 30 days`."
+                f"I can't count in months or years for {ctx.quoted} — use days or weeks, like {example}."
             )
         if unit not in _UNIT_MINUTES:
             raise ctx.unreadable()
         amount = Fraction(1) if m["n"] in ("a", "an") else Fraction(m["n"])
+        if m.groupdict().get("half"):
+            amount += Fraction(1, 2)
         minutes += amount * _UNIT_MINUTES[unit]
         pos = m.end()
     # Compare before building a timedelta so absurd amounts cannot overflow.
@@ -413,15 +555,21 @@ def _date_candidates(text: str, today: date) -> list[date]:
     m = _MONTH_DAY_RE.fullmatch(text) or _DAY_MONTH_RE.fullmatch(text)
     if m is None:  # pragma: no cover - the grammar only hands over matching text
         raise TimeParseError(f"I couldn't read “{text}” as a date.")
-    month, day = _MONTHS[m["mo"]], int(m["d"])
-    if m["y"] is not None:
-        return [_make_date(int(m["y"]), month, day)]
+    return _month_day_candidates(_MONTHS[m["mo"]], int(m["d"]), m["y"], today)
+
+
+def _month_day_candidates(month: int, day: int, year: str | None, today: date) -> list[date]:
+    """A month and day in the given year, else this year, or next year once that date has gone by."""
+    if year is not None:
+        return [_make_date(int(year), month, day)]
+    if not 1 <= month <= 12:
+        raise TimeParseError(f"There's no month {month} — months go from 1 to 12.")
     longest = calendar.monthrange(2000, month)[1]  # 2000 is a leap year: February may have 29 days
     if not 1 <= day <= longest:
         name = _MONTH_NAMES[month - 1]
         raise TimeParseError(f"There's no {name} {day} — {name} has at most {longest} days.")
-    year = today.year if (month, day) >= (today.month, today.day) else today.year + 1
-    return [_make_date(year, month, day)]
+    soonest = today.year if (month, day) >= (today.month, today.day) else today.year + 1
+    return [_make_date(soonest, month, day)]
 
 
 def _at_local(candidates: list[date], at: time, ctx: _Context) -> datetime:
@@ -590,14 +738,16 @@ def parse_timezone(name: str) -> ZoneInfo:
 
 # ------------------------------------------------------------------- reminder offsets
 
-_OFFSET_TOKEN_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?[a-z]+)+")
-_OFFSET_PART_RE = re.compile(r"(?P<n>[0-9]+(?:\.[0-9]+)?)(?P<u>[a-z]+)")
+# Units are English letters (m, h, d, w) or Korean words (분, 시간, 일, 주).
+_OFFSET_TOKEN_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:[a-z]+|[가-힣]+))+")
+_OFFSET_PART_RE = re.compile(r"(?P<n>[0-9]+(?:\.[0-9]+)?)(?P<u>[a-z]+|[가-힣]+)")
 _BARE_NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _OFFSET_EXAMPLE = "`7d,1d,1h,0`"
 
 
 def _parse_offset_token(token: str) -> timedelta:
     quoted = _quote(token)
+    korean = _HANGUL_RE.search(token) is not None
     if token.startswith("-"):
         raise TimeParseError(
             f"{quoted} is negative — reminders can only come before the start (use `0` for the moment itself)."
@@ -607,13 +757,16 @@ def _parse_offset_token(token: str) -> timedelta:
             return timedelta(0)
         raise TimeParseError(f"{quoted} needs a unit — m, h, d or w, like `{token}m` or `{token}h`.")
     if not _OFFSET_TOKEN_RE.fullmatch(token):
+        if korean:
+            raise TimeParseError(f"I couldn't read {quoted} as a reminder time — try `7일, 1일, 1시간, 0`.")
         raise TimeParseError(f"I couldn't read {quoted} as a reminder time — try {_OFFSET_EXAMPLE}.")
     minutes = Fraction(0)
     for part in _OFFSET_PART_RE.finditer(token):
         unit = part["u"]
         if unit not in _UNIT_MINUTES:
+            units = "분, 시간, 일 or 주" if korean else "m, h, d or w"
             raise TimeParseError(
-                f"I don't know the unit {_quote(unit)} in {quoted} — use m, h, d or w (minutes, hours, days, weeks)."
+                f"I don't know the unit {_quote(unit)} in {quoted} — use {units} (minutes, hours, days, weeks)."
             )
         minutes += Fraction(part["n"]) * _UNIT_MINUTES[unit]
     if minutes.denominator != 1:
@@ -626,7 +779,7 @@ def _parse_offset_token(token: str) -> timedelta:
 def parse_offsets(
     text: str, *, max_count: int = 10, max_offset: timedelta = timedelta(days=90)
 ) -> tuple[timedelta, ...]:
-    """Reminder times before an event (``7d,1d,1h,0``), earliest reminder (largest offset) first.
+    """Reminder times before an event (``7d,1d,1h,0`` or ``7일, 1일, 1시간, 0``), earliest reminder first.
 
     Items are separated by commas or spaces. With commas, spaces inside an item are
     ignored (``1h 30m, 0``); without, a number and its unit may still be spaced (``1 h``).
@@ -637,7 +790,7 @@ def parse_offsets(
     if "," in norm:
         tokens = [item.replace(" ", "") for item in norm.split(",")]
     else:
-        tokens = re.sub(r"(?<=[0-9])\s+(?=[a-z])", "", norm).split(" ")
+        tokens = re.sub(r"(?<=[0-9])\s+(?=[a-z가-힣])", "", norm).split(" ")
     tokens = [t for t in tokens if t]
     if not tokens:
         raise TimeParseError(

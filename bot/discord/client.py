@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.core.replies import error
 from bot.core.services import Core
+from bot.core.storage import Platform
 from bot.discord.buttons import ButtonRoutes
 from bot.discord.ratelimit import RequestWindow
 from bot.discord.render import SOMETHING_WENT_WRONG, respond
@@ -76,8 +77,12 @@ class BallerinaTree(app_commands.CommandTree["BallerinaBot"]):
 
 
 class BallerinaBot(commands.AutoShardedBot):
-    def __init__(self, core: Core, *, serving: bool = True, tune_gc: bool = False) -> None:
+    def __init__(self, core: Core, *, serving: bool = True, tune_gc: bool = False, starts_engine: bool = True) -> None:
         """``serving=False`` for one-off tasks (``ballerina-bot sync``): no reminders, no automatic sync.
+
+        ``starts_engine``: start the core's engine with Discord's transport alone once logged in
+        (a bot used on its own, as in tests); ``ballerina-bot run`` starts it for every platform
+        itself, once :attr:`logged_in` is set.
 
         ``tune_gc``: tune the process's garbage collector once ready (``bot.heap``); for the
         process that runs the bot, not for one sharing its interpreter (tests).
@@ -100,6 +105,13 @@ class BallerinaBot(commands.AutoShardedBot):
         """Shards whose gateway session is up (between READY or RESUMED and a disconnect)."""
         self.metrics = BotMetrics(core, self)
         self.ops: OpsEndpoint | None = None
+        self.starts_engine = starts_engine
+        self.transport = DiscordTransport(self, core.settings.global_rate_limit, core.clock)
+        self.directory = DiscordMemberDirectory(
+            self, core.parties, lookups_per_second=core.settings.global_rate_limit / 2
+        )
+        self.logged_in = asyncio.Event()
+        """Set once the bot can send (its setup is done): deliveries may start."""
         trace.on_request_end.append(self._count_rate_limited)
         use_endpoints(core.settings)
 
@@ -110,11 +122,9 @@ class BallerinaBot(commands.AutoShardedBot):
             return
         await self.sync_commands_if_changed()
         # Here, not in on_ready: on_ready fires again after every reconnect.
-        if self.core.settings.delivery:
-            directory = DiscordMemberDirectory(
-                self, self.core.parties, lookups_per_second=self.core.settings.global_rate_limit / 2
-            )
-            await self.core.start(DiscordTransport(self), directory)
+        if self.starts_engine:
+            await self.core.start({Platform.DISCORD: self.transport}, {Platform.DISCORD: self.directory})
+        self.logged_in.set()
         self.ops = await start_ops_endpoint(self.core, self, self.metrics)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
@@ -212,11 +222,11 @@ def _shards(settings: Settings) -> dict[str, Any]:
     return {"shard_count": settings.shard_count, "shard_ids": list(settings.shard_ids)}
 
 
-async def run_discord(core: Core, settings: Settings, stop: asyncio.Event) -> None:
+async def run_discord(bot: BallerinaBot, settings: Settings, stop: asyncio.Event) -> None:
     """Connect to Discord and serve until closed or until ``stop`` is set, on a core the caller
     opened (and closes). Closing lets the reminder engine finish the sends on the wire and hand
     the unsent rows back before the gateway closes."""
-    async with BallerinaBot(core, tune_gc=True) as bot:
+    async with bot:
         closer = asyncio.create_task(_close_on(stop, bot))
         try:
             await bot.start(settings.discord_token.reveal())

@@ -89,7 +89,7 @@ class HealthCheck:
             if age > limit:
                 reasons.append(f"due reminders have waited {_minutes(age)}, longer than {_minutes(limit)}")
         engine_running = core.engine is not None and core.engine.running
-        if not engine_running and core.settings.delivery:  # DELIVERY=off: another process delivers
+        if not engine_running:
             reasons.append("the reminder engine is not running")
         return HealthReport(
             connected, self._connection.latency, database_reachable, engine_running, age, tuple(reasons)

@@ -155,5 +155,5 @@ class _LimiterFigures(Collector):
         yield CounterMetricFamily(
             "ballerina_send_limiter_wait_seconds",
             "Seconds reminder deliveries waited for the global send limiter, in all.",
-            value=engine.limiter.waited if engine is not None else 0.0,
+            value=engine.limiter_waited if engine is not None else 0.0,
         )

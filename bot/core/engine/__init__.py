@@ -2,20 +2,25 @@
 
 from bot.core.engine.engine import EngineConfig, ReminderEngine
 from bot.core.engine.errors import (
+    AccountInactive,
+    ChannelArchived,
     ChannelMissing,
     DeliveryError,
     DMsClosed,
     MissingPermissions,
     PermanentDeliveryError,
     RateLimited,
+    RecipientLeft,
     TransientDeliveryError,
     UnknownUser,
 )
-from bot.core.engine.protocols import EventKind, Transport
+from bot.core.engine.protocols import EventKind, Pacing, Transport
 from bot.core.engine.ratelimit import ChannelPacer, RateLimiter
 from bot.core.engine.release import ReleaseKind, ReleaseNotice, ReleaseRenderer
 
 __all__ = [
+    "AccountInactive",
+    "ChannelArchived",
     "ChannelMissing",
     "ChannelPacer",
     "DMsClosed",
@@ -23,9 +28,11 @@ __all__ = [
     "EngineConfig",
     "EventKind",
     "MissingPermissions",
+    "Pacing",
     "PermanentDeliveryError",
     "RateLimited",
     "RateLimiter",
+    "RecipientLeft",
     "ReleaseKind",
     "ReleaseNotice",
     "ReleaseRenderer",

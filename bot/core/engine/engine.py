@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -46,6 +46,7 @@ from bot.core.storage import (
     FanOut,
     NextDue,
     OutboxRow,
+    Platform,
     ReminderOutcome,
     ReminderState,
     Target,
@@ -73,13 +74,8 @@ class EngineConfig:
     """A reminder (or a delivery of it) more overdue than this is skipped, never posted."""
     late_after: timedelta = timedelta(minutes=1)
     """Posts of a reminder settled more overdue than this carry the ``late`` flag."""
-    rate: float = 50.0
-    """Transport calls per second, all channels together."""
-    burst: int = 5
-    channel_limit: int = 5
-    channel_period: timedelta = timedelta(seconds=5)
     workers: int = 64
-    """Concurrent sends: enough to keep ``rate`` busy despite network latency."""
+    """Concurrent sends: enough to keep the platforms' rates busy despite network latency."""
     batch_size: int = 200
     """Rows per database round; bounds memory and the time between yields to the loop."""
     max_attempts: int = 5
@@ -111,7 +107,11 @@ class _Job:
 
     @property
     def channel_key(self) -> str:
-        return f"{self.row.target}:{self.row.target_id}"
+        return f"{self.row.platform}:{self.row.target}:{self.row.target_id}"
+
+    @property
+    def limiter_key(self) -> str:
+        return f"{self.row.platform}:{self.row.guild_id}"
 
 
 def _detail(exc: BaseException) -> str:
@@ -149,13 +149,26 @@ class ReminderEngine:
     def __init__(
         self,
         db: Database,
-        transport: Transport,
+        transports: Mapping[Platform, Transport],
         kinds: Iterable[EventKind],
         clock: Clock,
         config: EngineConfig | None = None,
+        on_recipient_left: Callable[[OutboxRow], Awaitable[None]] | None = None,
     ) -> None:
+        """``transports``: one per platform this process serves; rows of other platforms wait.
+        ``on_recipient_left`` runs when a DM failed because the member left the guild."""
+        if not transports:
+            raise ValueError("the engine needs at least one transport")
         self._queue = DeliveryQueue(db)
-        self._transport = transport
+        self._transports = dict(transports)
+        self._pacers = {
+            platform: ChannelPacer(t.pacing.channel_limit, t.pacing.channel_period.total_seconds())
+            for platform, t in self._transports.items()
+        }
+        self._limiters: dict[str, RateLimiter] = {}
+        self._recovered: dict[int, list[str]] = {}  # row id -> its messages found out after a crash
+        self._unverified: set[int] = set()  # rows re-sent after a crash without a way to check
+        self._on_recipient_left = on_recipient_left
         self._kinds: dict[str, EventKind] = {}
         for kind in kinds:
             if kind.name in self._kinds:
@@ -163,8 +176,6 @@ class ReminderEngine:
             self._kinds[kind.name] = kind
         self._clock = clock
         self._config = config = config or EngineConfig()
-        self._limiter = RateLimiter(config.rate, config.burst)
-        self._pacer = ChannelPacer(config.channel_limit, config.channel_period.total_seconds())
         # Claimed rows held in memory at most: enough for the workers and the next batch.
         self._max_inflight = max(2 * config.batch_size, config.workers)
         self._scheduler: AsyncIOScheduler | None = None
@@ -194,8 +205,9 @@ class ReminderEngine:
             raise RuntimeError("the reminder engine is already running")
         self._idle.clear()  # a restarted engine is not idle until its first cycle says so
         self._stopping = False
+        await self._look_up_in_flight()
         now = self._clock.now()
-        requeued = await self._queue.recover(now, now - self._config.late_after)
+        requeued = await self._queue.recover(now, now - self._config.late_after, self._transports)
         if requeued:
             log.info("re-sending %d deliveries interrupted by the last shutdown", requeued)
         max_sleep = self._config.max_sleep.total_seconds()
@@ -220,7 +232,26 @@ class ReminderEngine:
         self._tasks += [
             asyncio.create_task(self._worker(), name=f"reminder-engine-worker-{i}") for i in range(self._config.workers)
         ]
-        log.info("reminder engine started (%d workers, %.0f sends/s)", self._config.workers, self._config.rate)
+        log.info("reminder engine started (%d workers; %s)", self._config.workers, ", ".join(self._transports))
+
+    async def _look_up_in_flight(self) -> None:
+        """Ask each row's transport which of its messages went out before the last run ended, so
+        the re-send posts only the rest; a row it cannot tell about is re-sent and flagged."""
+        rows = await self._queue.in_flight(self._transports)
+
+        async def look_up(row: OutboxRow) -> None:
+            try:
+                found = await self._transports[row.platform].find_delivered(row, row.updated_at)
+            except Exception:
+                log.exception("delivery %d: could not look up whether it went out", row.id)
+                found = None
+            if found is None:
+                self._unverified.add(row.id)
+            elif found:
+                self._recovered[row.id] = list(found)
+                log.info("delivery %d: %d message(s) had gone out before the restart", row.id, len(found))
+
+        await asyncio.gather(*(look_up(row) for row in rows))
 
     async def stop(self, within: timedelta | None = None) -> None:
         """Stop claiming; let sends on the wire finish and be recorded; release the unsent rows.
@@ -313,9 +344,17 @@ class ReminderEngine:
         return self._scheduler is not None and not any(task.done() for task in self._tasks)
 
     @property
-    def limiter(self) -> RateLimiter:
-        """The global send limiter; its ``waited`` total is reported as a metric."""
-        return self._limiter
+    def limiter_waited(self) -> float:
+        """Seconds sends have waited for the rate limiters in all, reported as a metric."""
+        return sum(limiter.waited for limiter in self._limiters.values())
+
+    def _limiter(self, row: OutboxRow) -> RateLimiter:
+        pacing = self._transports[row.platform].pacing
+        key = f"{row.platform}:{row.guild_id}" if pacing.per_guild else str(row.platform)
+        limiter = self._limiters.get(key)
+        if limiter is None:
+            limiter = self._limiters[key] = RateLimiter(pacing.rate, pacing.burst)
+        return limiter
 
     def notify_changed(self) -> None:
         """Something may be due earlier than planned (new settings, a clock jump): look at once.
@@ -347,7 +386,7 @@ class ReminderEngine:
 
     async def _rearm(self, generation: int) -> bool:
         """Arm for the next due time; returns whether something is due right now."""
-        due = await self._queue.next_due()
+        due = await self._queue.next_due(self._transports)
         if generation != self._generation:
             # notify_changed() ran while we read: our view may be stale, so look again at once.
             self._arm_in(0.0)
@@ -434,11 +473,13 @@ class ReminderEngine:
         cfg = self._config
         while not self._stopping and (room := self._max_inflight - len(self._claimed)) > 0:
             limit = min(room, cfg.batch_size)
-            claim = await self._queue.claim_deliveries(now, now - cfg.grace, limit)
+            claim = await self._queue.claim_deliveries(now, now - cfg.grace, limit, self._transports)
             for row in claim.skipped:
                 log.info("delivery %d skipped (missed while offline): %s %s", row.id, row.target, row.target_id)
             for delivery in claim.deliveries:
-                job = self._claimed[delivery.row.id] = _Job(delivery)
+                job = self._claimed[delivery.row.id] = _Job(
+                    delivery, message_ids=self._recovered.pop(delivery.row.id, [])
+                )
                 self._jobs.put_nowait(job)
             if claim.size < limit:
                 self._backlog = False
@@ -503,6 +544,8 @@ class ReminderEngine:
                 if not await self._send_next_part(job):
                     return None
         except PermanentDeliveryError as exc:
+            if exc.kind is ErrorKind.RECIPIENT_LEFT and self._on_recipient_left is not None:
+                return partial(self._record_left, row, _detail(exc))
             return partial(self._record_failed, row, exc.kind, _detail(exc))
         except TransientDeliveryError as exc:
             return partial(self._retry_or_fail, row, ErrorKind.TRANSIENT, _detail(exc))
@@ -512,6 +555,8 @@ class ReminderEngine:
             return partial(self._retry_or_fail, row, ErrorKind.UNEXPECTED, _detail(exc))
         # The outcome holds what it records, not the job: a job holding its outcome holding the
         # job would be a reference cycle, left for the garbage collector instead of freed at once.
+        if len(job.message_ids) < len(job.parts):  # the parts shrank since the crash: all are out
+            job.message_ids = job.message_ids[: len(job.parts)]
         return partial(self._record_sent, row, job.message_ids[0], len(job.message_ids))
 
     def _hold_back(self, job: _Job) -> bool:
@@ -520,7 +565,8 @@ class ReminderEngine:
             self._set_aside.append(job)
             self._job_done(job)
             return True
-        if (wait := self._pacer.wait(job.channel_key, asyncio.get_running_loop().time())) > 0:
+        pacer = self._pacers[job.row.platform]
+        if (wait := pacer.wait(job.channel_key, asyncio.get_running_loop().time())) > 0:
             self._defer(job, wait)
             return True
         return False
@@ -530,36 +576,39 @@ class ReminderEngine:
         assert job.parts is not None
         loop = asyncio.get_running_loop()
         index = len(job.message_ids)
+        transport = self._transports[job.row.platform]
+        limiter, pacer = self._limiter(job.row), self._pacers[job.row.platform]
+        part = job.parts[index]
+        thread_of = job.message_ids[0] if part.in_thread and job.message_ids else None
         while True:
             if self._hold_back(job):
                 return False
-            await self._limiter.acquire()
-            if job.row.target is Target.DM:
-                # A DM may cost two requests: opening the DM channel, then the message.
-                await self._limiter.acquire()
+            for _ in range(transport.pacing.dm_requests if job.row.target is Target.DM else 1):
+                await limiter.acquire()
             # Another worker may have used the channel, or stop() come, while we waited.
             if self._hold_back(job):
                 return False
-            self._pacer.record(job.channel_key, loop.time())
+            pacer.record(job.channel_key, loop.time())
             job.calling = True
             try:
-                message_id = await self._send(job.row, job.parts[index], f"{job.row.nonce}.{index}")
+                if job.row.target is Target.CHANNEL:
+                    message_id = await transport.send_channel(
+                        job.row.target_id, part, f"{job.row.nonce}.{index}", thread_of
+                    )
+                else:
+                    message_id = await transport.send_dm(job.row.target_id, part, f"{job.row.nonce}.{index}", thread_of)
             except RateLimited as exc:
                 job.calling = False  # refused: nothing went out
                 log.info("delivery %d: %s", job.row.id, exc)
+                # Honoured here, by the engine's own limiters: the transport never retries itself.
                 if exc.is_global:
-                    self._limiter.pause(exc.retry_after)
+                    limiter.pause(exc.retry_after)
                 else:
-                    self._pacer.block(job.channel_key, loop.time() + exc.retry_after)
+                    pacer.block(job.channel_key, loop.time() + exc.retry_after)
                 continue
             job.calling = False
             job.message_ids.append(message_id)
             return True
-
-    async def _send(self, row: OutboxRow, reply: Reply, nonce: str) -> str:
-        if row.target is Target.CHANNEL:
-            return await self._transport.send_channel(row.target_id, reply, nonce)
-        return await self._transport.send_dm(row.target_id, reply, nonce)
 
     def _defer(self, job: _Job, seconds: float) -> None:
         """Park a job (a busy channel, a failed write), freeing the worker for other jobs."""
@@ -573,7 +622,8 @@ class ReminderEngine:
     # -- recording outcomes: each may run again if the database failed it ----------------------
 
     async def _record_sent(self, row: OutboxRow, message_id: str, messages: int) -> None:
-        await self._queue.mark_sent(row.id, message_id, self._clock.now())
+        await self._queue.mark_sent(row.id, message_id, self._clock.now(), unverified=row.id in self._unverified)
+        self._unverified.discard(row.id)
         log.info(
             "delivery %d sent to %s %s (%d message(s), attempt %d%s)",
             row.id,
@@ -591,6 +641,15 @@ class ReminderEngine:
     async def _record_failed(self, row: OutboxRow, kind: ErrorKind, detail: str) -> None:
         await self._queue.mark_failed(row.id, kind, detail, self._clock.now())
         log.warning("delivery %d to %s %s failed: %s (%s)", row.id, row.target, row.target_id, kind, detail)
+
+    async def _record_left(self, row: OutboxRow, detail: str) -> None:
+        """The member left the guild: record it, then forget their data there (as on any departure)."""
+        await self._record_failed(row, ErrorKind.RECIPIENT_LEFT, detail)
+        assert self._on_recipient_left is not None
+        try:
+            await self._on_recipient_left(row)
+        except Exception:
+            log.exception("delivery %d: could not forget the member who left", row.id)
 
     async def _retry_or_fail(self, row: OutboxRow, kind: ErrorKind, detail: str) -> None:
         now, cfg = self._clock.now(), self._config

@@ -44,6 +44,16 @@ class RecipientLeft(PermanentDeliveryError):
     kind = ErrorKind.RECIPIENT_LEFT
 
 
+class ChannelArchived(PermanentDeliveryError):
+    kind = ErrorKind.ARCHIVED
+
+
+class AccountInactive(PermanentDeliveryError):
+    """The member's account was deactivated."""
+
+    kind = ErrorKind.ACCOUNT_INACTIVE
+
+
 class TransientDeliveryError(DeliveryError):
     """A server error or network failure: retried with backoff, a limited number of times."""
 

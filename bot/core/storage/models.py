@@ -70,6 +70,9 @@ class ErrorKind(StrEnum):
     DMS_CLOSED = "dms_closed"
     UNKNOWN_USER = "unknown_user"
     RECIPIENT_LEFT = "recipient_left"  # the member left the server the message was for
+    ARCHIVED = "archived"  # the channel was archived (Slack)
+    ACCOUNT_INACTIVE = "account_inactive"  # the member's account was deactivated
+    POSSIBLY_DUPLICATED = "possibly_duplicated"  # sent; re-sent after a crash without a way to check
     TRANSIENT = "transient"  # server or network errors, given up after the last attempt
     UNEXPECTED = "unexpected"  # a bug in a renderer or adapter
 

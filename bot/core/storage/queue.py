@@ -7,7 +7,7 @@ batches. Times come from the caller (the engine's clock), never from SQLite.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
@@ -19,6 +19,7 @@ from bot.core.storage.models import (
     ErrorKind,
     OutboxRow,
     OutboxState,
+    Platform,
     Reminder,
     ReminderState,
     Via,
@@ -148,11 +149,25 @@ class FanOut:
 FanOutHandler = Callable[[FanOut], Awaitable[None]]
 
 
+def _in_platforms(platforms: Collection[Platform]) -> str:
+    """``IN (?, …)`` with a placeholder for each platform, bound to ``sorted(map(str, platforms))``."""
+    return f"IN ({', '.join('?' * len(platforms))})"
+
+
 class DeliveryQueue:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def recover(self, now: datetime, late_before: datetime) -> int:
+    async def in_flight(self, platforms: Collection[Platform]) -> list[OutboxRow]:
+        """Rows left 'sending' by the last run, for the platforms given; ``updated_at`` is their claim time."""
+        async with self._db.read() as session:
+            rows = await session.fetchall(
+                f"SELECT * FROM outbox WHERE state = 'sending' AND platform {_in_platforms(platforms)} ORDER BY id",
+                tuple(sorted(map(str, platforms))),
+            )
+        return [outbox_from_row(row) for row in rows]
+
+    async def recover(self, now: datetime, late_before: datetime, platforms: Collection[Platform]) -> int:
         """Start-up after a stop or crash: requeue rows left 'sending' and flag overdue rows late.
 
         A requeued row keeps its nonce, so a message that did go out before the crash is not
@@ -160,8 +175,9 @@ class DeliveryQueue:
         """
         async with self._db.transaction() as session:
             requeued = await session.execute(
-                "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'sending'",
-                (to_unix(now),),
+                "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'sending'"
+                f" AND platform {_in_platforms(platforms)}",
+                (to_unix(now), *sorted(map(str, platforms))),
             )
             await session.execute(
                 "UPDATE outbox SET late = 1 WHERE id IN (SELECT o.id FROM outbox AS o"
@@ -171,11 +187,15 @@ class DeliveryQueue:
             )
         return requeued
 
-    async def next_due(self) -> NextDue:
+    async def next_due(self, platforms: Collection[Platform]) -> NextDue:
+        """The next due reminder, and the next due row of the platforms given (rows of others wait
+        for a process that serves them)."""
         async with self._db.read() as session:
             row = await session.fetchone(
                 "SELECT (SELECT MIN(due_at) FROM reminders WHERE state = 'pending'),"
-                " (SELECT MIN(not_before) FROM outbox WHERE state = 'pending')"
+                " (SELECT MIN(not_before) FROM outbox WHERE state = 'pending'"
+                f" AND platform {_in_platforms(platforms)})",
+                tuple(sorted(map(str, platforms))),
             )
         assert row is not None  # an aggregate always yields one row
         return NextDue(
@@ -288,7 +308,9 @@ class DeliveryQueue:
                 outcomes.append(ReminderOutcome(settled, fan.rows, fan.late))
         return outcomes
 
-    async def claim_deliveries(self, now: datetime, missed_before: datetime, limit: int) -> Claim:
+    async def claim_deliveries(
+        self, now: datetime, missed_before: datetime, limit: int, platforms: Collection[Platform]
+    ) -> Claim:
         """Mark up to ``limit`` due outbox rows 'sending' and return them with their reminders.
 
         The claim commits before anything is sent: if the process dies mid-send, start-up finds
@@ -300,9 +322,9 @@ class DeliveryQueue:
             rows = await session.fetchall(
                 f"SELECT o.*, {reminder_columns('r', 'r_')} FROM outbox AS o"
                 " JOIN reminders AS r ON r.id = o.reminder_id"
-                " WHERE o.state = 'pending' AND o.not_before <= ? ORDER BY o.not_before, o.id LIMIT ?"
-                + session.dialect.claim_rows("o"),
-                (stamp, limit),
+                f" WHERE o.state = 'pending' AND o.not_before <= ? AND o.platform {_in_platforms(platforms)}"
+                " ORDER BY o.not_before, o.id LIMIT ?" + session.dialect.claim_rows("o"),
+                (stamp, *sorted(map(str, platforms)), limit),
             )
             found = [Delivery(outbox_from_row(row), reminder_from_row(row, "r_")) for row in rows]
             stale = [d.row for d in found if d.reminder.due_at < missed_before]
@@ -335,8 +357,10 @@ class DeliveryQueue:
                 (to_unix(now), ids_json(row_ids)),
             )
 
-    async def mark_sent(self, row_id: int, message_id: str, now: datetime) -> None:
-        await self._settle(row_id, OutboxState.SENT, now, message_id=message_id)
+    async def mark_sent(self, row_id: int, message_id: str, now: datetime, *, unverified: bool = False) -> None:
+        """``unverified``: re-sent after a crash without being able to tell whether it had gone out."""
+        kind = ErrorKind.POSSIBLY_DUPLICATED if unverified else None
+        await self._settle(row_id, OutboxState.SENT, now, message_id=message_id, error_kind=kind)
 
     async def mark_failed(self, row_id: int, kind: ErrorKind, detail: str, now: datetime) -> None:
         await self._settle(row_id, OutboxState.FAILED, now, error_kind=kind, error_detail=detail)

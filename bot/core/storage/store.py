@@ -297,6 +297,15 @@ class Store:
         counts.update({Via(row["via"]): row["n"] for row in rows})
         return counts
 
+    async def channel_subscribers(self, guild_id: str) -> list[str]:
+        """The members who opted in to channel reminders, in the order they did."""
+        async with self._db.read() as session:
+            rows = await session.fetchall(
+                "SELECT user_id FROM subscriptions WHERE guild_id = ? AND via = 'channel' ORDER BY created_at, user_id",
+                (guild_id,),
+            )
+        return [row["user_id"] for row in rows]
+
     # -- the ping role back-fill ---------------------------------------------------------------
 
     async def role_backfill(self, guild_id: str) -> RoleBackfill | None:
@@ -358,9 +367,12 @@ class Store:
     async def delivery_problems(
         self, guild_id: str, *, since: timedelta = timedelta(days=7), limit: int = 5
     ) -> DeliveryProblems:
-        """Failed deliveries of the last ``since``: counted by error kind, plus the latest few."""
+        """Failed (or possibly duplicated) deliveries of the last ``since``: counted by kind, and the latest."""
         params = {"guild": guild_id, "since": self._now() - int(since.total_seconds()), "limit": limit}
-        where = "WHERE guild_id = :guild AND state = 'failed' AND updated_at >= :since"
+        where = (
+            "WHERE guild_id = :guild AND updated_at >= :since"
+            " AND (state = 'failed' OR (state = 'sent' AND error_kind = 'possibly_duplicated'))"
+        )
         async with self._db.read() as session:
             counted = await session.fetchall(
                 f"SELECT error_kind, COUNT(*) AS n FROM outbox {where} GROUP BY error_kind", params

@@ -7,6 +7,7 @@ owners, plus the members an admin added with ``/ballerina-admin moderators add @
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
@@ -21,6 +22,9 @@ from bot.slack.dispatch import (
     dispatch,
     user_id_in,
 )
+from bot.slack.transport import DELIVERY_HELP
+
+_USERGROUP_ID = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>|(S[A-Z0-9]+)")
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -40,6 +44,8 @@ ADMIN_HELP = Reply(
             "`channel #channel`: where reminder posts go (this channel when you name none)",
             "`schedule offsets: 7d,1d,1h,0`: when reminders go out before the release",
             "`timezone Europe/Paris`: the workspace's time zone, for times written as text",
+            "`role usergroup: @group`: reminder posts mention this user group instead of each member"
+            " who opted in (paid plans); `role none` goes back to that",
             "`status`: the whole configuration, next posts and delivery problems",
             "`preview`: see the next reminder post (only you)",
             "`reset`: back to the default settings (asks first)",
@@ -73,6 +79,26 @@ async def channel_problem(bot: SlackBot, channel_id: str) -> str | None:
     return f"I'm not a member of it. Invite me there with `/invite @{await bot_name(bot)}` and run this again."
 
 
+def usergroup_id_in(value: str) -> str | None:
+    """The user group an option names (``@group`` as Slack sends it, or a bare ``S…`` id)."""
+    match = _USERGROUP_ID.fullmatch(value)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+async def usergroup_problem(bot: SlackBot, group_id: str) -> str | None:
+    """Why reminder posts cannot mention this user group, in words for the moderator, or None."""
+    try:
+        answer = await bot.client.usergroups_list()
+    except SlackApiError as exc:
+        if exc.response.get("error") == "paid_teams_only":
+            return "User groups exist on Slack's paid plans only: without one, posts mention each member who opted in."
+        return f"I couldn't check the workspace's user groups ({exc.response.get('error')})."
+    for group in answer.get("usergroups") or []:
+        if group.get("id") == group_id:
+            return None
+    return "That isn't a user group of this workspace."
+
+
 async def bot_name(bot: SlackBot) -> str:
     answer = await bot.client.auth_test()
     return str(answer.get("user") or "Ballerina")
@@ -95,9 +121,21 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
     async def timezone(invocation: Invocation, options: dict[str, str]) -> Reply:
         return await reminders.set_timezone(invocation.team_id, options.get("name", ""))
 
+    async def role(invocation: Invocation, options: dict[str, str]) -> Reply:
+        typed = options.get("usergroup", "").strip()
+        if typed.lower() == "none":
+            return await reminders.set_ping_group(invocation.team_id, None)
+        group_id = usergroup_id_in(typed)
+        if group_id is None:
+            return error("Name a user group as `usergroup: @group` (or `role none`). Nothing was changed.")
+        problem = await usergroup_problem(bot, group_id)
+        if problem is not None:
+            return error(f"{problem} Nothing was changed.")
+        return await reminders.set_ping_group(invocation.team_id, group_id)
+
     async def status(invocation: Invocation, options: dict[str, str]) -> Reply:
-        # Slack's ping group (a user group) comes in a later step: until then there is none to ask for.
-        return await reminders.admin_status(invocation.team_id, ping_groups=False)
+        # A user group is optional on Slack (paid plans): the status does not ask for one.
+        return await reminders.admin_status(invocation.team_id, ping_groups=False, problem_help=DELIVERY_HELP)
 
     async def preview(invocation: Invocation, options: dict[str, str]) -> Reply:
         return await reminders.preview(invocation.team_id)
@@ -142,6 +180,7 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
         Subcommand(("channel",), channel, ("channel",), "channel"),
         Subcommand(("schedule",), schedule, ("offsets",), "offsets"),
         Subcommand(("timezone",), timezone, ("name",), "name"),
+        Subcommand(("role",), role, ("usergroup",), "usergroup"),
         Subcommand(("status",), status),
         Subcommand(("preview",), preview),
         Subcommand(("reset",), reset),

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 from yarl import URL
@@ -64,6 +65,12 @@ class Settings:
     log_level: str = "INFO"
     reminder_grace: timedelta = timedelta(hours=1)
     global_rate_limit: float = 50.0
+    """Requests per second for THIS process: ``GLOBAL_RATE_LIMIT / PROCESS_COUNT``, since
+    Discord's global limit is per bot, shared by every process that runs it."""
+    shard_count: int | None = None
+    """Discord shards of the whole bot; None: one process, discord.py asks Discord how many."""
+    shard_ids: tuple[int, ...] | None = None
+    """The shards this process connects (all of them when None)."""
     forget_absent_servers: bool = False
     slack_bot_token: Secret = field(default_factory=lambda: Secret(""))
     slack_app_token: Secret = field(default_factory=lambda: Secret(""))
@@ -113,7 +120,9 @@ class Settings:
             dev_guild_id=_snowflake("DEV_GUILD_ID", text("DEV_GUILD_ID")),
             log_level=_log_level(text("LOG_LEVEL") or "INFO"),
             reminder_grace=timedelta(minutes=_number("REMINDER_GRACE_MINUTES", text("REMINDER_GRACE_MINUTES"), 60)),
-            global_rate_limit=_number("GLOBAL_RATE_LIMIT", text("GLOBAL_RATE_LIMIT"), 50),
+            global_rate_limit=_number("GLOBAL_RATE_LIMIT", text("GLOBAL_RATE_LIMIT"), 50)
+            / _count("PROCESS_COUNT", text("PROCESS_COUNT")),
+            **_shards(text("SHARD_COUNT"), text("SHARD_IDS")),
             forget_absent_servers=_flag("FORGET_ABSENT_SERVERS", text("FORGET_ABSENT_SERVERS")),
             slack_bot_token=_slack_token("SLACK_BOT_TOKEN", text("SLACK_BOT_TOKEN"), "xoxb-"),
             slack_app_token=_slack_token("SLACK_APP_TOKEN", text("SLACK_APP_TOKEN"), "xapp-"),
@@ -174,6 +183,33 @@ def _number(name: str, value: str | None, default: float) -> float:
     if number <= 0:
         raise SettingsError(f"{name} must be greater than 0, got {value!r}")
     return number
+
+
+def _count(name: str, value: str | None) -> int:
+    if value is None:
+        return 1
+    if not value.isdigit() or int(value) < 1:
+        raise SettingsError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
+def _shards(count: str | None, ids: str | None) -> dict[str, Any]:
+    """``SHARD_COUNT`` and ``SHARD_IDS`` together (or neither): this process's share of the shards."""
+    if (count is None) != (ids is None):
+        missing = "SHARD_IDS" if ids is None else "SHARD_COUNT"
+        raise SettingsError(f"{missing} must be set too: SHARD_COUNT and SHARD_IDS go together (or neither)")
+    if count is None or ids is None:
+        return {}
+    shard_count = _count("SHARD_COUNT", count)
+    parts = [part.strip() for part in ids.split(",")]
+    if not all(part.isdigit() for part in parts):
+        raise SettingsError(f"SHARD_IDS must be shard numbers separated by commas (like 0,1), got {ids!r}")
+    shard_ids = tuple(int(part) for part in parts)
+    if len(set(shard_ids)) != len(shard_ids):
+        raise SettingsError(f"SHARD_IDS must not repeat a shard, got {ids!r}")
+    if any(shard >= shard_count for shard in shard_ids):
+        raise SettingsError(f"SHARD_IDS must be between 0 and {shard_count - 1} (SHARD_COUNT - 1), got {ids!r}")
+    return {"shard_count": shard_count, "shard_ids": shard_ids}
 
 
 def _flag(name: str, value: str | None) -> bool:

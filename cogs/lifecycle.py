@@ -5,10 +5,11 @@ setting, opt-in, pending reminder and queued post of that server is deleted at o
 that is only *unavailable* (a Discord outage) keeps everything: discord.py does not call
 ``on_guild_remove`` for it.
 
-A removal while the bot was offline is caught up with once per process, at the first READY:
-it lists every server of the connection, unavailable ones included, so a server with data that
-is missing from it has removed the bot (see ``bot.core.departures`` for the safety margin).
-A resumed session has no READY, so it never forgets anything.
+A removal while the bot was offline is caught up with once per shard, at its first READY:
+it lists every server of the shard, unavailable ones included, so a server of that shard with
+data that is missing from it has removed the bot (see ``bot.core.departures`` for the safety
+margin). Servers of shards that other processes connect are never judged here. A resumed
+session has no READY, so it never forgets anything.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class Lifecycle(commands.Cog):
     def __init__(self, bot: BallerinaBot) -> None:
         self.bot = bot
         self.caught_up = asyncio.Event()
-        """Set once the servers removed while offline are forgotten (or found too many)."""
+        """Set once, for every shard of the process, the servers removed while offline are
+        forgotten (or found too many)."""
+        self._caught_up_shards: set[int] = set()
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
@@ -45,21 +48,23 @@ class Lifecycle(commands.Cog):
             log.info("removed from server %s: its data was deleted", guild.id)
 
     @commands.Cog.listener()
-    async def on_connect(self) -> None:
-        # discord.py calls this right after parsing READY, whose servers fill the cache (still
-        # unavailable until their GUILD_CREATE); it is called again after each new session.
-        if self.caught_up.is_set() or not self.bot.serving:
+    async def on_shard_connect(self, shard_id: int) -> None:
+        # discord.py calls this right after parsing a shard's READY, whose servers fill the cache
+        # (still unavailable until their GUILD_CREATE); it is called again after each new session.
+        if shard_id in self._caught_up_shards or not self.bot.serving:
             return
-        present = {str(guild.id) for guild in self.bot.guilds}
+        present = {str(guild.id) for guild in self.bot.guilds if guild.shard_id == shard_id}
         try:
             departures = await forget_absent_guilds(
                 self.bot.core.store,
                 present,
-                served_by(self.bot.shard_id, self.bot.shard_count),
+                served_by(shard_id, self.bot.shard_count),
                 force=self.bot.core.settings.forget_absent_servers,
             )
         finally:
-            self.caught_up.set()
+            self._caught_up_shards.add(shard_id)
+            if self._caught_up_shards.issuperset(self.bot.own_shards()):
+                self.caught_up.set()
         if departures.forgotten:
             log.info(
                 "forgot %d servers that removed me while I was offline: %s",

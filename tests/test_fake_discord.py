@@ -22,8 +22,11 @@ from tests.fakediscord import (
     FakeMember,
     InteractionNotAllowed,
     Perm,
+    fake_endpoints,
     running_bot,
+    stop_bot,
 )
+from tests.fakediscord._util import wait_until
 
 FILMS = ["Ballerina", "John Wick", "John Wick: Chapter 2", "Nobody", "Atomic Blonde"]
 
@@ -658,3 +661,74 @@ async def test_a_new_bot_process_can_reconnect_to_the_same_fake(fake: FakeDiscor
     assert not fake.bot_connected
     with pytest.raises(RuntimeError, match="no bot session"):
         await fake.slash(guild, channel, alice, "demo", "ping")
+
+
+# --------------------------------------------------------------------------------------------------
+# shards
+# --------------------------------------------------------------------------------------------------
+
+
+class ShardClient(discord.AutoShardedClient):
+    """A bare auto-sharded client whose ``/shard`` answers with the shards this client runs."""
+
+    def __init__(self, shard_ids: list[int] | None = None, shard_count: int | None = None) -> None:
+        super().__init__(
+            intents=discord.Intents.none() | discord.Intents(guilds=True), shard_ids=shard_ids, shard_count=shard_count
+        )
+        self.tree = app_commands.CommandTree(self)
+
+        @self.tree.command(name="shard", description="Which client answers")
+        async def shard(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message(f"shards {sorted(self.shards)}")
+
+    async def setup_hook(self) -> None:
+        await self.tree.sync()
+
+
+async def test_an_auto_sharded_client_gets_the_recommended_shards_each_with_its_guilds(fake: FakeDiscord) -> None:
+    fake.recommended_shards = 2
+    guilds = [fake.add_guild("Zero", shard=(0, 2)), fake.add_guild("One", shard=(1, 2))]
+    client = ShardClient()
+    async with running_bot(fake, client):
+        assert client.shard_count == 2
+        assert sorted(payload["shard"] for payload in fake.gateway.identify_payloads) == [[0, 2], [1, 2]]
+        for shard_id, guild in enumerate(guilds):
+            ready = next(p["d"] for p in fake.gateway.shards[shard_id].log if p["t"] == "READY")
+            assert ready["shard"] == [shard_id, 2]
+            assert [g["id"] for g in ready["guilds"]] == [str(guild.id)]
+            cached = client.get_guild(guild.id)
+            assert cached is not None and cached.shard_id == shard_id
+        channel = guilds[1].add_text_channel("general")
+        alice = guilds[1].add_member("alice")
+        inter = await fake.slash(guilds[1], channel, alice, "shard")
+        assert (await inter.response()).content == "shards [0, 1]"
+        # the interaction travelled on shard 1's connection only
+        assert any(p["t"] == "INTERACTION_CREATE" for p in fake.gateway.shards[1].log)
+        assert not any(p["t"] == "INTERACTION_CREATE" for p in fake.gateway.shards[0].log)
+
+
+async def test_each_interaction_reaches_the_client_running_its_guilds_shard(fake: FakeDiscord) -> None:
+    guilds = [fake.add_guild("Zero", shard=(0, 2)), fake.add_guild("One", shard=(1, 2))]
+    clients = [ShardClient([0], 2), ShardClient([1], 2)]
+    with fake_endpoints(fake):
+        tasks = [asyncio.create_task(client.start(fake.token)) for client in clients]
+        try:
+            await wait_until(
+                lambda: all(c.get_guild(g.id) for c, g in zip(clients, guilds, strict=True)), 10, "both shards"
+            )
+            assert clients[0].get_guild(guilds[1].id) is None and clients[1].get_guild(guilds[0].id) is None
+            for guild, expected in zip(guilds, ("shards [0]", "shards [1]"), strict=True):
+                channel = guild.add_text_channel("general")
+                inter = await fake.slash(guild, channel, guild.add_member("alice"), "shard")
+                assert (await inter.response()).content == expected
+        finally:
+            for client, task in zip(clients, tasks, strict=True):
+                await stop_bot(client, task)
+
+
+async def test_an_identify_with_an_impossible_shard_is_closed_with_4010(fake: FakeDiscord) -> None:
+    async with aiohttp.ClientSession() as session, session.ws_connect(fake.gateway_url) as ws:
+        await ws.receive_json()  # HELLO
+        await ws.send_json({"op": 2, "d": {"token": fake.token, "intents": 1, "shard": [2, 2], "properties": {}}})
+        await ws.receive()
+        assert ws.close_code == 4010

@@ -76,7 +76,7 @@ class BallerinaTree(app_commands.CommandTree["BallerinaBot"]):
         await respond(interaction, SOMETHING_WENT_WRONG)
 
 
-class BallerinaBot(commands.Bot):
+class BallerinaBot(commands.AutoShardedBot):
     def __init__(self, core: Core, *, serving: bool = True, tune_gc: bool = False, starts_engine: bool = True) -> None:
         """``serving=False`` for one-off tasks (``ballerina-bot sync``): no reminders, no automatic sync.
 
@@ -95,13 +95,14 @@ class BallerinaBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=BallerinaTree,
             http_trace=(trace := RequestWindow(max(1, int(core.settings.global_rate_limit))).trace_config()),
+            **_shards(core.settings),
         )
         self.core = core
         self.serving = serving
         self.buttons = ButtonRoutes()
         self._tune_gc = tune_gc
-        self.connected = False
-        """Whether the gateway session is up (between READY or RESUMED and a disconnect)."""
+        self.connected_shards: set[int] = set()
+        """Shards whose gateway session is up (between READY or RESUMED and a disconnect)."""
         self.metrics = BotMetrics(core, self)
         self.ops: OpsEndpoint | None = None
         self.starts_engine = starts_engine
@@ -147,14 +148,23 @@ class BallerinaBot(commands.Bot):
         if params.response.status == 429:
             self.metrics.rate_limited(params.response.headers.get("X-RateLimit-Scope", ""))
 
-    async def on_connect(self) -> None:
-        self.connected = True
+    def own_shards(self) -> range | list[int]:
+        """The shards this process connects (none known before Discord said how many)."""
+        return self.shard_ids if self.shard_ids is not None else range(self.shard_count or 0)
 
-    async def on_resumed(self) -> None:
-        self.connected = True
+    @property
+    def connected(self) -> bool:
+        """Whether every shard of this process is connected: one down leaves its servers unserved."""
+        return bool(self.connected_shards) and self.connected_shards.issuperset(self.own_shards())
 
-    async def on_disconnect(self) -> None:
-        self.connected = False
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self.connected_shards.add(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self.connected_shards.add(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self.connected_shards.discard(shard_id)
 
     def command_digest(self) -> str:
         """A fingerprint of the command set as Discord would store it."""
@@ -177,7 +187,7 @@ class BallerinaBot(commands.Bot):
         log.info("registered the changed command set %s", f"to server {guild_id}" if guild_id else "globally")
 
     async def close(self) -> None:
-        self.connected = False
+        self.connected_shards.clear()
         if self.ops is not None:
             await self.ops.stop()
             self.ops = None
@@ -193,10 +203,23 @@ class BallerinaBot(commands.Bot):
         return await self.tree.sync(guild=guild)
 
     async def on_ready(self) -> None:
-        log.info("ready as %s in %d servers", self.user, len(self.guilds))
+        log.info(
+            "ready as %s in %d servers on shards %s of %s",
+            self.user,
+            len(self.guilds),
+            list(self.own_shards()),
+            self.shard_count,
+        )
         if self._tune_gc:  # on the first ready only: the guild caches are filled by now
             self._tune_gc = False
             settle_heap()
+
+
+def _shards(settings: Settings) -> dict[str, Any]:
+    """This process's shards (SHARD_COUNT/SHARD_IDS); unset, every shard Discord recommends."""
+    if settings.shard_count is None or settings.shard_ids is None:
+        return {}
+    return {"shard_count": settings.shard_count, "shard_ids": list(settings.shard_ids)}
 
 
 async def run_discord(bot: BallerinaBot, settings: Settings, stop: asyncio.Event) -> None:

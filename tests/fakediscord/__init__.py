@@ -51,6 +51,12 @@ route_latency=None)``
   {token}/messages/{message_id}`` (``@original`` too), ``POST /channels/{channel_id}/messages``.
   The gateway is not delayed.
 * ``privileged_intents=False``: identifying with members/presences/message-content closes with 4014.
+* Shards: IDENTIFY's ``shard: [id, count]`` is honoured: that session's READY (which echoes
+  ``shard``) and GUILD_CREATEs list only the guilds with ``(guild_id >> 22) % count == id``, and
+  every later event of a guild, interactions included, travels on its shard's connection (events
+  without a guild on shard 0). A bad ``shard`` closes with 4010. ``fake.recommended_shards`` (1)
+  is what ``GET /gateway/bot`` answers in ``shards``; ``fake.gateway.shards`` maps each shard id
+  to its live session. ``fake.add_guild(..., shard=(id, count))`` picks a guild id on that shard.
 * ``reject_past_events=True``: scheduled events starting in the past are refused (off by default
   because tests often run bots on frozen clocks).
 

@@ -80,6 +80,8 @@ class GatewaySession:
     session_id: str
     intents: int
     identify: JSON
+    shard: tuple[int, int] = (0, 1)
+    """IDENTIFY's ``[shard_id, shard_count]``: the session gets the events of that shard's guilds."""
     seq: int = 0
     delivered_seq: int = 0
     initial_seq: int = 0
@@ -155,7 +157,8 @@ class Gateway:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.privileged_intents = privileged_intents
         self.sessions: dict[str, GatewaySession] = {}
-        self.current: GatewaySession | None = None
+        self.shards: dict[int, GatewaySession] = {}
+        """The live session of each shard id (one, shard 0 of 1, for an unsharded bot)."""
         self.connections: list[GatewayConnectionInfo] = []
         self._open: list[GatewayConnection] = []
         self.identify_count = 0
@@ -197,9 +200,23 @@ class Gateway:
         stripped.update(content="", embeds=[], attachments=[], components=[])
         return stripped
 
-    def dispatch(self, event: str, data: JSON) -> int | None:
-        """Send (or, while disconnected, buffer for RESUME) an event; returns its sequence number."""
-        session = self.current
+    @property
+    def current(self) -> GatewaySession | None:
+        """Shard 0's session (the only one of an unsharded bot)."""
+        return self.shards.get(0)
+
+    def session_for(self, guild_id: int | None) -> GatewaySession | None:
+        """The session of the shard a guild belongs to, ``(guild_id >> 22) % shard_count`` as
+        Discord routes; events without a guild go to shard 0."""
+        if not self.shards or guild_id is None:
+            return self.current
+        count = next(iter(self.shards.values())).shard[1]
+        return self.shards.get((guild_id >> 22) % count)
+
+    def dispatch(self, event: str, data: JSON, session: GatewaySession | None = None) -> int | None:
+        """Send (or, while disconnected, buffer for RESUME) an event to ``session``, by default
+        to the shard of the event's guild; returns its sequence number."""
+        session = session or self.session_for(_guild_of(event, data))
         if session is None or not self._wants(session, event, data):
             return None
         data = self._strip_content(session, event, data)
@@ -215,12 +232,13 @@ class Gateway:
 
     @property
     def connected(self) -> bool:
-        return self.current is not None and self.current.conn is not None
+        """Some shard is connected and none of the identified ones is down."""
+        return bool(self.shards) and all(session.conn is not None for session in self.shards.values())
 
-    @property
-    def reachable(self) -> bool:
-        """Connected, or dropped by the fake and expected back (events are buffered for RESUME)."""
-        session = self.current
+    def reachable(self, guild_id: int | None) -> bool:
+        """The guild's shard is connected, or dropped by the fake and expected back (events are
+        buffered for RESUME)."""
+        session = self.session_for(guild_id)
         return session is not None and (session.conn is not None or session.expect_reconnect)
 
     # -- websocket handler ---------------------------------------------------------------------------
@@ -267,8 +285,8 @@ class Gateway:
                 if ws.close_code in (1000, 1001) and not session.expect_reconnect:
                     # A clean close ends the session (discord.py's Client.close()).
                     session.resumable = False
-                    if self.current is session:
-                        self.current = None
+                    if self.shards.get(session.shard[0]) is session:
+                        del self.shards[session.shard[0]]
             conn.closed.set()
         return ws
 
@@ -311,20 +329,27 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS and not self.privileged_intents:
             await conn.close(4014, "Disallowed intent(s).")
             return
-        if self.current is not None:
-            self.current.resumable = False
-        session = GatewaySession(session_id=secrets.token_hex(16), intents=intents, identify=data)
+        shard = _shard(data.get("shard"))
+        if shard is None:
+            await conn.close(4010, "Invalid shard.")
+            return
+        for other in list(self.shards.values()):
+            if other.shard[0] == shard[0] or other.shard[1] != shard[1]:
+                # a new session of the same shard, or a new shard count, ends the old sessions
+                other.resumable = False
+                del self.shards[other.shard[0]]
+        session = GatewaySession(session_id=secrets.token_hex(16), intents=intents, identify=data, shard=shard)
         session.conn = conn
         conn.session = session
         conn.info.identified = True
         self.sessions[session.session_id] = session
-        self.current = session
+        self.shards[shard[0]] = session
         self.identify_payloads.append(data)
         fake = self.fake
         ready: JSON = {
             "v": 10,
             "user": fake.bot_user_payload(),
-            "guilds": [{"id": str(g), "unavailable": True} for g in fake.guilds],
+            "guilds": [{"id": str(g), "unavailable": True} for g in fake.guilds if _on_shard(g, shard)],
             "session_id": session.session_id,
             "session_type": "normal",
             "resume_gateway_url": fake.resume_gateway_url,
@@ -338,14 +363,13 @@ class Gateway:
             "auth": {},
             "_trace": ['["fake-gateway",{}]'],
         }
-        shard = data.get("shard")
-        if isinstance(shard, list):
-            ready["shard"] = shard
-        self.dispatch("READY", ready)
+        if "shard" in data:
+            ready["shard"] = list(shard)
+        self.dispatch("READY", ready, session)
         members = session.has_intent(INTENT_GUILD_MEMBERS)
         for guild in list(fake.guilds.values()):
-            if not guild.unavailable:
-                self.dispatch("GUILD_CREATE", guild.create_payload(include_all_members=members))
+            if not guild.unavailable and self.session_for(guild.id) is session:
+                self.dispatch("GUILD_CREATE", guild.create_payload(include_all_members=members), session)
         session.initial_seq = session.seq
         self.identify_count += 1
 
@@ -355,7 +379,7 @@ class Gateway:
         if (
             session is None
             or not session.resumable
-            or session is not self.current
+            or self.shards.get(session.shard[0]) is not session
             or data.get("token") != self.fake.token
         ):
             conn.send({"op": OP_INVALID_SESSION, "d": False, "s": None, "t": None})
@@ -372,7 +396,7 @@ class Gateway:
         for payload in session.log:
             if payload["s"] > last:
                 conn.send(payload)
-        self.dispatch("RESUMED", {"_trace": ['["fake-gateway",{}]']})
+        self.dispatch("RESUMED", {"_trace": ['["fake-gateway",{}]']}, session)
         self.resume_count += 1
 
     def _request_members(self, data: JSON) -> None:
@@ -424,4 +448,30 @@ class Gateway:
     async def close_all(self) -> None:
         for conn in list(self._open):
             await conn.close(1001, "fake server shutting down")
-        self.current = None
+        self.shards.clear()
+
+
+def _shard(value: object) -> tuple[int, int] | None:
+    """IDENTIFY's ``shard`` field as (id, count), (0, 1) when absent; None when invalid."""
+    if value is None:
+        return (0, 1)
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(n, int) for n in value)
+        and 0 <= value[0] < value[1]
+    ):
+        return (value[0], value[1])
+    return None
+
+
+def _on_shard(guild_id: int, shard: tuple[int, int]) -> bool:
+    return (guild_id >> 22) % shard[1] == shard[0]
+
+
+def _guild_of(event: str, data: JSON) -> int | None:
+    """The guild an event belongs to, which decides the shard it travels on."""
+    guild_id = data.get("guild_id")
+    if guild_id is None and event in ("GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"):
+        guild_id = data.get("id")
+    return int(guild_id) if guild_id is not None else None

@@ -252,6 +252,8 @@ class FakeDiscord:
         self.nonce_dedup_count = 0
         self.nonce_window = nonce_window
         self.callback_deadline = callback_deadline
+        self.recommended_shards = 1
+        """What ``GET /gateway/bot`` recommends; an auto-sharded client without a count connects that many."""
         self.reject_past_events = reject_past_events
         self._failures: list[InjectedFailure] = []
         self._global_limiter = GlobalLimiter(global_rate_limit) if global_rate_limit else None
@@ -356,12 +358,15 @@ class FakeDiscord:
         bot_role_position: int = 100,
         locale: str = "en-US",
         features: Sequence[str] = (),
+        shard: tuple[int, int] | None = None,
     ) -> FakeGuild:
         """Add a guild the bot is in (owner, @everyone, the bot's managed role and member included).
 
-        Dispatches GUILD_CREATE when a bot is already connected.
+        Dispatches GUILD_CREATE when a bot is already connected. ``shard=(id, count)``: a guild id
+        that Discord routes to that shard.
         """
-        guild = FakeGuild(id=self.new_id(), name=name, hub=self, locale=locale, features=list(features))
+        guild_id = self.new_id() if shard is None else _on_shard(self.new_id(), *shard)
+        guild = FakeGuild(id=guild_id, name=name, hub=self, locale=locale, features=list(features))
         guild.roles[guild.id] = new_everyone_role(guild)
         bot_role = FakeRole(
             id=self.new_id(),
@@ -709,14 +714,15 @@ class FakeDiscord:
         return self.gateway.identify_payloads[-1] if self.gateway.identify_payloads else None
 
     async def wait_for_identify(self, timeout: float = 10.0, *, min_count: int = 1) -> None:  # noqa: ASYNC109
-        """Wait until the bot has IDENTIFIED (``min_count`` times in total) and got READY + all GUILD_CREATEs."""
+        """Wait until the bot has IDENTIFIED (``min_count`` times in total, counting every shard) and
+        every shard got its READY + all GUILD_CREATEs."""
 
         def done() -> bool:
-            session = self.gateway.current
+            sessions = self.gateway.shards.values()
             return (
                 self.gateway.identify_count >= min_count
-                and session is not None
-                and session.delivered_seq >= session.initial_seq
+                and bool(sessions)
+                and all(session.delivered_seq >= session.initial_seq for session in sessions)
             )
 
         await wait_until(done, timeout, f"the bot to identify (#{min_count})")
@@ -1298,7 +1304,7 @@ class FakeDiscord:
     async def _get_gateway_bot(self, ctx: _Ctx) -> JSON:
         return {
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.recommended_shards,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86400000, "max_concurrency": 1},
         }
 
@@ -1642,10 +1648,10 @@ class FakeDiscord:
         message: FakeMessage | None,
         locale: str,
     ) -> FakeInteraction:
-        if not self.gateway.reachable:
+        if not self.gateway.reachable(guild.id if guild is not None else None):
             raise RuntimeError(
                 "no bot session: start the bot (and await fake.wait_for_identify()) first; "
-                "the bot is not connected to the fake gateway"
+                "the bot is not connected to the fake gateway on this guild's shard"
             )
         user = self._user_of(who)
         payload: JSON = {
@@ -2349,3 +2355,10 @@ def _parse_time(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _on_shard(snowflake: int, shard_id: int, shard_count: int) -> int:
+    """``snowflake`` moved forward by at most ``shard_count - 1`` ms so that
+    ``(id >> 22) % shard_count == shard_id``."""
+    ms = snowflake >> 22
+    return ((ms + (shard_id - ms) % shard_count) << 22) | (snowflake & ((1 << 22) - 1))

@@ -11,10 +11,11 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+
+from tests.loopback import LoopbackServer
 
 from ._util import JSON, SnowflakeGenerator, iso_now, permission_value, snowflake_of, to_json, wait_until
 from .gateway import Gateway, GatewayConnectionInfo
@@ -199,7 +200,7 @@ def _json_response(status: int, body: Any, headers: Mapping[str, str] | None = N
     return resp
 
 
-class FakeDiscord:
+class FakeDiscord(LoopbackServer):
     """A Discord-compatible fake server (REST API + gateway) on 127.0.0.1.
 
     See the package docstring (``tests.fakediscord``) for the full API.
@@ -263,7 +264,6 @@ class FakeDiscord:
         self._buckets: dict[tuple[str, str], BucketState] = {}
         self._nonces: dict[tuple[int, str], tuple[float, FakeMessage]] = {}
         self.gateway = Gateway(self, heartbeat_interval_ms, privileged_intents)
-        self._runner: web.AppRunner | None = None
         self._routes: list[_Route] = []
         self._install_routes()
         self.latency = latency
@@ -276,37 +276,15 @@ class FakeDiscord:
     # lifecycle
     # ==============================================================================================
 
-    async def start(self) -> None:
+    def build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/resume-gateway", self.gateway.handle)
         app.router.add_route("*", "/api/v{version:\\d+}/{tail:.*}", self._handle_rest)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, backlog=1024, reuse_address=True)
-        await site.start()
-        self._runner = runner
-        addresses = runner.addresses
-        self.port = int(addresses[0][1])
+        return app
 
-    async def close(self) -> None:
+    async def close_connections(self) -> None:
         await self.gateway.close_all()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeDiscord:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     @property
     def api_base(self) -> str:

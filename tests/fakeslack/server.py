@@ -12,12 +12,12 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from tests.fakediscord._util import wait_until
+from tests.loopback import LoopbackServer
 
 from .blocks import block_problems
 from .models import (
@@ -163,7 +163,7 @@ def _page(items: list[Any], args: JSON, default_limit: int, max_limit: int) -> t
     return chunk, {"next_cursor": _cursor(start + limit) if more else ""}
 
 
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     """A Slack-compatible fake: Web API, response_urls and Socket Mode on one loopback port.
 
     See the package docstring (``tests.fakeslack``) for the full API.
@@ -221,7 +221,6 @@ class FakeSlack:
         self._tickets: set[str] = set()
         self.socket_connections: list[SocketConnection] = []
         self._pending_acks: dict[str, asyncio.Future[JSON | None]] = {}
-        self._runner: web.AppRunner | None = None
         self._methods: dict[str, Handler] = {
             "auth.test": self._auth_test,
             "apps.connections.open": self._apps_connections_open,
@@ -246,38 +245,17 @@ class FakeSlack:
     # lifecycle
     # ==============================================================================================
 
-    async def start(self) -> None:
+    def build_app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{token}", self._handle_response_url)
         app.router.add_get("/socket", self._handle_socket)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
-        await site.start()
-        self._runner = runner
-        self.port = int(runner.addresses[0][1])
+        return app
 
-    async def close(self) -> None:
+    async def close_connections(self) -> None:
         for conn in self.socket_connections:
             if not conn.ws.closed:
                 await conn.ws.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeSlack:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     @property
     def api_base(self) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core.clock import ManualClock
@@ -101,6 +102,34 @@ async def slack_world(
             yield world
         finally:
             await world.stop()
+
+
+_SEED_OUTBOX = """
+INSERT INTO outbox (guild_id, reminder_id, target, target_id, not_before, late, created_at, updated_at, platform)
+SELECT :guild, :reminder, 'channel', value, :due, 0, 0, 0, 'slack' FROM json_each(:channels)
+"""
+
+
+async def release_post_in_each(core: Core, team: SlackTeam, channels: Sequence[SlackChannel]) -> datetime:
+    """One release post due in every one of ``channels`` (a fan-out): the outbox rows, written at
+    once. Returns when they are due; the team's bot must be known (``ensure_team``)."""
+    await core.store.update_guild_settings(team.id, channel_id=channels[0].id, release_offsets=(timedelta(0),))
+    due = core.facts.film.release.instant
+    async with core.db.transaction() as session:
+        [reminder] = await session.fetchall(
+            "SELECT id FROM reminders WHERE guild_id = ? AND kind = 'release' AND offset_s = 0", (team.id,)
+        )
+        await session.execute("UPDATE reminders SET state = 'fired', settled_at = 0 WHERE id = ?", (reminder["id"],))
+        await session.execute(
+            _SEED_OUTBOX,
+            {
+                "guild": team.id,
+                "reminder": reminder["id"],
+                "due": int(due.timestamp()),
+                "channels": json.dumps([c.id for c in channels]),
+            },
+        )
+    return due
 
 
 __all__ = ["HttpDriver", "SlackWorld", "slack_world"]

@@ -17,19 +17,13 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from bot.core.clock import ManualClock
 from bot.core.engine import Pacing
-from bot.core.services import Core
-from bot.core.storage import Platform
-from bot.settings import Settings
-from bot.slack.transport import SlackTransport
 from tests.fakeslack import FakeSlack
-from tests.slack_world import release_post_in_each, slack_bot
+from tests.slack_world import fan_out_release
 
 CHANNELS = 2_000
 RATE = 50  # chat.postMessage per sliding second, the whole workspace (the fake's cap)
@@ -42,23 +36,8 @@ async def run(folder: Path) -> dict[str, float]:
         team = fake.add_team("Film Club")
         channels = [team.add_channel(f"c{i}") for i in range(CHANNELS)]
         fake.set_method_limit("chat.postMessage", RATE, team=team)
-        settings = Settings.load(environ={"DATABASE_PATH": str(folder / "bot.sqlite3")}, env_file=None)
-        core = await Core.open(settings, ManualClock(datetime(2023, 9, 20, tzinfo=UTC)))
-        clock = core.clock
-        assert isinstance(clock, ManualClock)
-        try:
-            bot = slack_bot(fake, team, core)
-            await bot.ensure_team(team.id)
-            due = await release_post_in_each(core, team, channels)
-            clock.set(due - timedelta(minutes=1))
-            await core.start({Platform.SLACK: SlackTransport(bot, PACING)})
-            assert core.engine is not None
-            await core.engine.wait_idle()
-            jumped = time.monotonic()
-            clock.set(due)
-            await asyncio.wait_for(core.engine.wait_idle(), 600)
-        finally:
-            await core.close()
+        async with asyncio.timeout(600):
+            jumped = await fan_out_release(fake, team, channels, folder, PACING)
         accepted = [c.time for c in fake.find_calls("chat.postMessage") if c.ok]
         per_channel = Counter(m.channel_id for m in fake.messages if m.source == "api")
         window = max(accepted) - jumped

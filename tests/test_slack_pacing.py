@@ -7,16 +7,11 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
-from bot.core.clock import ManualClock
-from bot.core.services import Core
-from bot.core.storage import Platform
-from bot.settings import Settings
-from bot.slack.transport import SLACK_PACING, SlackTransport
+from bot.slack.transport import SLACK_PACING
 from tests.fakeslack import FakeSlack
-from tests.slack_world import BEFORE_RELEASE, release_post_in_each, slack_bot
+from tests.slack_world import fan_out_release
 
 CAP = 10  # chat.postMessage per sliding second in the workspace, as SLACK_PACING expects
 CHANNELS = 35
@@ -34,24 +29,12 @@ async def test_a_fan_out_gets_no_429_from_the_workspace_cap(tmp_path: Path) -> N
         team = fake.add_team("Film Club")
         channels = [team.add_channel(f"c{i}") for i in range(CHANNELS)]
         fake.set_method_limit("chat.postMessage", CAP, team=team)
-        settings = Settings.load(environ={"DATABASE_PATH": str(tmp_path / "bot.sqlite3")}, env_file=None)
-        core = await Core.open(settings, ManualClock(BEFORE_RELEASE))
-        clock = core.clock
-        assert isinstance(clock, ManualClock)
         jittering = asyncio.create_task(jitter(fake, random.Random(8)))
         try:
-            bot = slack_bot(fake, team, core)
-            await bot.ensure_team(team.id)
-            due = await release_post_in_each(core, team, channels)
-            clock.set(due - timedelta(minutes=1))
-            await core.start({Platform.SLACK: SlackTransport(bot, SLACK_PACING)})
-            assert core.engine is not None
-            await core.engine.wait_idle()
-            clock.set(due)
-            await asyncio.wait_for(core.engine.wait_idle(), 30)
+            async with asyncio.timeout(30):
+                await fan_out_release(fake, team, channels, tmp_path, SLACK_PACING)
         finally:
             jittering.cancel()
-            await core.close()
         per_channel = Counter(m.channel_id for m in fake.messages if m.source == "api")
         assert fake.rate_limited == Counter()
         assert all(per_channel[c.id] == 1 for c in channels)

@@ -80,7 +80,10 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
         if self.bot.serving:
             # A fifth of the request budget: reminder posts and commands keep the rest.
             rate = self.bot.core.settings.global_rate_limit / 5
-            await self.reminders.role_backfills.start(GuildRoleGrants(self.bot), rate)
+            members, directory = self.bot.core.members, self.bot.directory
+            await self.reminders.role_backfills.start(
+                GuildRoleGrants(self.bot), rate, on_left=lambda guild, user: members.departed(guild, user, directory)
+            )
 
     async def cog_unload(self) -> None:
         self.bot.buttons.remove(re.escape(RESET_CONFIRM_ID))

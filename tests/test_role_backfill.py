@@ -135,3 +135,19 @@ async def test_clearing_the_role_ends_the_back_fill(before_release: World) -> No
     await w.run(w.moderator, "ballerina-admin", "role")
     await backfills_idle(w)
     assert await backfill_status(w) is None
+
+
+async def test_a_member_who_left_before_the_back_fill_reached_them_is_forgotten_there(before_release: World) -> None:
+    w = before_release
+    stays, leaves = await members_opted_in_without_a_role(w, 2)
+    w.guild.remove_member(leaves)
+    role = w.guild.add_role("Ballerina fans", mentionable=True)
+    await set_role(w, role)
+    await backfills_idle(w)
+
+    assert has_role(w, stays, role)
+    assert w.core is not None
+    guild_id = str(w.guild.id)
+    assert await w.core.store.get_subscription(guild_id, str(stays.id)) is not None
+    assert await w.core.store.get_subscription(guild_id, str(leaves.id)) is None
+    assert await backfill_status(w) == DONE

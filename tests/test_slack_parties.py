@@ -559,3 +559,13 @@ async def test_socket_mode_serves_the_modal_the_card_and_its_buttons(tmp_path: P
         assert "Ballerina watch party" in card.all_text()
         await click(w, card, "going", w.admin)
         await until(lambda: going(card) == 1)
+
+
+async def test_a_card_edit_slack_rate_limits_is_made_again_after_the_wait_it_asked_for(w: SlackWorld) -> None:
+    _, card = await create(w, "when: tomorrow 8pm")
+    storm = w.fake.inject_rate_limit("chat.update", times=2, retry_after=1)
+    delivery = await w.driver.click(card, w.member, f"party:{party_id_of(card)}:going")
+    assert delivery.acked and not delivery.timed_out
+    await until(lambda: going(card) == 1, timeout=10)
+    assert storm.remaining == 0
+    assert len(w.fake.find_calls("chat.update")) == 3  # two refused, then the edit

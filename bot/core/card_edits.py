@@ -8,7 +8,9 @@ never overlap, and none carries a card older than the one before it.
 
 Platform-neutral: the adapter says how to read the card, how to edit the message, and which
 errors mean "the platform refused or the network lost it" (logged; the card waits for the next
-change). The Discord adapter adds answering a click with the card itself (``bot.discord.parties``).
+change), and which of those are a rate limit worth waiting out (the edit is tried again after the
+wait the platform asked for, a few times at most). The Discord adapter adds answering a click
+with the card itself (``bot.discord.parties``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ ReadCard = Callable[[], Awaitable[Reply | None]]
 """The party's card as the database has it now; None once the party is gone."""
 CardEdit = Callable[[Reply], Awaitable[object]]
 """One way to put a card in place of a card message."""
+RetryAfter = Callable[[BaseException], float | None]
+"""Seconds the platform asks to wait before editing again, or None for a failure not worth retrying."""
+RATE_LIMIT_RETRIES = 3
 
 
 @dataclass(eq=False)
@@ -43,8 +48,9 @@ class CardUnderEdit:
 class CardEdits:
     """Per card message (any hashable key the adapter picks), at most one edit under way."""
 
-    def __init__(self, edit_failed: tuple[type[BaseException], ...]) -> None:
+    def __init__(self, edit_failed: tuple[type[BaseException], ...], retry_after: RetryAfter | None = None) -> None:
         self._edit_failed = edit_failed
+        self._retry_after = retry_after
         self._cards: dict[Hashable, CardUnderEdit] = {}
 
     def under_way(self, key: Hashable) -> CardUnderEdit | None:
@@ -77,6 +83,7 @@ class CardEdits:
 
     async def edit_while_stale(self, key: Hashable, entry: CardUnderEdit) -> None:
         """Edit until the card is no longer stale, then end the edit under way."""
+        retries = 0
         try:
             while entry.stale:
                 entry.stale = False
@@ -87,7 +94,14 @@ class CardEdits:
                 try:
                     await entry.edit(card)
                 except self._edit_failed as exc:
-                    log.warning("could not update card %s: %s", key, exc)
+                    wait = self._retry_after(exc) if self._retry_after is not None else None
+                    if wait is None or retries == RATE_LIMIT_RETRIES:
+                        log.warning("could not update card %s: %s", key, exc)
+                        continue
+                    retries += 1
+                    log.info("card %s: rate limited, editing again in %.1f s", key, wait)
+                    await asyncio.sleep(wait)
+                    entry.stale = True  # read afresh: clicks may have come meanwhile
                 else:
                     entry.shown = card
         finally:

@@ -7,7 +7,8 @@ the adapter allows (a share of the platform's request budget, so reminder posts 
 keep theirs); the platform's own limits stay the adapter's business (discord.py waits out a
 429). Each guild's progress is in the database, so a restart continues where it stopped.
 
-A member who opts out meanwhile never gets the role: giving it and opting out take the same
+A member the platform reports gone from the server is forgotten there (``on_left``), as when a
+DM finds them gone. A member who opts out meanwhile never gets the role: giving it and opting out take the same
 per-member lock, and the task checks the sign-up again under it.
 
 Changing the role does not take the previous one back: members may have had it before the bot
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 
 class Grant(Enum):
     GIVEN = "given"
-    GONE = "gone"  # the member left the server: nothing to do
+    LEFT = "left"  # the member left the server: they are forgotten there
+    SKIPPED = "skipped"  # opted out, or switched to DMs, since the back-fill read them
     FAILED = "failed"  # an error for this member only; counted, and the back-fill goes on
 
 
@@ -61,6 +63,7 @@ class RoleBackfills:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._grants: RoleGrants | None = None
+        self._on_left: Callable[[str, str], Awaitable[None]] | None = None
         self._pace: RateLimiter | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._locks: dict[tuple[str, str], _Held] = {}
@@ -79,10 +82,14 @@ class RoleBackfills:
             if held.users == 0:
                 del self._locks[key]
 
-    async def start(self, grants: RoleGrants, rate: float) -> None:
+    async def start(
+        self, grants: RoleGrants, rate: float, on_left: Callable[[str, str], Awaitable[None]] | None = None
+    ) -> None:
         """Resume every back-fill left running, and run new ones through ``grants`` from now on,
-        at most ``rate`` grants a second in all."""
+        at most ``rate`` grants a second in all; ``on_left(guild_id, user_id)`` for a member found
+        gone from the server."""
         self._grants = grants
+        self._on_left = on_left
         self._pace = RateLimiter(rate, burst=max(1, int(rate)))
         for guild_id in await self.store.running_role_backfills():
             self._spawn(guild_id)
@@ -137,7 +144,7 @@ class RoleBackfills:
             await pace.acquire()  # before the lock: an opt-out never waits for the pace
             async with self.member_lock(guild_id, user_id):
                 subscription = await self.store.get_subscription(guild_id, user_id)
-                outcome = Grant.GONE  # opted out, or switched to DMs, since it was read
+                outcome = Grant.SKIPPED
                 if subscription is not None and subscription.via is Via.CHANNEL:
                     try:
                         outcome = await grants.give(guild_id, user_id, backfill.role_id)
@@ -146,3 +153,5 @@ class RoleBackfills:
                         log.warning("guild %s: the ping role back-fill stopped: %s", guild_id, exc)
                         return
                 await self.store.advance_role_backfill(backfill.id, user_id, failed=outcome is Grant.FAILED)
+            if outcome is Grant.LEFT and self._on_left is not None:
+                await self._on_left(guild_id, user_id)

@@ -98,7 +98,7 @@ class GuildRoleGrants:
             await self.client.http.add_role(guild_id, user_id, role_id, reason=REASON)
         except discord.NotFound as exc:
             if exc.code == UNKNOWN_MEMBER:
-                return Grant.GONE
+                return Grant.LEFT
             raise GrantRefused(f"Discord no longer knows the ping role ({exc.code}).") from None
         except discord.Forbidden as exc:
             raise GrantRefused(refusal(exc)) from None

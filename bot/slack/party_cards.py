@@ -22,9 +22,11 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.core.card_edits import CardEdits
+from bot.core.engine.errors import RateLimited
 from bot.core.parties import Party
 from bot.core.replies import Button, ButtonStyle, Reply
 from bot.slack.render import JSON, message_kwargs
+from bot.slack.transport import delivery_error
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -37,6 +39,12 @@ CALENDAR_ACTION = r"party:(?P<party>[0-9]{1,18}):calendar"
 """Slack sends a block action for a link button too: it is only acknowledged."""
 
 
+def rate_limit_wait(exc: BaseException) -> float | None:
+    """The wait Slack asked for when it rate-limited an edit (chat.update is Tier 3)."""
+    error = delivery_error(exc) if isinstance(exc, Exception) else None
+    return error.retry_after if isinstance(error, RateLimited) else None
+
+
 def calendar_action_id(party_id: int) -> str:
     return f"party:{party_id}:calendar"
 
@@ -46,7 +54,7 @@ class SlackCards:
 
     def __init__(self, bot: SlackBot) -> None:
         self.bot = bot
-        self.edits = CardEdits(SLACK_FAILED)
+        self.edits = CardEdits(SLACK_FAILED, retry_after=rate_limit_wait)
 
     def with_calendar(self, party: Party, card: Reply) -> Reply:
         """The core's card plus the "Add to calendar" link, left out (like the buttons) once cancelled."""

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.core.clock import ManualClock
+from bot.core.engine import Pacing
 from bot.core.services import Core
+from bot.core.storage import Platform
 from bot.settings import Settings
 from bot.slack.app import SlackBot
+from bot.slack.transport import SlackTransport
 from tests.fakeslack import (
     Delivery,
     EphemeralMessage,
@@ -101,6 +106,54 @@ async def slack_world(
             yield world
         finally:
             await world.stop()
+
+
+_SEED_OUTBOX = """
+INSERT INTO outbox (guild_id, reminder_id, target, target_id, not_before, late, created_at, updated_at, platform)
+SELECT :guild, :reminder, 'channel', value, :due, 0, 0, 0, 'slack' FROM json_each(:channels)
+"""
+
+
+async def fan_out_release(
+    fake: FakeSlack, team: SlackTeam, channels: Sequence[SlackChannel], folder: Path, pacing: Pacing
+) -> float:
+    """One release post due in every one of ``channels`` at once (the outbox rows written
+    directly), delivered by a real core and the Slack transport with ``pacing``. Returns the
+    ``time.monotonic()`` at which they fell due (bound it with ``asyncio.timeout``)."""
+    settings = Settings.load(environ={"DATABASE_PATH": str(folder / "bot.sqlite3")}, env_file=None)
+    clock = ManualClock(BEFORE_RELEASE)
+    core = await Core.open(settings, clock)
+    try:
+        bot = slack_bot(fake, team, core)
+        await bot.ensure_team(team.id)
+        await core.store.update_guild_settings(team.id, channel_id=channels[0].id, release_offsets=(timedelta(0),))
+        due = core.facts.film.release.instant
+        async with core.db.transaction() as session:
+            [reminder] = await session.fetchall(
+                "SELECT id FROM reminders WHERE guild_id = ? AND kind = 'release' AND offset_s = 0", (team.id,)
+            )
+            await session.execute(
+                "UPDATE reminders SET state = 'fired', settled_at = 0 WHERE id = ?", (reminder["id"],)
+            )
+            await session.execute(
+                _SEED_OUTBOX,
+                {
+                    "guild": team.id,
+                    "reminder": reminder["id"],
+                    "due": int(due.timestamp()),
+                    "channels": json.dumps([c.id for c in channels]),
+                },
+            )
+        clock.set(due - timedelta(minutes=1))
+        await core.start({Platform.SLACK: SlackTransport(bot, pacing)})
+        assert core.engine is not None
+        await core.engine.wait_idle()
+        fell_due = time.monotonic()
+        clock.set(due)
+        await core.engine.wait_idle()
+        return fell_due
+    finally:
+        await core.close()
 
 
 __all__ = ["HttpDriver", "SlackWorld", "slack_world"]

@@ -30,6 +30,7 @@ from bot.core.engine import (
     ReleaseNotice,
     ReleaseRenderer,
     ReminderEngine,
+    RequestWindow,
     TransientDeliveryError,
 )
 from bot.core.replies import Mentions, Reply
@@ -576,6 +577,29 @@ async def test_a_cycle_that_finds_the_database_locked_is_retried_in_the_running_
 
 
 # -- rate limits -------------------------------------------------------------------------------
+
+
+async def test_the_request_window_counts_each_request_until_a_period_after_it_ends() -> None:
+    """However long requests take, no ``period`` holds more than ``limit`` of them starting."""
+    loop = asyncio.get_running_loop()
+    window, period = RequestWindow(limit=3, period=0.2), 0.2
+    started: list[float] = []
+    ended: list[float] = []
+
+    async def request(duration: float) -> None:
+        async with window.request():
+            started.append(loop.time())
+            await asyncio.sleep(duration)
+            ended.append(loop.time())
+
+    await asyncio.gather(*(request(0.05 * (i % 3)) for i in range(9)))
+    assert len(started) == 9
+    # The (i + limit)-th request starts no sooner than a period after the i-th ended: slots are
+    # handed out in order of release, so compare each start with the ends it waited for.
+    ends = sorted(ended)
+    starts = sorted(started)
+    assert all(starts[i + 3] >= ends[i] + period - 0.002 for i in range(6))
+    assert all(starts[i + 3] - starts[i] >= period - 0.002 for i in range(6))
 
 
 async def test_the_global_rate_limiter_spaces_a_burst_of_sends(database: str | Path, clock: ManualClock) -> None:

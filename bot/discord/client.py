@@ -16,11 +16,12 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.engine.ratelimit import RequestWindow
 from bot.core.replies import error
 from bot.core.services import Core
 from bot.core.storage import Platform
 from bot.discord.buttons import ButtonRoutes
-from bot.discord.ratelimit import RequestWindow
+from bot.discord.ratelimit import request_trace
 from bot.discord.render import SOMETHING_WENT_WRONG, respond
 from bot.discord.transport import DiscordMemberDirectory, DiscordTransport
 from bot.heap import settle_heap
@@ -94,7 +95,7 @@ class BallerinaBot(commands.AutoShardedBot):
             # Nothing pings unless a message widens this on purpose.
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=BallerinaTree,
-            http_trace=(trace := RequestWindow(max(1, int(core.settings.global_rate_limit))).trace_config()),
+            http_trace=(trace := request_trace(RequestWindow(max(1, int(core.settings.global_rate_limit))))),
             **_shards(core.settings),
         )
         self.core = core

@@ -5,7 +5,10 @@ Each post carries message ``metadata`` (``event_type`` ``ballerina_delivery``, t
 :meth:`SlackTransport.find_delivered`, which reads the channel's history since the claim for
 posts carrying the row's nonce. Slack's errors are mapped to the engine's neutral kinds; a 429
 becomes :class:`RateLimited` and is waited out by the engine's own limiters. The client has no
-rate-limit retry handler (slack_sdk installs none by default), so nothing here retries.
+rate-limit retry handler (slack_sdk installs none by default), so nothing here retries, and every
+post of the engine's (re-sends included) goes through one :class:`RequestWindow`: the workspace's
+cap on ``chat.postMessage`` is a sliding second, which the engine's token bucket alone overruns
+when posts bunch.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from bot.core.engine.errors import (
     UnknownUser,
 )
 from bot.core.engine.protocols import Pacing, delivered_prefix, part_of
-from bot.core.engine.ratelimit import RateLimiter
+from bot.core.engine.ratelimit import RateLimiter, RequestWindow
 from bot.core.replies import Reply
 from bot.core.storage import ErrorKind, OutboxRow, Target
 from bot.slack.members import UTC_ZONE
@@ -107,6 +110,7 @@ class SlackTransport:
         self.pacing = pacing
         self._dm_channels: dict[str, str] = {}
         self._tier3 = RateLimiter(TIER_3_PER_SECOND, burst=20)
+        self._posts = RequestWindow(max(1, int(pacing.rate)))
 
     async def send_channel(self, channel_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
         reader = await self.bot.members.reader_in(UTC_ZONE, reply)  # <!date> shows each reader's zone
@@ -119,14 +123,15 @@ class SlackTransport:
 
     async def _post(self, channel: str, message: dict[str, Any], nonce: str, thread_of: str | None) -> str:
         try:
-            answer = await self.bot.client.chat_postMessage(
-                channel=channel,
-                thread_ts=thread_of,
-                metadata={"event_type": EVENT_TYPE, "event_payload": {"nonce": nonce}},
-                unfurl_links=False,
-                unfurl_media=False,
-                **message,
-            )
+            async with self._posts.request():
+                answer = await self.bot.client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=thread_of,
+                    metadata={"event_type": EVENT_TYPE, "event_payload": {"nonce": nonce}},
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    **message,
+                )
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
             raise delivery_error(exc) from None
         return str(answer["ts"])

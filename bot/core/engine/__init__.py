@@ -15,7 +15,7 @@ from bot.core.engine.errors import (
     UnknownUser,
 )
 from bot.core.engine.protocols import EventKind, Pacing, Transport
-from bot.core.engine.ratelimit import ChannelPacer, RateLimiter
+from bot.core.engine.ratelimit import ChannelPacer, RateLimiter, RequestWindow
 from bot.core.engine.release import ReleaseKind, ReleaseNotice, ReleaseRenderer
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "ReleaseNotice",
     "ReleaseRenderer",
     "ReminderEngine",
+    "RequestWindow",
     "TransientDeliveryError",
     "Transport",
     "UnknownUser",

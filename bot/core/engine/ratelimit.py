@@ -2,13 +2,17 @@
 
 We keep under the platform's limits ourselves rather than collecting 429s: a global token
 bucket in front of every send, and a per-channel window so one busy channel waits on its own
-instead of taking the whole budget.
+instead of taking the whole budget. A token bucket lets departures bunch (an event-loop stall,
+network jitter), so where the platform counts requests in a sliding second, :class:`RequestWindow`
+goes around each request as well.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
+from collections.abc import AsyncIterator
 
 
 class RateLimiter:
@@ -114,3 +118,35 @@ class ChannelPacer:
         self._blocked = {key: until for key, until in self._blocked.items() if until > now}
         # Doubling the threshold keeps pruning amortised O(1) per message.
         self._prune_at = max(self._MIN_PRUNE_SIZE, 2 * len(self._sent))
+
+
+class RequestWindow:
+    """At most ``limit`` requests in any sliding ``period``, each counted from its start until
+    ``period`` after it ends.
+
+    The platform sees a request arrive somewhere between its start and its end, so however the
+    network delays it, no ``period`` at the platform's end holds more than ``limit`` of them.
+    """
+
+    def __init__(self, limit: int, period: float = 1.0) -> None:
+        if limit < 1 or period <= 0:
+            raise ValueError("limit must be at least 1 and period positive")
+        self.limit = limit
+        self.period = period
+        self._slots = asyncio.Semaphore(limit)
+
+    async def acquire(self) -> None:
+        """Wait for a slot; call :meth:`release` once the request has ended (or failed)."""
+        await self._slots.acquire()
+
+    def release(self) -> None:
+        asyncio.get_running_loop().call_later(self.period, self._slots.release)
+
+    @contextlib.asynccontextmanager
+    async def request(self) -> AsyncIterator[None]:
+        """Holds a slot around one request."""
+        await self.acquire()
+        try:
+            yield
+        finally:
+            self.release()

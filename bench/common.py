@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import statistics
-from collections.abc import AsyncIterator, Sequence
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -43,6 +45,14 @@ def add_latency_option(parser: argparse.ArgumentParser) -> None:
         help=f"the fake Discord's delay on every REST request, each measured in turn (default: "
         f"{','.join(map(str, LATENCIES_MS))})",
     )
+
+
+def report(run: Callable[[Path], Awaitable[dict[str, float]]], headline: Callable[[dict[str, float]], str]) -> None:
+    """Run a benchmark in a throwaway folder, then print its figures (JSON) and a one-line verdict."""
+    with tempfile.TemporaryDirectory() as folder:
+        result = asyncio.run(run(Path(folder)))
+    print(json.dumps(result, indent=2))
+    print(headline(result))
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

@@ -15,12 +15,11 @@ channels with no post or more than one (goal 0 each).
 from __future__ import annotations
 
 import asyncio
-import json
-import tempfile
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from bench.common import report
 from bot.core.engine import Pacing
 from tests.fakeslack import FakeSlack
 from tests.slack_world import fan_out_release
@@ -53,13 +52,13 @@ async def run(folder: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        result = asyncio.run(run(Path(folder)))
-    print(json.dumps(result, indent=2))
-    print(
-        f"{result['posts']} posts in {result['window_s']} s: {result['throughput_per_s']}/s of the cap {RATE}/s"
-        f" ({result['fraction_of_cap']:.1%}, goal >= 95%); 429s {result['rate_limited']} (goal 0);"
-        f" lost {result['lost']}, duplicated {result['duplicated']} (goal 0)"
+    report(
+        run,
+        lambda result: (
+            f"{result['posts']} posts in {result['window_s']} s: {result['throughput_per_s']}/s of the cap {RATE}/s"
+            f" ({result['fraction_of_cap']:.1%}, goal >= 95%); 429s {result['rate_limited']} (goal 0);"
+            f" lost {result['lost']}, duplicated {result['duplicated']} (goal 0)"
+        ),
     )
 
 

@@ -9,13 +9,12 @@ time from the request to the ack, each app, and the ratio of the p99s (goal <= 1
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
-import tempfile
 from pathlib import Path
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bench.common import percentile, report
 from bot.core.clock import ManualClock
 from bot.core.services import Core
 from bot.settings import Settings
@@ -24,11 +23,6 @@ from tests.slack_world import BEFORE_RELEASE, slack_bot
 
 COMMANDS = 400  # per app
 WARM_UP = 20
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 async def run(folder: Path) -> dict[str, float]:
@@ -61,20 +55,20 @@ async def run(folder: Path) -> dict[str, float]:
     return {
         "commands_each": COMMANDS,
         "bot_p50_ms": round(statistics.median(ms["bot"]), 2),
-        "bot_p99_ms": round(percentile(ms["bot"], 0.99), 2),
+        "bot_p99_ms": round(percentile(ms["bot"], 99), 2),
         "bare_p50_ms": round(statistics.median(ms["bare"]), 2),
-        "bare_p99_ms": round(percentile(ms["bare"], 0.99), 2),
-        "p99_ratio": round(percentile(ms["bot"], 0.99) / percentile(ms["bare"], 0.99), 3),
+        "bare_p99_ms": round(percentile(ms["bare"], 99), 2),
+        "p99_ratio": round(percentile(ms["bot"], 99) / percentile(ms["bare"], 99), 3),
     }
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        result = asyncio.run(run(Path(folder)))
-    print(json.dumps(result, indent=2))
-    print(
-        f"ack p99: bot {result['bot_p99_ms']} ms, bare bolt {result['bare_p99_ms']} ms:"
-        f" ratio {result['p99_ratio']} (goal <= 1.25)"
+    report(
+        run,
+        lambda result: (
+            f"ack p99: bot {result['bot_p99_ms']} ms, bare bolt {result['bare_p99_ms']} ms:"
+            f" ratio {result['p99_ratio']} (goal <= 1.25)"
+        ),
     )
 
 

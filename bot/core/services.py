@@ -10,10 +10,13 @@ from bot.core.engine.protocols import EventKind, Transport
 from bot.core.engine.release import ReleaseKind
 from bot.core.film import load_film
 from bot.core.film_commands import FilmFacts
+from bot.core.i18n import load_catalogs
+from bot.core.languages import InReadersLanguage, Languages
 from bot.core.parties import Parties, PartyNotices, PartyReminders
 from bot.core.privacy import DMsToMembersOnly, MemberData, MemberDirectory
 from bot.core.reminders import ReleaseReminders
 from bot.core.storage import Database, OutboxRow, Platform, Store
+from bot.core.storage.languages import LanguageStore
 from bot.core.storage.parties import PartyStore
 from bot.settings import Settings
 
@@ -35,13 +38,15 @@ class Core:
         self.reminders = ReleaseReminders(facts.film, self.store, clock, self.notify_changed)
         self.parties = Parties(facts.film, self.store, PartyStore(db), clock, self.notify_changed)
         self.members = MemberData(self.store, self.reminders, self.parties)
+        self.languages = Languages(LanguageStore(db, self.store))
         self.engine: ReminderEngine | None = None
         self._directories: dict[Platform, MemberDirectory] = {}
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock | None = None) -> Core:
-        """Load the film, open (and migrate) the database and record the release date."""
+        """Load the film and the translations, open (and migrate) the database and record the release date."""
         clock = clock or SystemClock()
+        load_catalogs()
         facts = load_facts(settings, clock)
         if not settings.database_url:
             settings.database_path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,6 +79,7 @@ class Core:
         ]
         if self._directories:
             kinds = [DMsToMembersOnly(kind, self._directories, self.members) for kind in kinds]
+        kinds = [InReadersLanguage(kind, self.languages) for kind in kinds]
         self.engine = ReminderEngine(
             self.db, transports, kinds, self.clock, config, on_recipient_left=self._recipient_left
         )

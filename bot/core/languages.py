@@ -1,0 +1,124 @@
+"""Who reads which language: a member their own (chosen, else their client's), a channel its server's.
+
+* A member's own replies: the language they chose with ``language``, else the one their client
+  shows now (Discord's ``interaction.locale``, Slack's ``users.info`` locale, the console's
+  ``--lang``/``LANG``), else the one it showed last, else their server's.
+* What a channel sees: the language its moderators chose, else the platform's default for the
+  server (Discord's ``guild_locale``, the workspace's locale), else English.
+* A DM: the member's, as last seen or chosen (stored, so a reminder at 3 a.m. is right too).
+
+Reads are cached for a short while (:data:`CACHE_SECONDS`): every interaction asks, and several
+processes may share the database, so a choice made through another one shows within that time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from bot.core.engine.protocols import EventKind
+from bot.core.i18n import DEFAULT_LANGUAGE, Language, speaking
+from bot.core.replies import Reply
+from bot.core.storage import FanOut, OutboxRow, Platform, Reminder, Target
+from bot.core.storage.languages import LanguageStore, StoredLanguages
+
+CACHE_SECONDS = 30.0
+
+
+class Languages:
+    def __init__(self, store: LanguageStore) -> None:
+        self._store = store
+        self._members: dict[str, tuple[float, StoredLanguages]] = {}
+        self._guilds: dict[str, tuple[float, StoredLanguages]] = {}
+
+    @staticmethod
+    def _cached(cache: dict[str, tuple[float, StoredLanguages]], key: str) -> StoredLanguages | None:
+        entry = cache.get(key)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    @staticmethod
+    def _remember(cache: dict[str, tuple[float, StoredLanguages]], key: str, value: StoredLanguages) -> None:
+        if len(cache) > 50_000:
+            cache.clear()
+        cache[key] = (time.monotonic() + CACHE_SECONDS, value)
+
+    async def _member(self, user_id: str) -> StoredLanguages:
+        stored = self._cached(self._members, user_id)
+        if stored is None:
+            stored = await self._store.member(user_id)
+            self._remember(self._members, user_id, stored)
+        return stored
+
+    async def _guild(self, guild_id: str) -> StoredLanguages:
+        stored = self._cached(self._guilds, guild_id)
+        if stored is None:
+            stored = await self._store.guild(guild_id)
+            self._remember(self._guilds, guild_id, stored)
+        return stored
+
+    async def for_member(self, user_id: str, client: Language | None, server_id: str | None = None) -> Language:
+        """The language of a member's own replies; ``client`` is what their client shows now, stored
+        when it changed so that DMs follow it."""
+        stored = await self._member(user_id)
+        if client is not None and client != stored.platform:
+            stored = StoredLanguages(stored.chosen, client)
+            await self._store.set_member(user_id, chosen=stored.chosen, seen=client)
+            self._remember(self._members, user_id, stored)
+        if stored.chosen or stored.platform:
+            return stored.chosen or stored.platform or DEFAULT_LANGUAGE
+        return await self.for_server(server_id) if server_id is not None else DEFAULT_LANGUAGE
+
+    async def member_choice(self, user_id: str) -> Language | None:
+        return (await self._member(user_id)).chosen
+
+    async def choose_for_member(self, user_id: str, language: Language | None) -> None:
+        """A member's own choice (None: automatic again, from their client)."""
+        stored = StoredLanguages(language, (await self._member(user_id)).platform)
+        await self._store.set_member(user_id, chosen=language, seen=stored.platform)
+        self._remember(self._members, user_id, stored)
+
+    async def for_server(
+        self, server_id: str, platform: Platform | None = None, reported: Language | None = None
+    ) -> Language:
+        """The language of what a server's channels see; ``reported`` is the platform's default
+        for it (stored when it changed, on ``platform``)."""
+        stored = await self._guild(server_id)
+        if reported is not None and platform is not None and reported != stored.platform:
+            stored = StoredLanguages(stored.chosen, reported)
+            await self._store.set_guild(server_id, platform, chosen=stored.chosen, reported=reported)
+            self._remember(self._guilds, server_id, stored)
+        return stored.chosen or stored.platform or DEFAULT_LANGUAGE
+
+    async def server_choice(self, server_id: str) -> Language | None:
+        return (await self._guild(server_id)).chosen
+
+    async def choose_for_server(self, server_id: str, platform: Platform, language: Language | None) -> None:
+        """A moderator's choice for the server (None: the platform's default again)."""
+        stored = StoredLanguages(language, (await self._guild(server_id)).platform)
+        await self._store.set_guild(server_id, platform, chosen=language, reported=stored.platform)
+        self._remember(self._guilds, server_id, stored)
+
+    async def for_row(self, row: OutboxRow) -> Language:
+        """The language of one delivery: a DM the member's, a post its server's."""
+        if row.target is Target.DM:
+            return await self.for_member(row.target_id, None, row.guild_id)
+        return await self.for_server(row.guild_id)
+
+
+class InReadersLanguage:
+    """An event kind whose messages are rendered in their reader's language (see :class:`Languages`)."""
+
+    def __init__(self, kind: EventKind, languages: Languages) -> None:
+        self._kind = kind
+        self._languages = languages
+
+    @property
+    def name(self) -> str:
+        return self._kind.name
+
+    async def fan_out(self, fan: FanOut) -> None:
+        await self._kind.fan_out(fan)
+
+    async def render(self, reminder: Reminder, row: OutboxRow) -> Sequence[Reply]:
+        with speaking(await self._languages.for_row(row)):
+            return await self._kind.render(reminder, row)

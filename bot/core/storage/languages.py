@@ -1,0 +1,67 @@
+"""Stored languages: a guild's (chosen, and its platform's default) and a member's (chosen, and last seen)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from bot.core.i18n import Language
+from bot.core.storage.database import Database, Row
+from bot.core.storage.models import Platform
+from bot.core.storage.store import Store
+
+
+@dataclass(frozen=True)
+class StoredLanguages:
+    chosen: Language | None = None
+    """Set by a command (a moderator's for a guild, the member's own); None: automatic."""
+    platform: Language | None = None
+    """What the platform reported last: the guild's default locale, the member's client locale."""
+
+
+def _stored(row: Row | None) -> StoredLanguages:
+    if row is None:
+        return StoredLanguages()
+    return StoredLanguages(cast("Language | None", row["chosen"]), cast("Language | None", row["platform"]))
+
+
+class LanguageStore:
+    def __init__(self, db: Database, store: Store) -> None:
+        self._db = db
+        self._store = store
+
+    async def guild(self, guild_id: str) -> StoredLanguages:
+        async with self._db.read() as session:
+            row = await session.fetchone(
+                "SELECT language AS chosen, platform_language AS platform FROM guild_settings WHERE guild_id = ?",
+                (guild_id,),
+            )
+        return _stored(row)
+
+    async def set_guild(
+        self, guild_id: str, platform: Platform, *, chosen: Language | None, reported: Language | None
+    ) -> None:
+        """Store both of a guild's languages (creating its settings row on ``platform`` if needed)."""
+        await self._store.ensure_guild(guild_id, platform)
+        async with self._db.transaction() as session:
+            await session.execute(
+                "UPDATE guild_settings SET language = ?, platform_language = ? WHERE guild_id = ?",
+                (chosen, reported, guild_id),
+            )
+
+    async def member(self, user_id: str) -> StoredLanguages:
+        async with self._db.read() as session:
+            row = await session.fetchone(
+                "SELECT language AS chosen, seen_language AS platform FROM user_settings WHERE user_id = ?",
+                (user_id,),
+            )
+        return _stored(row)
+
+    async def set_member(self, user_id: str, *, chosen: Language | None, seen: Language | None) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                "INSERT INTO user_settings (user_id, language, seen_language) VALUES (?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
+                " seen_language = excluded.seen_language",
+                (user_id, chosen, seen),
+            )

@@ -1,0 +1,72 @@
+"""The catalogs are guarded: stale template, missing Korean and differing placeholders fail the suite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.messages.catalog import Catalog
+
+from bot import catalogs
+from bot.core import i18n
+
+
+def test_the_catalogs_are_complete_and_current() -> None:
+    assert catalogs.problems() == []
+
+
+def _template_with(message: str | tuple[str, str]) -> Catalog:
+    template = Catalog(domain=i18n.DOMAIN)
+    template.add(message)
+    return template
+
+
+def test_check_names_an_untranslated_message_and_a_wrong_placeholder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "ko" / "LC_MESSAGES").mkdir(parents=True)
+    po = tmp_path / "ko" / "LC_MESSAGES" / "messages.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: ko\\n"\n"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
+        'msgid "Party {title} moved"\nmsgstr "{tilte} 모임이 옮겨졌어요"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(catalogs, "LOCALES_DIR", tmp_path)
+    monkeypatch.setattr(catalogs, "TEMPLATE", tmp_path / "messages.pot")
+    template = _template_with("Party {title} moved")
+    template.add(("{count} member", "{count} members"))
+    monkeypatch.setattr(catalogs, "extract", lambda: template)
+    catalogs._write(catalogs.TEMPLATE, template, omit_header=True)
+
+    assert sorted(catalogs.problems()) == [
+        "ko: no translation for '{count} member'",
+        "ko: placeholders differ in 'Party {title} moved'",
+    ]
+
+
+def test_check_finds_a_stale_template(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(catalogs, "TEMPLATE", tmp_path / "messages.pot")
+    catalogs._write(catalogs.TEMPLATE, _template_with("An old message"), omit_header=True)
+    assert catalogs.problems()[0].startswith("messages.pot is stale")
+
+
+@pytest.mark.parametrize(
+    ("tag", "language"),
+    [("ko", "ko"), ("ko-KR", "ko"), ("ko_KR.UTF-8", "ko"), ("en-US", "en"), ("ja", "en"), ("", None), (None, None)],
+)
+def test_platform_locale_tags_map_to_our_languages(tag: str | None, language: str | None) -> None:
+    assert i18n.language_of(tag) == language
+
+
+def test_times_are_written_the_way_the_readers_locale_writes_them() -> None:
+    release = datetime(2023, 10, 6, 7, 0, tzinfo=UTC)
+    seoul = ZoneInfo("Asia/Seoul")
+    with i18n.speaking("ko"):
+        assert i18n.format_instant(release, "F", seoul, release) == "2023년 10월 6일 금요일 오후 4:00"
+        assert i18n.format_instant(release, "R", seoul, release - timedelta(days=3)) == "3일 후"
+    with i18n.speaking("en"):
+        assert i18n.format_instant(release, "F", seoul, release) == "Friday, October 6, 2023, 4:00\u202fPM"
+        assert i18n.format_instant(release, "R", seoul, release + timedelta(days=3)) == "3 days ago"
+    assert i18n.current_language() == "en"

@@ -8,7 +8,7 @@ renders. Strings defined at import time are marked with :func:`N_` and translate
 
 The Korean catalog is ``bot/locales/ko/LC_MESSAGES/messages.po``; it is compiled in memory at
 start-up (:func:`load_catalogs`), so a source checkout needs no build step. ``messages.pot`` is
-extracted from the source by ``python -m bot.catalogs update`` (Babels extractor); a test fails
+extracted from the source by ``python -m bot.catalogs update`` (Babel's extractor); a test fails
 when it is stale, when a message has no Korean, or when placeholders differ.
 """
 

@@ -40,3 +40,24 @@ async def test_stored_languages_survive_a_restart(offline_core: Core) -> None:
     assert await fresh.member_choice("u1") == "ko"
     assert await fresh.for_server("g1") == "ko"
     assert await fresh.for_member("u2", None, "g1") == "ko"
+
+
+async def test_the_language_command_answers_in_the_language_chosen_and_refuses_others(offline_core: Core) -> None:
+    languages = offline_core.languages
+    chosen = await languages.member_command("u1", "ko", client="en")
+    assert chosen.content == "이제부터 한국어로 답할게요."
+    refused = await languages.member_command("u1", "français", client="en")
+    assert refused.ephemeral and refused.content is not None and "`ko`" in refused.content
+    assert await languages.member_choice("u1") == "ko", "a refused choice changes nothing"
+    automatic = await languages.member_command("u1", "auto", client="en")
+    assert automatic.content == "I'll answer you in your app's language."
+    assert await languages.member_choice("u1") is None
+
+
+async def test_the_server_language_command_sets_what_channels_see(offline_core: Core) -> None:
+    languages = offline_core.languages
+    answer = await languages.server_command("g1", Platform.DISCORD, "한국어")
+    assert answer.content == "이제부터 이 서버의 채널 글은 한국어로 올라가요."
+    assert await languages.for_server("g1") == "ko"
+    assert (await languages.server_command("g1", Platform.DISCORD, "klingon")).ephemeral
+    assert await languages.for_server("g1") == "ko"

@@ -17,12 +17,27 @@ import time
 from collections.abc import Sequence
 
 from bot.core.engine.protocols import EventKind
-from bot.core.i18n import DEFAULT_LANGUAGE, Language, speaking
-from bot.core.replies import Reply
+from bot.core.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, _, parse_language, speaking
+from bot.core.replies import Reply, error
 from bot.core.storage import FanOut, OutboxRow, Platform, Reminder, Target
 from bot.core.storage.languages import LanguageStore, StoredLanguages
 
 CACHE_SECONDS = 30.0
+AUTOMATIC = "auto"
+"""The choice that hands the language back to the platform (the member's client, the server's default)."""
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(shown name, value) of each choice of the ``language`` commands, automatic last."""
+    return [(LANGUAGE_NAMES[language], language) for language in LANGUAGES] + [(_("Automatic"), AUTOMATIC)]
+
+
+def _parse_choice(text: str) -> tuple[bool, Language | None]:
+    """(understood, the language chosen or None for automatic)."""
+    if text.strip().lower() in (AUTOMATIC, "automatic", "자동"):
+        return True, None
+    language = parse_language(text)
+    return language is not None, language
 
 
 class Languages:
@@ -97,6 +112,33 @@ class Languages:
         stored = StoredLanguages(language, (await self._guild(server_id)).platform)
         await self._store.set_guild(server_id, platform, chosen=language, reported=stored.platform)
         self._remember(self._guilds, server_id, stored)
+
+    async def member_command(self, user_id: str, text: str, client: Language | None) -> Reply:
+        """``/ballerina language en|ko|auto``: the answer comes in the language now in force."""
+        understood, language = _parse_choice(text)
+        if not understood:
+            return error(_("I speak English (`en`) and Korean (`ko`); `auto` follows your app's language."))
+        await self.choose_for_member(user_id, language)
+        now_speaking = await self.for_member(user_id, client)
+        with speaking(now_speaking):
+            if language is None:
+                return Reply(content=_("I'll answer you in your app's language."), ephemeral=True)
+            answer = _("I'll answer you in {language} from now on.")
+            return Reply(content=answer.format(language=LANGUAGE_NAMES[now_speaking]), ephemeral=True)
+
+    async def server_command(self, server_id: str, platform: Platform, text: str) -> Reply:
+        """``/ballerina-admin language en|ko|auto``: the language of this server's channel posts."""
+        understood, language = _parse_choice(text)
+        if not understood:
+            return error(_("Choose `en` (English), `ko` (Korean) or `auto` (the server's own default)."))
+        await self.choose_for_server(server_id, platform, language)
+        now_posting = await self.for_server(server_id)
+        with speaking(now_posting):
+            if language is None:
+                answer = _("Channel posts here follow the server's default language again ({language}).")
+            else:
+                answer = _("Channel posts here are in {language} from now on.")
+            return Reply(content=answer.format(language=LANGUAGE_NAMES[now_posting]), ephemeral=True)
 
     async def for_row(self, row: OutboxRow) -> Language:
         """The language of one delivery: a DM the member's, a post its server's."""

@@ -1,5 +1,7 @@
 """The translation catalogs' upkeep: ``python -m bot.catalogs update`` after changing any message,
 ``python -m bot.catalogs check`` (run by the tests) to find what is stale or untranslated.
+``merge`` is a git merge driver that unites two branches' catalogs (enable it once with
+``git config merge.pocatalog.driver "python -m bot.catalogs merge %O %A %B %P"``).
 
 ``update`` extracts every marked message from ``bot/`` and ``cogs/`` into ``messages.pot`` (the
 same as ``pybabel extract`` with ``bot/locales/babel.cfg``) and merges it into each language's
@@ -108,6 +110,23 @@ def _strings(text: str | tuple[str, ...] | list[str] | None) -> list[str]:
     return [text] if isinstance(text, str) else list(text)
 
 
+def merge(base_path: Path, ours_path: Path, theirs_path: Path, name: str) -> None:
+    """A git merge driver (see ``.gitattributes``): both sides' messages, and every translation
+    either side made, into ``ours_path``."""
+    base, ours, theirs = _read(base_path), _read(ours_path), _read(theirs_path)
+    for message in theirs:
+        if not message.id:
+            continue
+        mine = ours.get(message.id, message.context)
+        old = base.get(message.id, message.context)
+        if mine is None:
+            ours[message.id] = message
+        elif message.string and (not mine.string or (old is not None and mine.string == old.string)):
+            mine.string = message.string
+            mine.flags.discard("fuzzy")
+    _write(ours_path, ours, omit_header=name.endswith(".pot"))
+
+
 def main(argv: list[str]) -> int:
     if argv[1:] == ["update"]:
         update()
@@ -116,7 +135,10 @@ def main(argv: list[str]) -> int:
         listed = problems()
         print("\n".join(listed) or "catalogs complete")
         return 1 if listed else 0
-    print("usage: python -m bot.catalogs update|check", file=sys.stderr)
+    if argv[1:2] == ["merge"] and len(argv) == 6:
+        merge(Path(argv[2]), Path(argv[3]), Path(argv[4]), argv[5])
+        return 0
+    print("usage: python -m bot.catalogs update|check|merge BASE OURS THEIRS NAME", file=sys.stderr)
     return 2
 
 

@@ -22,11 +22,15 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from bot.core.i18n import DEFAULT_LANGUAGE, DOMAIN, LANGUAGES, LOCALES_DIR
+from bot.core.korean import PARTICLE_PAIRS
 
 SOURCE_ROOT = LOCALES_DIR.parent.parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 COMMENT_TAGS = ("TRANSLATORS:",)
-PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+PLACEHOLDER = re.compile(r"\{([^{}:!]*)(?:![^{}:]*)?(?::([^{}]*))?\}")
+"""A ``str.format`` field: its name must match between languages; a Korean translation may add a
+particle spec after it, ``{title:을/를}`` (see :class:`bot.core.i18n.Word`)."""
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
 TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
 STABLE_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -79,7 +83,12 @@ def update() -> None:
 
 
 def _placeholders(text: str | tuple[str, ...] | list[str] | None) -> set[str]:
-    return {found for one in _strings(text) for found in PLACEHOLDER.findall(one)}
+    return {name for one in _strings(text) for name, _spec in PLACEHOLDER.findall(one)}
+
+
+def _bad_particles(text: str | tuple[str, ...] | list[str] | None) -> list[str]:
+    specs = (spec for one in _strings(text) for _name, spec in PLACEHOLDER.findall(one))
+    return [spec for spec in specs if HANGUL.search(spec) and spec not in PARTICLE_PAIRS]
 
 
 def problems() -> list[str]:
@@ -101,6 +110,8 @@ def problems() -> list[str]:
                 found.append(f"{language}: no translation for {name!r}")
             elif _placeholders(translated.string) != _placeholders(message.id):
                 found.append(f"{language}: placeholders differ in {name!r}")
+            elif bad := _bad_particles(translated.string):
+                found.append(f"{language}: unknown particle {bad[0]!r} in {name!r}")
     return found
 
 

@@ -70,3 +70,46 @@ def test_times_are_written_the_way_the_readers_locale_writes_them() -> None:
         assert i18n.format_instant(release, "F", seoul, release) == "Friday, October 6, 2023, 4:00\u202fPM"
         assert i18n.format_instant(release, "R", seoul, release + timedelta(days=3)) == "3 days ago"
     assert i18n.current_language() == "en"
+
+
+def test_a_korean_translation_puts_the_right_particle_after_a_run_time_word() -> None:
+    message = "{title:이/가} 취소됐어요. {name:을/를} 기다려요."
+    assert (
+        message.format(title=i18n.Word("발레리나"), name=i18n.Word("김지훈"))
+        == "발레리나가 취소됐어요. 김지훈을 기다려요."
+    )
+    assert "{title} is cancelled".format(title=i18n.Word("Movie night")) == "Movie night is cancelled"
+
+
+def test_check_accepts_particle_specs_and_names_unknown_ones(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "ko" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "ko" / "LC_MESSAGES" / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Language: ko\\n"\n\n'
+        'msgid "{title} is cancelled"\nmsgstr "{title:이/가} 취소됐어요"\n\n'
+        'msgid "See {title}"\nmsgstr "{title:을를} 보세요"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(catalogs, "LOCALES_DIR", tmp_path)
+    monkeypatch.setattr(catalogs, "TEMPLATE", tmp_path / "messages.pot")
+    template = _template_with("{title} is cancelled")
+    template.add("See {title}")
+    monkeypatch.setattr(catalogs, "extract", lambda: template)
+    catalogs._write(catalogs.TEMPLATE, template, omit_header=True)
+    assert catalogs.problems() == ["ko: unknown particle '을를' in 'See {title}'"]
+
+
+def test_the_merge_driver_keeps_both_branches_messages_and_translations(tmp_path: Path) -> None:
+    def po(*entries: tuple[str, str]) -> Path:
+        path = tmp_path / f"{len(list(tmp_path.iterdir()))}.po"
+        catalog = Catalog(locale="ko", domain=i18n.DOMAIN)
+        for msgid, msgstr in entries:
+            catalog.add(msgid, msgstr)
+        catalogs._write(path, catalog)
+        return path
+
+    base = po(("Going", ""))
+    ours = po(("Going", "참석"), ("Maybe", ""))
+    theirs = po(("Going", ""), ("Not going", "불참"))
+    catalogs.merge(base, ours, theirs, "messages.po")
+    merged = {message.id: message.string for message in catalogs._read(ours) if message.id}
+    assert merged == {"Going": "참석", "Maybe": "", "Not going": "불참"}

@@ -28,6 +28,8 @@ from babel import Locale, dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from bot.core.korean import with_particle
+
 Language = Literal["en", "ko"]
 LANGUAGES: Final[tuple[Language, ...]] = ("en", "ko")
 DEFAULT_LANGUAGE: Final[Language] = "en"
@@ -111,6 +113,17 @@ def N_(message: str) -> str:
     """Mark ``message`` for the catalog without translating it yet: for constants built at import
     time, translated with :func:`_` where they are shown."""
     return message
+
+
+class Word(str):
+    """A word known only at run time (a title, a name) put into a message: a Korean translation
+    writes the particle after it as a format spec, ``{title:을/를}``, and gets the one that fits
+    how the word ends (``발레리나를``, ``김지훈을``; see :mod:`bot.core.korean`)."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        return with_particle(str(self), spec) if spec else str(self)
 
 
 def translate(message: str, language: Language) -> str:

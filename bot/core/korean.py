@@ -26,7 +26,7 @@ import enum
 import re
 import unicodedata
 
-__all__ = ["Ending", "ending", "particle", "with_particle"]
+__all__ = ["PARTICLE_PAIRS", "Ending", "ending", "particle", "with_particle"]
 
 
 class Ending(enum.Enum):
@@ -47,6 +47,8 @@ _PARTICLES: dict[str, tuple[str, str, str]] = {
     "으로/로": ("으로", "로", "(으)로"),
 }
 _PARTICLES.update({"/".join(reversed(pair.split("/"))): forms for pair, forms in list(_PARTICLES.items())})
+PARTICLE_PAIRS = frozenset(_PARTICLES)
+"""The pairs :func:`particle` knows, either way round (``을/를`` or ``를/을``)."""
 
 _SYLLABLE_FIRST, _SYLLABLE_LAST = 0xAC00, 0xD7A3
 _FINAL_RIEUL = 8

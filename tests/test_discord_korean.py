@@ -16,7 +16,8 @@ from typing import Any
 
 import discord
 import pytest
-from discord.app_commands import TranslationContextTypes, locale_str
+from discord import app_commands
+from discord.app_commands import TranslationContextLocation, TranslationContextTypes, locale_str
 
 from bot.core.privacy import FORGET_CONFIRM_ID
 from bot.core.reminders import RESET_CONFIRM_ID
@@ -308,3 +309,23 @@ async def test_a_server_joined_has_its_default_language_before_anyone_runs_a_com
             break
         await asyncio.sleep(0.01)
     assert await w.core.languages.for_server(str(joined.id)) == "ko"
+
+
+class BadlyNamed(CommandTextTranslator):
+    """A translator that names a command as Discord's name rule forbids (a space)."""
+
+    async def translate(
+        self, string: locale_str, locale: discord.Locale, context: TranslationContextTypes
+    ) -> str | None:
+        if context.location is TranslationContextLocation.command_name and locale is discord.Locale.korean:
+            return "출연진 보기"
+        return await super().translate(string, locale, context)
+
+
+async def test_the_fake_refuses_a_localized_name_that_discord_would_refuse_at_sync(english_server: World) -> None:
+    bot = english_server.bot
+    assert bot is not None
+    await bot.tree.set_translator(BadlyNamed())
+    with pytest.raises(app_commands.CommandSyncFailure) as refused:
+        await bot.sync_commands()
+    assert refused.value.code == 50035

@@ -9,6 +9,9 @@
 
 Reads are cached for a short while (:data:`CACHE_SECONDS`): every interaction asks, and several
 processes may share the database, so a choice made through another one shows within that time.
+A member's lookup and the store of the language their client shows are group-committed
+(:mod:`bot.core.batching`): hundreds of members first seen at once share a few database trips
+instead of queueing one each before their answers.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+from bot.core.batching import GroupCommit
 from bot.core.engine.protocols import EventKind
 from bot.core.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, _, parse_language, speaking
 from bot.core.replies import Reply, error
@@ -45,6 +49,12 @@ class Languages:
         self._store = store
         self._members: dict[str, tuple[float, StoredLanguages]] = {}
         self._guilds: dict[str, tuple[float, StoredLanguages]] = {}
+        self._member_reads = GroupCommit(store.members, key=lambda user_id: user_id)
+        self._seen_writes = GroupCommit(self._write_seen, key=lambda member: member[0])
+
+    async def _write_seen(self, members: Sequence[tuple[str, StoredLanguages]]) -> list[None]:
+        await self._store.set_members(members)
+        return [None] * len(members)
 
     @staticmethod
     def _cached(cache: dict[str, tuple[float, StoredLanguages]], key: str) -> StoredLanguages | None:
@@ -60,7 +70,7 @@ class Languages:
     async def _member(self, user_id: str) -> StoredLanguages:
         stored = self._cached(self._members, user_id)
         if stored is None:
-            stored = await self._store.member(user_id)
+            stored = await self._member_reads.submit(user_id)
             self._remember(self._members, user_id, stored)
         return stored
 
@@ -77,7 +87,7 @@ class Languages:
         stored = await self._member(user_id)
         if client is not None and client != stored.platform:
             stored = StoredLanguages(stored.chosen, client)
-            await self._store.set_member(user_id, chosen=stored.chosen, seen=client)
+            await self._seen_writes.submit((user_id, stored))
             self._remember(self._members, user_id, stored)
         if stored.chosen or stored.platform:
             return stored.chosen or stored.platform or DEFAULT_LANGUAGE

@@ -297,18 +297,26 @@ async def test_a_member_without_manage_server_cannot_set_the_servers_language(en
     assert await w.core.languages.server_choice(str(w.guild.id)) is None
 
 
-async def test_a_server_joined_has_its_default_language_before_anyone_runs_a_command(
+async def test_a_server_joined_or_changed_has_its_default_language_before_anyone_runs_a_command(
     english_server: World,
 ) -> None:
     w = english_server
     assert w.core is not None and w.bot is not None
     await w.bot.wait_until_ready()  # a server joined during start-up is taken as one already known
     joined = w.fake.add_guild("영화 동호회", locale="ko")
-    for _attempt in range(500):  # the bot hears of the server by the gateway, a moment later
-        if await w.core.languages.for_server(str(joined.id)) == "ko":
-            break
+    await server_language_becomes(w, str(joined.id), "ko")
+    joined.set_locale("en-US")  # its moderators change it in Discord's server settings
+    await server_language_becomes(w, str(joined.id), "en")
+
+
+async def server_language_becomes(w: World, guild_id: str, language: str) -> None:
+    """The bot hears of a server by the gateway, a moment later."""
+    assert w.core is not None
+    for _attempt in range(500):
+        if await w.core.languages.for_server(guild_id) == language:
+            return
         await asyncio.sleep(0.01)
-    assert await w.core.languages.for_server(str(joined.id)) == "ko"
+    raise AssertionError(f"server {guild_id} is still not in {language}")
 
 
 class BadlyNamed(CommandTextTranslator):

@@ -76,7 +76,8 @@ World building (events are dispatched to a connected bot; objects are plain data
   bot's), ``remove_role(role)``; ``add_member(user_or_name, *, roles=(), permissions=None, nick=None,
   global_name=None, bot=False, locale="en-US") -> FakeMember`` (``permissions=`` gives a personal role),
   ``remove_member(m)``; ``set_bot_permissions(perms)`` and ``set_bot_role_position(pos)``
-  (GUILD_ROLE_UPDATE), ``set_everyone_permissions(perms)``; lookups ``get_member``, ``get_role``,
+  (GUILD_ROLE_UPDATE), ``set_everyone_permissions(perms)``, ``set_locale(tag)`` (GUILD_UPDATE);
+  lookups ``get_member``, ``get_role``,
   ``role_named``, ``channel_named``, ``text_channels``; ``permissions_for(member, channel=None)`` and
   ``bot_permissions(channel=None)`` resolve permissions exactly like Discord (owner, ADMINISTRATOR,
   @everyone/role/member overwrites); ``scheduled_events`` (dict id -> event payload);

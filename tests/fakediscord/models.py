@@ -587,6 +587,11 @@ class FakeGuild:
     def set_everyone_permissions(self, permissions: object) -> None:
         self.everyone_role.update(permissions=permissions)
 
+    def set_locale(self, locale: str) -> None:
+        """A moderator changes the server's default language (Server Settings): GUILD_UPDATE."""
+        self.locale = locale
+        self.hub.dispatch("GUILD_UPDATE", self.payload())
+
 
 def new_everyone_role(guild: FakeGuild) -> FakeRole:
     return FakeRole(id=guild.id, guild=guild, name="@everyone", permissions=DEFAULT_EVERYONE_PERMISSIONS)

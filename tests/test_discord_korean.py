@@ -337,3 +337,12 @@ async def test_the_fake_refuses_a_localized_name_that_discord_would_refuse_at_sy
     with pytest.raises(app_commands.CommandSyncFailure) as refused:
         await bot.sync_commands()
     assert refused.value.code == 50035
+
+
+async def test_an_unknown_way_to_be_reminded_is_refused_in_the_members_language(english_server: World) -> None:
+    w = english_server
+    assert w.core is not None
+    jiwoo = korean_member(w)
+    refused = await w.run(jiwoo, "ballerina", "remind", "on", options={"via": "sms"}, check=False)
+    assert refused.ephemeral and refused.content == "`channel`이나 `dm` 중에서 골라 주세요."
+    assert await w.core.store.get_subscription(str(w.guild.id), str(jiwoo.id)) is None

@@ -20,6 +20,7 @@ import pytest
 from bot.core.clock import ManualClock
 from bot.core.engine import EngineConfig
 from bot.core.storage import Database, Store, Via
+from bot.settings import Settings, SettingsError
 from tests.postgres import PostgresServer
 from tests.test_engine import (  # noqa: F401  (stop_bots_left_running: an autouse fixture)
     DM_USERS,
@@ -198,3 +199,32 @@ async def test_the_engine_listens_again_after_its_listening_connection_drops(
         await other.close()
     finally:
         await admin.close()
+
+
+# -- the settings -----------------------------------------------------------------------------------
+
+
+def load(**environ: str) -> Settings:
+    return Settings.load(environ=environ, env_file=None)
+
+
+def test_every_process_delivers_under_a_30_second_lease_by_default_named_by_its_shards() -> None:
+    settings = load()
+    assert (settings.delivery, settings.delivery_lease, settings.process_name) == (True, LEASE, "main")
+    assert load(SHARD_COUNT="4", SHARD_IDS="2, 3").process_name == "shards-2-3"
+    assert load(PROCESS_NAME="slack-1", SHARD_COUNT="4", SHARD_IDS="2").process_name == "slack-1"
+    assert load(DELIVERY="off", DELIVERY_LEASE_SECONDS="5").delivery_lease == timedelta(seconds=5)
+    assert load(DELIVERY="off").delivery is False
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"DELIVERY": "sometimes"}, "DELIVERY must be yes or no"),
+        ({"DELIVERY_LEASE_SECONDS": "0"}, "DELIVERY_LEASE_SECONDS must be greater than 0"),
+        ({"PROCESS_NAME": "a#1"}, "PROCESS_NAME must be 1 to 64 letters"),
+    ],
+)
+def test_invalid_delivery_settings_are_errors_naming_the_variable(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load(**environ)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,7 @@ _ALARM_JOB = "reminder-engine-alarm"
 _DB_RETRY_FIRST = 0.5  # seconds before retrying a failed database step (a locked file, say) ...
 _DB_RETRY_MAX = 30.0  # ... doubled after each further failure, up to this
 _DETAIL_LIMIT = 300  # characters of an error message kept for the status view
+_MIN_CLAIM_WINDOW = 16  # claimed rows in hand at the least (see _claim_window)
 
 _Settle = Callable[[], Awaitable[None]]
 """Records a delivery's outcome in the database; safe to call again if it raised."""
@@ -100,6 +102,9 @@ class EngineConfig:
     """This process's name among those sharing the database, kept across its restarts."""
     lease: timedelta = timedelta(seconds=30)
     """How long a claim holds unless renewed: after it, another process takes the row over."""
+    claim_ahead: timedelta = timedelta(seconds=2)
+    """Where one rate limits every send (Discord's global limit), claim no more rows than that
+    rate sends in this time: the rest of a large fan-out is left to the other processes too."""
 
 
 @dataclass(eq=False)
@@ -190,8 +195,7 @@ class ReminderEngine:
             self._kinds[kind.name] = kind
         self._clock = clock
         self._config = config = config or EngineConfig()
-        # Claimed rows held in memory at most: enough for the workers and the next batch.
-        self._max_inflight = max(2 * config.batch_size, config.workers)
+        self._max_inflight = self._claim_window()
         self._scheduler: AsyncIOScheduler | None = None
         self._pump_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -211,6 +215,19 @@ class ReminderEngine:
         self._next_alarm: datetime | None = None
         self._listening: contextlib.AsyncExitStack | None = None
         clock.on_jump(self.notify_changed)
+
+    def _claim_window(self) -> int:
+        """Claimed rows held at most: enough for the workers and the next batch, or, where the
+        platforms' rates are not per guild, for the next ``claim_ahead`` of sending (at least a
+        batch of the minimum size), so that every process sharing the database keeps busy until
+        a fan-out ends."""
+        cfg = self._config
+        window = max(2 * cfg.batch_size, cfg.workers)
+        pacings = [transport.pacing for transport in self._transports.values()]
+        if any(pacing.per_guild for pacing in pacings):
+            return window
+        ahead = math.ceil(sum(pacing.rate for pacing in pacings) * cfg.claim_ahead.total_seconds())
+        return min(window, max(ahead, _MIN_CLAIM_WINDOW))
 
     # -- life cycle ----------------------------------------------------------------------------
 

@@ -160,12 +160,18 @@ async def a_release_due_now_written_by_another_process(url: str, clock: ManualCl
     return other
 
 
-async def test_a_change_announced_by_another_process_wakes_the_engine_at_once(
-    postgres_server: PostgresServer, clock: ManualClock
-) -> None:
+@pytest.fixture
+async def idle_on_postgres(postgres_server: PostgresServer, clock: ManualClock) -> tuple[str, Bot]:
+    """A fresh PostgreSQL database, and an engine on it with nothing due for an hour."""
     url = postgres_server.new_database()
     clock.set(RELEASE)
-    bot = await start_bot(url, clock, config=EngineConfig(max_sleep=timedelta(hours=1)))
+    return url, await start_bot(url, clock, config=EngineConfig(max_sleep=timedelta(hours=1)))
+
+
+async def test_a_change_announced_by_another_process_wakes_the_engine_at_once(
+    idle_on_postgres: tuple[str, Bot], clock: ManualClock
+) -> None:
+    url, bot = idle_on_postgres
     other = await a_release_due_now_written_by_another_process(url, clock, "g1")
     try:
         await bot.transport.wait_for_calls(2)  # within 5 s; the alarm was an hour away
@@ -174,11 +180,9 @@ async def test_a_change_announced_by_another_process_wakes_the_engine_at_once(
 
 
 async def test_the_engine_listens_again_after_its_listening_connection_drops(
-    postgres_server: PostgresServer, clock: ManualClock
+    idle_on_postgres: tuple[str, Bot], clock: ManualClock
 ) -> None:
-    url = postgres_server.new_database()
-    clock.set(RELEASE)
-    bot = await start_bot(url, clock, config=EngineConfig(max_sleep=timedelta(hours=1)))
+    url, bot = idle_on_postgres
     admin = await Database.open(url)
     try:
         async with admin.read() as session:

@@ -217,10 +217,10 @@ class ReminderEngine:
         clock.on_jump(self.notify_changed)
 
     def _claim_window(self) -> int:
-        """Claimed rows held at most: enough for the workers and the next batch, or, where the
-        platforms' rates are not per guild, for the next ``claim_ahead`` of sending (at least a
-        batch of the minimum size), so that every process sharing the database keeps busy until
-        a fan-out ends."""
+        """Claimed rows held at most: enough for the workers and the next batch; but where one
+        rate limits every send (not per guild), only the next ``claim_ahead`` of sending at it
+        (``_MIN_CLAIM_WINDOW`` at the least), so that every process sharing the database keeps
+        busy until a fan-out ends."""
         cfg = self._config
         window = max(2 * cfg.batch_size, cfg.workers)
         pacings = [transport.pacing for transport in self._transports.values()]

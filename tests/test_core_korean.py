@@ -12,6 +12,7 @@ import pytest
 from bot.core.clock import ManualClock
 from bot.core.film_commands import countdown
 from bot.core.i18n import speaking
+from bot.core.parties import RSVP, PartyReminders
 from bot.core.replies import Reply
 from bot.core.services import Core
 from bot.core.storage import Target, Via
@@ -161,3 +162,107 @@ async def test_release_reminder_commands_answer_in_korean(before: Core, after: C
         korean_only(reply)
     assert "공개 기준 7일 전, 1일 전, 1시간 전, 시작 시각" in (replies[4].description or "")
     assert (replies[-1].content or "").startswith("발레리나는 이미 Netflix에서")  # 은/는 after a vowel
+
+
+# -- watch parties ---------------------------------------------------------------------------------
+
+
+async def _party(core: Core, title: str | None = "영화의 밤", language: str = "ko") -> int:
+    with speaking(language):  # type: ignore[arg-type]
+        outcome = await core.parties.create(
+            guild_id="g1", host_id="host", channel_id="c1", when="내일 오후 8시", title=title, timezone="Asia/Seoul"
+        )
+    assert outcome.party is not None, outcome.reply
+    return outcome.party.id
+
+
+async def test_every_party_command_answers_in_korean(after: Core) -> None:
+    titles = ("영화의 밤", "발레리나 파티")
+    with speaking("ko"):
+        create = await after.parties.create(
+            guild_id="g1", host_id="host", channel_id="c1", when="내일 오후 8시", title=titles[0], timezone="Asia/Seoul"
+        )
+        assert create.party is not None and create.card is not None
+        party_id = create.party.id
+        replies = [create.reply, create.card]
+        for choice in (RSVP.GOING, RSVP.GOING, RSVP.MAYBE, RSVP.NOT_GOING, None, None):
+            outcome = await after.parties.rsvp(guild_id="g1", party_id=party_id, user_id="u1", choice=choice)
+            replies += [outcome.reply, *([outcome.card] if outcome.card else [])]
+        replies += [
+            await after.parties.list_upcoming("g1"),
+            await after.parties.list_upcoming("g-empty"),
+            await after.parties.info("g1", party_id),
+            await after.parties.info("g1", 999),
+            await after.parties.of_member("g1", "host"),
+            await after.parties.of_member("g1", "nobody"),
+            await after.parties.set_member_timezone(guild_id="g1", user_id="u1", name="Asia/Seoul"),
+            await after.parties.set_member_timezone(guild_id="g1", user_id="u1", name="Mars/Olympus"),
+            await after.parties.set_reminder_via(guild_id="g1", user_id="u1", via="dm"),
+            await after.parties.set_reminder_via(guild_id="g1", user_id="u1", via="pigeon"),
+            await after.parties.configure(guild_id="g1", remind="1일, 1시간, 0", cap=3),
+            await after.parties.configure(guild_id="g1", cap=500),
+        ]
+        edits = [
+            await after.parties.edit(guild_id="g1", party_id=party_id, user_id="u1", is_moderator=False, title="x"),
+            await after.parties.edit(guild_id="g1", party_id=party_id, user_id="host", is_moderator=False),
+            await after.parties.edit(
+                guild_id="g1",
+                party_id=party_id,
+                user_id="host",
+                is_moderator=False,
+                title=titles[1],
+                when="모레 오후 9시",
+            ),
+            await after.parties.cancel(guild_id="g1", party_id=party_id, user_id="host", is_moderator=False),
+            await after.parties.rsvp(guild_id="g1", party_id=party_id, user_id="u1", choice=RSVP.GOING),
+        ]
+        replies += [edit.reply for edit in edits] + [edit.card for edit in edits if edit.card]
+        for bad_when in ("어제 오후 8시", "언젠가", "2시간 반 전", "13월 5일 20:00", "오후 13시", "3개월 후"):
+            bad = await after.parties.create(guild_id="g1", host_id="host", channel_id="c1", when=bad_when)
+            assert bad.party is None
+            replies.append(bad.reply)
+    for reply in replies:
+        korean_only(reply, allowed=(*titles, "Mars/Olympus", "pigeon"))  # what the member typed
+    assert edits[2].reply.content is not None and edits[2].reply.content.startswith("“발레리나 파티”를 수정했어요.")
+    assert edits[3].reply.content is not None and edits[3].reply.content.startswith("“발레리나 파티”를 취소했어요.")
+    assert edits[4].reply.content == "“발레리나 파티”는 취소된 모임이에요."
+
+
+@pytest.mark.parametrize(
+    ("title", "starts", "moved"),
+    [
+        ("영화의 밤", "1시간 뒤 영화의 밤이 시작해요", "영화의 밤 일정이 바뀌었어요"),  # ends in a consonant: 이
+        ("발레리나 파티", "1시간 뒤 발레리나 파티가 시작해요", "발레리나 파티 일정이 바뀌었어요"),  # a vowel: 가
+    ],
+)
+async def test_party_reminders_put_the_right_particle_after_the_title(
+    after: Core, title: str, starts: str, moved: str
+) -> None:
+    party = await after.parties.get("g1", await _party(after, title))
+    assert party is not None
+    reminders = PartyReminders(after.parties)
+    with speaking("ko"):
+        card = reminders.reminder_card(party, timedelta(hours=1), late=True)
+        now = reminders.reminder_card(party, timedelta(0), late=False)
+    assert card.title == starts
+    assert now.title == f"{title}{'이' if title.endswith('밤') else '가'} 지금 시작해요!"
+    for reply in (card, now):
+        korean_only(reply, allowed=(title,))
+    english = reminders.reminder_card(party, timedelta(hours=1), late=False)
+    assert english.title == f"{title} starts in 1 hour"
+
+
+async def test_a_party_without_a_title_is_named_in_its_hosts_language(after: Core) -> None:
+    korean = await after.parties.get("g1", await _party(after, None, "ko"))
+    english = await after.parties.get("g1", await _party(after, None, "en"))
+    assert korean is not None and korean.title == "발레리나 같이 보기 모임"
+    assert english is not None and english.title == "Ballerina watch party"
+
+
+async def test_party_autocomplete_shows_the_start_in_the_readers_language(after: Core) -> None:
+    party_id = await _party(after)
+    with speaking("ko"):
+        korean = await after.parties.suggest("g1", "")
+    english = await after.parties.suggest("g1", "")
+    assert korean == [(f"#{party_id} 영화의 밤 · 11월 29일 (일) 20:00", party_id)]
+    assert english == [(f"#{party_id} 영화의 밤 · Sun 29 Nov 20:00", party_id)]

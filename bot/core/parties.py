@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from babel import dates
+
 from bot.core.batching import GroupCommit
 from bot.core.clock import Clock
 from bot.core.film import Film, Translations
@@ -405,10 +407,15 @@ class Parties:
 
     async def suggest(self, guild_id: str, query: str) -> list[tuple[str, int]]:
         found = await self.parties.upcoming(guild_id, self.clock.now(), limit=25, query=query.strip()[:100])
-        return [
-            (f"#{p.id} {p.title} · {p.starts_at.astimezone(ZoneInfo(p.timezone)):%a %d %b %H:%M}"[:100], p.id)
-            for p in found
-        ]
+        # TRANSLATORS: a Babel (CLDR) date pattern for a party's start in autocomplete: "Sat 05 Dec 20:00".
+        pattern = _("EEE dd MMM HH:mm")
+        language = current_language()
+
+        def label(party: Party) -> str:
+            start = party.starts_at.astimezone(ZoneInfo(party.timezone))
+            return f"#{party.id} {party.title} · {dates.format_datetime(start, pattern, locale=language)}"[:100]
+
+        return [(label(party), party.id) for party in found]
 
     async def set_member_timezone(self, *, guild_id: str, user_id: str, name: str) -> Reply:
         try:

@@ -12,7 +12,7 @@ from bot.core.clock import Clock
 from bot.core.engine.release import ReleaseNotice
 from bot.core.film import Film, Translations
 from bot.core.film_commands import countdown
-from bot.core.i18n import LANGUAGE_NAMES, N_, Word, _, current_language, ngettext, speaking
+from bot.core.i18n import N_, Language, Word, _, current_language, ngettext, speaking
 from bot.core.languages import Languages
 from bot.core.replies import (
     Button,
@@ -44,6 +44,8 @@ PROBLEM_NAMES: dict[ErrorKind, str] = {
     ErrorKind.UNEXPECTED: N_("unexpected"),
 }
 """Each delivery problem as moderators read it (translated with ``_()`` where shown)."""
+LANGUAGE_WORDS: dict[Language, str] = {"en": N_("English"), "ko": N_("한국어")}
+"""Each language as the status names it: Korean in its own word for everyone, English in the reader's."""
 
 
 class MemberRoles(Protocol):
@@ -410,7 +412,7 @@ class ReleaseReminders:
 
     async def server_language(self, guild_id: str) -> str:
         """The language of the server's channel posts, and whether moderators chose it."""
-        posting = LANGUAGE_NAMES[await self.languages.for_server(guild_id)]
+        posting = _(LANGUAGE_WORDS[await self.languages.for_server(guild_id)])
         if await self.languages.server_choice(guild_id) is None:
             return _("{language} (server default)").format(language=posting)
         return _("{language} (chosen by moderators)").format(language=posting)

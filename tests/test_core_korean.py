@@ -15,10 +15,11 @@ from bot.core.commandline import CommandLineError, parse_options, split_words
 from bot.core.film_commands import countdown
 from bot.core.i18n import speaking
 from bot.core.parties import RSVP, PartyReminders
+from bot.core.reminders import describe_backfill
 from bot.core.replies import Reply
 from bot.core.services import Core
-from bot.core.storage import Platform, Target, Via
-from bot.core.timeparse import TimeParseError, describe_offset, parse_when
+from bot.core.storage import BackfillState, Platform, RoleBackfill, Target, Via
+from bot.core.timeparse import TimeParseError, describe_offset, humanize_delta, parse_when
 from bot.settings import Settings
 from tests.leftover_english import english_words, reply_texts
 from tests.test_engine import RecordingTransport
@@ -437,3 +438,29 @@ async def test_party_notices_and_reminders_come_in_each_readers_language(after: 
     for call in transport.sent:
         if call.target is Target.CHANNEL:
             korean_only(call.reply, allowed=("영화의 밤",))
+
+
+@pytest.mark.parametrize(
+    ("state", "failed", "korean"),
+    [
+        (BackfillState.RUNNING, 0, "지금까지 10명 중 4명 완료했어요."),
+        (BackfillState.DONE, 2, "완료: 먼저 알림을 받기로 한 멤버 모두에게 역할을 줬어요. 2명에게는 오류 때문에"),
+        (BackfillState.STOPPED, 0, "10명 중 4명에서 멈췄어요: 권한이 없어요. 문제를 해결한 뒤"),
+    ],
+)
+def test_the_ping_role_back_fill_is_described_in_korean(state: BackfillState, failed: int, korean: str) -> None:
+    backfill = RoleBackfill(1, "g1", "r1", "u4", failed, state, "권한이 없어요.", 4, 10)
+    with speaking("ko"):
+        described = describe_backfill(backfill)
+    assert described.startswith(korean), described
+    assert english_words(described) == []
+
+
+@pytest.mark.parametrize(
+    ("delta", "english", "korean"),
+    [(timedelta(hours=-2), "2 hours ago", "2시간 전"), (timedelta(days=3), "in 3 days", "3일 후")],
+)
+def test_relative_times_in_the_readers_language(delta: timedelta, english: str, korean: str) -> None:
+    assert humanize_delta(delta) == english
+    with speaking("ko"):
+        assert humanize_delta(delta) == korean

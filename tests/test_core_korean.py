@@ -182,6 +182,7 @@ async def _party(core: Core, title: str | None = "영화의 밤", language: str 
 
 async def test_every_party_command_answers_in_korean(after: Core) -> None:
     titles = ("영화의 밤", "발레리나 파티")
+    await after.languages.choose_for_server("g1", Platform.DISCORD, "ko")  # the cards are the channel's
     with speaking("ko"):
         create = await after.parties.create(
             guild_id="g1", host_id="host", channel_id="c1", when="내일 오후 8시", title=titles[0], timezone="Asia/Seoul"
@@ -230,6 +231,27 @@ async def test_every_party_command_answers_in_korean(after: Core) -> None:
     assert edits[2].reply.content is not None and edits[2].reply.content.startswith("“발레리나 파티”를 수정했어요.")
     assert edits[3].reply.content is not None and edits[3].reply.content.startswith("“발레리나 파티”를 취소했어요.")
     assert edits[4].reply.content == "“발레리나 파티”는 취소된 모임이에요."
+
+
+async def test_a_party_card_is_in_the_servers_language_whoever_clicks(after: Core) -> None:
+    party_id = await _party(after)  # a Korean host in an English server
+    with speaking("ko"):
+        click = await after.parties.rsvp(guild_id="g1", party_id=party_id, user_id="u1", choice=RSVP.GOING)
+        own_copy = await after.parties.info("g1", party_id)
+    assert (
+        click.reply.content
+        == "“영화의 밤”에 참석으로 응답했어요. 모임 채널에서 알려 드릴게요(시작 1일,1시간,10분,0 전)."
+    )
+    assert click.card is not None and [field.name for field in click.card.fields] == [
+        "Going (1)",
+        "Maybe (0)",
+        "Not going (0)",
+    ]
+    assert [button.label for button in own_copy.buttons] == ["참석", "미정", "불참", "응답 취소"]
+    await after.languages.choose_for_server("g1", Platform.DISCORD, "ko")
+    english_click = await after.parties.rsvp(guild_id="g1", party_id=party_id, user_id="u2", choice=RSVP.MAYBE)
+    assert english_click.reply.content == "You might come to “영화의 밤”."
+    assert english_click.card is not None and english_click.card.fields[1].name == "미정 (1)"
 
 
 @pytest.mark.parametrize(

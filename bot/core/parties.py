@@ -22,7 +22,8 @@ from bot.core.batching import GroupCommit
 from bot.core.clock import Clock
 from bot.core.film import Film, Translations
 from bot.core.film_commands import countdown
-from bot.core.i18n import N_, Word, _, current_language, ngettext
+from bot.core.i18n import N_, Word, _, current_language, ngettext, speaking
+from bot.core.languages import Languages
 from bot.core.replies import (
     MENTIONS_PER_MESSAGE,
     Button,
@@ -169,9 +170,16 @@ class Parties:
     """The party commands. Every lookup checks the guild: an id from another server finds nothing."""
 
     def __init__(
-        self, film: Film, store: Store, parties: PartyStore, clock: Clock, on_change: Callable[[], None]
+        self,
+        film: Film,
+        store: Store,
+        parties: PartyStore,
+        clock: Clock,
+        on_change: Callable[[], None],
+        languages: Languages,
     ) -> None:
         self.film = film
+        self.languages = languages
         self.store = store
         self.parties = parties
         self.clock = clock
@@ -183,9 +191,15 @@ class Parties:
     # -- the card ------------------------------------------------------------------------------
 
     async def card(self, party: Party, attendance: Attendance | None = None) -> Reply:
-        """The party card; ``attendance`` saves a query when the caller already knows it."""
+        """The party card, in the server's language: the whole channel reads it, whoever's click
+        changed it. ``attendance`` saves a query when the caller already knows it."""
         if attendance is None:
             attendance = await self.parties.attendance(party.id, CARD_ATTENDEES)
+        with speaking(await self.languages.for_server(party.guild_id)):
+            return self._card(party, attendance)
+
+    def _card(self, party: Party, attendance: Attendance) -> Reply:
+        """The party card in the current language."""
         going = attendance.counts[RSVP.GOING]
         names = ", ".join(mention_user(user) for user in attendance.first_going)
         more = going - len(attendance.first_going)
@@ -403,7 +417,9 @@ class Parties:
         party = await self.parties.get(guild_id, party_id)
         if party is None:
             return error(_(NOT_FOUND))
-        return replace(await self.card(party), ephemeral=True)
+        # The member's own copy, in their language.
+        attendance = await self.parties.attendance(party.id, CARD_ATTENDEES)
+        return replace(self._card(party, attendance), ephemeral=True)
 
     async def suggest(self, guild_id: str, query: str) -> list[tuple[str, int]]:
         found = await self.parties.upcoming(guild_id, self.clock.now(), limit=25, query=query.strip()[:100])

@@ -37,7 +37,7 @@ class Core:
         self.store = Store(db, clock)
         self.languages = Languages(LanguageStore(db, self.store))
         self.reminders = ReleaseReminders(facts.film, self.store, clock, self.notify_changed, self.languages)
-        self.parties = Parties(facts.film, self.store, PartyStore(db), clock, self.notify_changed)
+        self.parties = Parties(facts.film, self.store, PartyStore(db), clock, self.notify_changed, self.languages)
         self.members = MemberData(self.store, self.reminders, self.parties)
         self.engine: ReminderEngine | None = None
         self._directories: dict[Platform, MemberDirectory] = {}

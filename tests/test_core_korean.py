@@ -240,7 +240,7 @@ async def test_a_party_card_is_in_the_servers_language_whoever_clicks(after: Cor
         own_copy = await after.parties.info("g1", party_id)
     assert (
         click.reply.content
-        == "“영화의 밤”에 참석으로 응답했어요. 모임 채널에서 알려 드릴게요(시작 1일,1시간,10분,0 전)."
+        == "“영화의 밤”에 참석으로 응답했어요. 모임 채널에서 알려 드릴게요(시작 전 1일,1시간,10분,0)."
     )
     assert click.card is not None and [field.name for field in click.card.fields] == [
         "Going (1)",

@@ -10,6 +10,7 @@ from bench.common import add_latency_option
 BENCHMARKS = (
     "cast_latency",
     "fanout",
+    "fanout_multi",
     "scale",
     "scale_pg",
     "party_scale",

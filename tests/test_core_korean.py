@@ -79,6 +79,13 @@ async def test_film_facts_name_people_as_korean_fans_do(before: Core) -> None:
     assert character.title == "옥주" and character.fields[0].value == "전종서"
 
 
+def test_the_film_is_translated_once_per_language(before: Core) -> None:
+    translations = before.facts.translations
+    assert translations["ko"] is translations["ko"]  # not copied again for every reply
+    assert translations["en"] is before.facts.film
+    assert translations["ko"].director.name == "이충현"
+
+
 async def test_english_film_facts_are_unchanged(before: Core) -> None:
     cast = before.facts.cast()
     assert cast.title == "Ballerina: the cast"

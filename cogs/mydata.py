@@ -34,7 +34,7 @@ async def forget_confirmed(interaction: Interaction, match: re.Match[str]) -> No
     forgotten = await bot.core.members.forget(str(member.guild.id), str(member.id), InteractionMemberRoles(member))
     await interaction.response.edit_message(**edit_kwargs(forgotten.reply))
     for party in forgotten.parties:  # each card is read afresh when edited
-        await update_card(bot, bot.core.parties, bot.core.languages, party)
+        await update_card(bot, bot.core.parties, party)
 
 
 class MyDataCommands(commands.Cog):

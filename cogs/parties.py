@@ -140,8 +140,7 @@ class PartyCommands(commands.Cog):
         if party is None or outcome.card is None:
             return
         assert isinstance(target, discord.abc.Messageable)  # checked by _card_channel
-        board = ChannelCardBoard(guild, target, self.parties, self.bot.core.languages)
-        problem = await self.parties.publish(party, outcome.card, board)
+        problem = await self.parties.publish(party, outcome.card, ChannelCardBoard(guild, target, self.parties))
         if problem is not None:
             await respond(interaction, problem)
 
@@ -195,7 +194,7 @@ class PartyCommands(commands.Cog):
             clear_voice_channel=clear_voice,
         )
         await respond(interaction, outcome.reply)
-        await mirror(self.bot, guild, self.parties, self.bot.core.languages, outcome)
+        await mirror(self.bot, guild, self.parties, outcome)
 
     @party.command(name="cancel", description=N_("Call off your party; attendees are told (host or moderator)"))
     @app_commands.describe(id=N_("The party (start typing its title)"))
@@ -210,7 +209,7 @@ class PartyCommands(commands.Cog):
             is_moderator=interaction.permissions.manage_guild,
         )
         await respond(interaction, outcome.reply)
-        await mirror(self.bot, guild, self.parties, self.bot.core.languages, outcome)
+        await mirror(self.bot, guild, self.parties, outcome)
 
     @party_info.autocomplete("id")
     @party_edit.autocomplete("id")

@@ -121,7 +121,7 @@ class BallerinaBot(commands.AutoShardedBot):
         self.starts_engine = starts_engine
         self.transport = DiscordTransport(self, core.settings.global_rate_limit, core.clock)
         self.directory = DiscordMemberDirectory(
-            self, core.parties, core.languages, lookups_per_second=core.settings.global_rate_limit / 2
+            self, core.parties, lookups_per_second=core.settings.global_rate_limit / 2
         )
         self.logged_in = asyncio.Event()
         """Set once the bot can send (its setup is done): deliveries may start."""

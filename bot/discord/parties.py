@@ -43,8 +43,7 @@ import discord
 
 from bot.core.card_edits import CardEdit, CardEdits, ReadCard
 from bot.core.film import Film
-from bot.core.i18n import N_, Language, _, current_language, speaking
-from bot.core.languages import Languages
+from bot.core.i18n import N_, _, current_language, speaking
 from bot.core.parties import (
     CANCEL_CUSTOM_ID,
     PARTY_LENGTH,
@@ -89,14 +88,9 @@ def edit_kwargs(reply: Reply, current: discord.Message | None = None) -> dict[st
 # -- the party card --------------------------------------------------------------------------------
 
 
-async def read_card(parties: Parties, party: Party, language: Language) -> Reply | None:
-    """The party's card as it is now, in ``language``: the server's for the posted card (a
-    channel's post), the member's for their private copy."""
+async def read_card(parties: Parties, party: Party) -> Reply | None:
     current = await parties.get(party.guild_id, party.id)
-    if current is None:
-        return None
-    with speaking(language):
-        return await parties.card(current)
+    return await parties.card(current) if current is not None else None
 
 
 def edit_by_click(interaction: Interaction) -> CardEdit:
@@ -178,36 +172,26 @@ class ClickCardEdits(CardEdits):
 card_edits = ClickCardEdits()
 
 
-async def update_card(client: discord.Client, parties: Parties, languages: Languages, party: Party) -> None:
-    """The party changed: its posted card, wherever it is, follows (read afresh when edited, in
-    the server's language)."""
+async def update_card(client: discord.Client, parties: Parties, party: Party) -> None:
+    """The party changed: its posted card, wherever it is, follows (read afresh when edited)."""
     if party.channel_id is None or party.card_message_id is None:
         return
     channel_id, message_id = int(party.channel_id), int(party.card_message_id)
-    language = await languages.for_server(party.guild_id)
     await card_edits.refresh(
-        message_id,
-        functools.partial(read_card, parties, party, language),
-        edit_in_channel(client, channel_id, message_id),
+        message_id, functools.partial(read_card, parties, party), edit_in_channel(client, channel_id, message_id)
     )
 
 
 class ChannelCardBoard:
-    """The core's :class:`~bot.core.parties.CardBoard` on Discord: the card in ``channel``, the
-    server's scheduled event, both in the server's language (the host's reply is in theirs)."""
+    """The core's :class:`~bot.core.parties.CardBoard` on Discord: the card in ``channel`` (the
+    core builds it in the server's language), the server's scheduled event."""
 
-    def __init__(
-        self, guild: discord.Guild, channel: discord.abc.Messageable, parties: Parties, languages: Languages
-    ) -> None:
+    def __init__(self, guild: discord.Guild, channel: discord.abc.Messageable, parties: Parties) -> None:
         self.guild = guild
         self.channel = channel
         self.parties = parties
-        self.languages = languages
 
     async def post_card(self, party: Party, card: Reply) -> str | None:
-        language = await self.languages.for_server(party.guild_id)
-        if language != current_language():
-            card = await read_card(self.parties, party, language) or card
         try:
             message = await self.channel.send(**message_kwargs(card))
         except discord.HTTPException as exc:
@@ -216,7 +200,7 @@ class ChannelCardBoard:
         return str(message.id)
 
     async def create_event(self, party: Party) -> str | None:
-        with speaking(await self.languages.for_server(party.guild_id)):
+        with speaking(await self.parties.languages.for_server(party.guild_id)):
             return await create_event(self.guild, party, self.parties.film)
 
 
@@ -230,9 +214,6 @@ async def rsvp_clicked(interaction: Interaction, match: re.Match[str]) -> None:
     message = interaction.message
     assert message is not None  # a button always comes with its message
     parties: Parties = interaction.client.core.parties
-    languages: Languages = interaction.client.core.languages
-    # The posted card speaks the server's language; a private copy its member's.
-    language = current_language() if message.flags.ephemeral else await languages.for_server(str(interaction.guild_id))
     with card_edits.building() as begun_meanwhile:
         # The core records two clicks on one party one after the other, in the order they came.
         outcome: PartyOutcome = await parties.rsvp(
@@ -241,16 +222,14 @@ async def rsvp_clicked(interaction: Interaction, match: re.Match[str]) -> None:
             user_id=str(interaction.user.id),
             choice=None if match["choice"] == "leave" else RSVP(match["choice"]),
         )
-        # The core built the card in the member's language: read in the card's own when they differ.
-        stale = message.id in begun_meanwhile or language != current_language()
-        card = None if stale else outcome.card
+        card = None if message.id in begun_meanwhile else outcome.card
     if outcome.card is None or outcome.party is None:
         return await respond(interaction, outcome.reply)
     party = outcome.party
-    await card_edits.clicked(interaction, message, card, functools.partial(read_card, parties, party, language))
+    await card_edits.clicked(interaction, message, card, functools.partial(read_card, parties, party))
     if party.card_message_id not in (None, str(message.id)):
         # Answered on a private copy of the card (``/ballerina party info``): the posted card follows.
-        await update_card(interaction.client, parties, languages, party)
+        await update_card(interaction.client, parties, party)
 
 
 async def cancel_clicked(interaction: Interaction, match: re.Match[str]) -> None:
@@ -268,22 +247,21 @@ async def cancel_clicked(interaction: Interaction, match: re.Match[str]) -> None
     if outcome.party is None:
         return await respond(interaction, outcome.reply)
     await interaction.response.edit_message(**edit_kwargs(outcome.reply))
-    await mirror(interaction.client, guild, parties, interaction.client.core.languages, outcome)
+    await mirror(interaction.client, guild, parties, outcome)
 
 
 BUTTONS = ((RSVP_CUSTOM_ID, rsvp_clicked), (CANCEL_CUSTOM_ID, cancel_clicked))
 
 
-async def mirror(
-    client: discord.Client, guild: discord.Guild, parties: Parties, languages: Languages, outcome: PartyOutcome
-) -> None:
-    """After an edit or a cancel: the card and the scheduled event follow the party, in the server's language."""
+async def mirror(client: discord.Client, guild: discord.Guild, parties: Parties, outcome: PartyOutcome) -> None:
+    """After an edit or a cancel: the card and the scheduled event follow the party (the event in
+    the server's language, as the card)."""
     party = outcome.party
     if party is None:
         return
     if outcome.card is not None:
-        await update_card(client, parties, languages, party)
-    with speaking(await languages.for_server(party.guild_id)):
+        await update_card(client, parties, party)
+    with speaking(await parties.languages.for_server(party.guild_id)):
         created = await sync_event(guild, party, parties.film)
     if created is not None:
         await parties.record_scheduled_event(party.id, created)

@@ -24,7 +24,6 @@ from bot.core.engine.errors import (
 )
 from bot.core.engine.protocols import Pacing, delivered_prefix, part_of
 from bot.core.engine.ratelimit import RateLimiter
-from bot.core.languages import Languages
 from bot.core.parties import Parties, Party
 from bot.core.replies import Reply
 from bot.core.storage import OutboxRow, Target
@@ -143,12 +142,9 @@ class DiscordMemberDirectory:
     DMs they guard need the rest of the request budget.
     """
 
-    def __init__(
-        self, client: discord.Client, parties: Parties, languages: Languages, *, lookups_per_second: float
-    ) -> None:
+    def __init__(self, client: discord.Client, parties: Parties, *, lookups_per_second: float) -> None:
         self.client = client
         self.parties = parties
-        self.languages = languages
         self._pace = RateLimiter(lookups_per_second, burst=5)
         self._known: dict[tuple[str, str], tuple[float, bool]] = {}  # -> (trusted until, is a member)
         self._prune_at = _MIN_PRUNE_SIZE
@@ -179,4 +175,4 @@ class DiscordMemberDirectory:
         self._known[key] = (now + MEMBERSHIP_TTL, present)
 
     async def refresh_card(self, party: Party) -> None:
-        await update_card(self.client, self.parties, self.languages, party)
+        await update_card(self.client, self.parties, party)

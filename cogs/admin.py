@@ -22,7 +22,7 @@ from bot.core.reminders import RESET_CONFIRM_ID, ReleaseReminders
 from bot.core.replies import Field, error
 from bot.core.storage import Platform
 from bot.core.timeparse import suggest_timezones
-from bot.discord.checks import channel_problem, missing_channel_permissions, role_problem
+from bot.discord.checks import CANNOT_SEE_CHANNEL, channel_problem, missing_channel_permissions, role_problem
 from bot.discord.client import BallerinaBot
 from bot.discord.members import GuildRoleGrants
 from bot.discord.parties import MANAGE_EVENTS_MISSING, can_manage_events
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
 NOT_A_MODERATOR = N_("Only members with the Manage Server permission can change the bot's settings here.")
-CANNOT_SEE_CHANNEL = N_("I can't see that channel at all. Nothing was changed.")
 
 
 def create_refusal(exc: discord.HTTPException) -> str:

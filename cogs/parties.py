@@ -18,7 +18,7 @@ from bot.core.i18n import N_, _
 from bot.core.parties import Parties
 from bot.core.replies import error
 from bot.core.timeparse import suggest_timezones
-from bot.discord.checks import missing_channel_permissions
+from bot.discord.checks import CANNOT_SEE_CHANNEL, missing_channel_permissions
 from bot.discord.client import BallerinaBot
 from bot.discord.parties import BUTTONS, ChannelCardBoard, mirror, server_only
 from bot.discord.render import respond
@@ -32,7 +32,6 @@ CHOICES_LIMIT = 25
 PartyId = app_commands.Range[int, 1, 2**53 - 1]
 
 
-CANNOT_SEE_CHANNEL = N_("I can't see that channel at all. Nothing was changed.")
 NOT_HERE = N_("Party cards can't go in this channel: pick one with the channel option. Nothing was changed.")
 
 

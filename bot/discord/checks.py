@@ -10,6 +10,9 @@ import discord
 
 from bot.core.i18n import N_, Word, _
 
+CANNOT_SEE_CHANNEL = N_("I can't see that channel at all. Nothing was changed.")
+"""A channel picked in an option that the bot's cache does not have: it may not view it."""
+
 CHANNEL_NEEDS = {
     # TRANSLATORS: permission names as Discord's own settings show them in the reader's language.
     "view_channel": N_("View Channel"),

@@ -19,7 +19,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import TranslationContextLocation, TranslationContextTypes, locale_str
 
-from bot.core.i18n import DEFAULT_LANGUAGE, Language, language_of, set_language, translate
+from bot.core.i18n import DEFAULT_LANGUAGE, language_of, set_language, translate
 from bot.core.languages import Languages
 from bot.core.storage import Platform
 
@@ -36,7 +36,7 @@ def _tag(locale: discord.Locale | None) -> str | None:
     return locale.value if locale is not None else None
 
 
-async def speak_to_member(languages: Languages, interaction: discord.Interaction[Any]) -> Language:
+async def speak_to_member(languages: Languages, interaction: discord.Interaction[Any]) -> None:
     """Answer ``interaction`` in its member's language for the rest of the handler's task.
 
     Discord reports the member's client language (``locale``) and the server's default
@@ -45,9 +45,7 @@ async def speak_to_member(languages: Languages, interaction: discord.Interaction
     guild_id = str(interaction.guild_id) if interaction.guild_id is not None else None
     if guild_id is not None:
         await languages.for_server(guild_id, Platform.DISCORD, reported=language_of(_tag(interaction.guild_locale)))
-    language = await languages.for_member(str(interaction.user.id), language_of(_tag(interaction.locale)), guild_id)
-    set_language(language)
-    return language
+    set_language(await languages.for_member(str(interaction.user.id), language_of(_tag(interaction.locale)), guild_id))
 
 
 async def record_server_language(languages: Languages, guild: discord.Guild) -> None:

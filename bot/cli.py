@@ -18,7 +18,7 @@ import discord
 from bot.console import ConsoleSession, terminal_language
 from bot.core.film import FilmDataError
 from bot.core.film_commands import FilmFacts
-from bot.core.i18n import LANGUAGE_NAMES, LANGUAGES, Language, load_catalogs
+from bot.core.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, load_catalogs
 from bot.core.services import Core, load_facts
 from bot.core.storage.database import POSTGRES_SCHEMES, SchemaError
 from bot.core.timeparse import TimeParseError, parse_timezone
@@ -176,13 +176,21 @@ def check() -> None:
 
 @main.command("slack-manifest")
 @click.option("--http-url", default=None, help="Public base URL for HTTP mode (default: Socket Mode).")
-def slack_manifest(http_url: str | None) -> None:
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(LANGUAGES),
+    default=DEFAULT_LANGUAGE,
+    show_default=True,
+    help="The language of the command descriptions members see (Slack has one per app).",
+)
+def slack_manifest(http_url: str | None, language: Language) -> None:
     """Print the Slack app manifest (YAML) to create the app at api.slack.com/apps."""
     from bot.slack.manifest import manifest, to_yaml
 
     if http_url is not None and not http_url.startswith("https://"):
         _fail(f"--http-url must be an https:// URL Slack can reach, got {http_url!r}", 2)
-    click.echo(to_yaml(manifest(http_url)))
+    click.echo(to_yaml(manifest(http_url, language)))
 
 
 @main.command()

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from bot.console import ConsoleSession, terminal_language
 from bot.core.services import Core
@@ -87,3 +88,19 @@ def test_check_lists_the_languages_loaded(tmp_path: Path) -> None:
     result = ballerina_bot("check", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "languages: en (English), ko (한국어)" in result.stdout
+
+
+def test_the_slack_manifest_can_describe_the_commands_in_korean(tmp_path: Path) -> None:
+    """Slack has one description per command for the whole app: a Korean workspace makes its app in Korean."""
+    english = yaml.safe_load(ballerina_bot("slack-manifest", cwd=tmp_path).stdout)
+    result = ballerina_bot("slack-manifest", "--lang", "ko", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    korean = yaml.safe_load(result.stdout)
+    for manifest in (english, korean):
+        assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ballerina", "/ballerina-admin"]
+    described = [korean["display_information"]["description"]]
+    described += [c["description"] for c in korean["features"]["slash_commands"]]
+    for text in described:
+        assert_korean(text)
+    assert not HANGUL.search(str(english))
+    assert ballerina_bot("slack-manifest", "--lang", "fr", cwd=tmp_path).returncode == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -204,3 +205,24 @@ async def test_a_dm_reminder_to_a_korean_member_is_korean_in_an_english_workspac
         assert re.search(r"\|2023년 10월 \d+일", dm.all_text()), dm.all_text()  # the <!date> fallback, Babel's Korean
         posts = [m for m in w.fake.channel_messages(w.general, include_replies=False) if m.source == "api"]
         assert posts and not HANGUL.search(posts[-1].all_text())
+
+
+async def test_with_the_database_locked_a_new_korean_member_is_acked_in_time_and_answered_in_korean(
+    w: SlackWorld,
+) -> None:
+    """Storing a newly seen locale waits for the lock: the ack does not, and the language comes
+    from the member's Slack meanwhile (stored once the lock is gone)."""
+    jiwoo = korean_member(w)
+    holder = sqlite3.connect(w.core.settings.database_path, timeout=1, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        delivery = await w.driver.slash_command(w.general, jiwoo, "/ballerina", "remind on dm")
+        assert delivery.acked and not delivery.timed_out and delivery.elapsed < 3
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    await delivery.wait_for_responses()
+    assert_korean(w.fake.ephemeral_messages(jiwoo)[-1].all_text())
+    async with asyncio.timeout(5):  # the locale is stored once the lock is gone
+        while await w.core.languages.for_member(jiwoo.id, None, w.team.id) != "ko":
+            await asyncio.sleep(0.05)

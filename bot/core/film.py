@@ -232,3 +232,18 @@ def load_film(path: Path) -> Film:
                 continue
             problems.append(f"field `{_field_path(tuple(err['loc']))}`: {message}")
         raise FilmDataError(f"{path}: " + "; ".join(problems)) from None
+
+
+class Translations:
+    """The film's facts in each language, each built once: replies read them on every command,
+    and :meth:`Film.localized` copies every record."""
+
+    def __init__(self, film: Film) -> None:
+        self.film = film
+        self._by_language: dict[str, Film] = {"en": film}
+
+    def __getitem__(self, language: str) -> Film:
+        found = self._by_language.get(language)
+        if found is None:
+            found = self._by_language[language] = self.film.localized(language)
+        return found

@@ -10,8 +10,9 @@ from typing import Protocol
 
 from bot.core.clock import Clock
 from bot.core.engine.release import ReleaseNotice
-from bot.core.film import Film
+from bot.core.film import Film, Translations
 from bot.core.film_commands import countdown
+from bot.core.i18n import Word, _, current_language, ngettext
 from bot.core.replies import (
     Button,
     ButtonStyle,
@@ -42,22 +43,31 @@ class MemberRoles(Protocol):
 
 
 def describe_schedule(offsets: Sequence[timedelta]) -> str:
-    return ", ".join(describe_offset(offset) for offset in offsets) or "no reminders"
+    return ", ".join(describe_offset(offset) for offset in offsets) or _("no reminders")
 
 
 def describe_backfill(backfill: RoleBackfill) -> str:
     """How far giving the ping role to the members who opted in before it has got."""
     failed = (
-        f" {backfill.failed} could not be given it (errors): setting the role again retries them."
+        " "
+        + ngettext(
+            "{count} could not be given it (errors): setting the role again retries them.",
+            "{count} could not be given it (errors): setting the role again retries them.",
+            backfill.failed,
+        ).format(count=backfill.failed)
         if backfill.failed
         else ""
     )
     if backfill.state is BackfillState.DONE:
-        return f"done: the members who opted in before have it.{failed}"
-    progress = f"{backfill.handled} of {backfill.total}"
+        return _("done: the members who opted in before have it.") + failed
     if backfill.state is BackfillState.STOPPED:
-        return f"stopped at {progress}: {backfill.note} Once that is fixed, set the role again to continue.{failed}"
-    return f"{progress} so far.{failed}"
+        return (
+            _("stopped at {handled} of {total}: {note} Once that is fixed, set the role again to continue.").format(
+                handled=backfill.handled, total=backfill.total, note=backfill.note
+            )
+            + failed
+        )
+    return _("{handled} of {total} so far.").format(handled=backfill.handled, total=backfill.total) + failed
 
 
 class ReleaseReminders:
@@ -70,6 +80,7 @@ class ReleaseReminders:
         # Tells the engine that reminders changed, so it can re-arm its wake-up.
         self.on_change = on_change
         self.role_backfills = RoleBackfills(store)
+        self.translations = Translations(film)
 
     @property
     def released(self) -> bool:
@@ -80,22 +91,30 @@ class ReleaseReminders:
         return [self.reminder_post(notice.offset, notice.target, notice.settings, late=notice.late)]
 
     def reminder_post(self, offset: timedelta, target: Target, settings: GuildSettings, *, late: bool) -> Reply:
-        film, release = self.film, self.film.release
+        film, release = self.translations[current_language()], self.film.release
         instant = release.instant
+        title_word = Word(film.title)
         if offset:
-            title = f"{film.title} arrives on {release.platform} in {countdown(offset)}"
+            title = _("{title} arrives on {platform} in {countdown}").format(
+                title=title_word, platform=release.platform, countdown=countdown(offset)
+            )
             description = f"{timestamp(instant, 'F')} ({timestamp(instant, 'R')})"
         else:
-            title = f"{film.title} is out now on {release.platform}"
-            description = f"Streaming since {timestamp(instant, 'F')}. Press play!"
-        fields = [Field(name="Where to watch", value=f"{release.platform}, {film.genre.lower()}")]
+            title = _("{title} is out now on {platform}").format(title=title_word, platform=release.platform)
+            description = _("Streaming since {when}. Press play!").format(when=timestamp(instant, "F"))
+        fields = [
+            Field(
+                name=_("Where to watch"),
+                value=_("{platform}, {genre}").format(platform=release.platform, genre=film.genre.lower()),
+            )
+        ]
         if late:
-            fields.append(Field(name="Posted late", value="I was offline when this reminder was due."))
+            fields.append(Field(name=_("Posted late"), value=_("I was offline when this reminder was due.")))
         content = mention_group(settings.ping_role_id) if target is Target.CHANNEL and settings.ping_role_id else None
         footer = (
-            "You asked for this reminder: /ballerina remind off stops them."
+            _("You asked for this reminder: /ballerina remind off stops them.")
             if target is Target.DM
-            else "/ballerina remind on: get these reminders yourself."
+            else _("/ballerina remind on: get these reminders yourself.")
         )
         return Reply(
             title=title,
@@ -110,10 +129,15 @@ class ReleaseReminders:
     def _already_out(self) -> Reply:
         release = self.film.release
         return error(
-            f"{self.film.title} is already streaming on {release.platform} (since "
-            f"{timestamp(release.instant, 'D')}), so there is no release left to count down. "
-            "Plan a watch party instead with /ballerina party create: "
-            "everyone who RSVPs gets reminders before it starts."
+            _(
+                "{title} is already streaming on {platform} (since {date}), so there is no release left to "
+                "count down. Plan a watch party instead with /ballerina party create: "
+                "everyone who RSVPs gets reminders before it starts."
+            ).format(
+                title=Word(self.translations[current_language()].title),
+                platform=release.platform,
+                date=timestamp(release.instant, "D"),
+            )
         )
 
     async def opt_in(self, guild_id: str, user_id: str, via: Via, roles: MemberRoles | None) -> Reply:
@@ -129,18 +153,20 @@ class ReleaseReminders:
         if via is Via.CHANNEL:
             if roles is None:
                 if settings.channel_id is None:
-                    notes.append("Moderators haven't picked a reminder channel yet.")
+                    notes.append(_("Moderators haven't picked a reminder channel yet."))
                 if settings.ping_role_id is None:
-                    notes.append("Each reminder post mentions you once, in a reply in its thread.")
+                    notes.append(_("Each reminder post mentions you once, in a reply in its thread."))
                 else:
                     notes.append(
-                        f"Reminder posts mention the group {mention_group(settings.ping_role_id)} and nobody else: "
-                        "if you're not in it, /ballerina remind on dm sends them to you directly."
+                        _(
+                            "Reminder posts mention the group {group} and nobody else: "
+                            "if you're not in it, /ballerina remind on dm sends them to you directly."
+                        ).format(group=mention_group(settings.ping_role_id))
                     )
             elif settings.channel_id is None:
-                notes.append("Moderators haven't picked a reminder channel yet; you'll be pinged once they do.")
+                notes.append(_("Moderators haven't picked a reminder channel yet; you'll be pinged once they do."))
             elif settings.ping_role_id is None:
-                notes.append("There is no ping role yet, so channel posts won't ping you until moderators set one.")
+                notes.append(_("There is no ping role yet, so channel posts won't ping you until moderators set one."))
             else:
                 problem = await roles.give(settings.ping_role_id)
                 if problem is not None:
@@ -154,16 +180,20 @@ class ReleaseReminders:
                 )
                 notes.append(problem)
         self.on_change()
-        where = "here"
+        schedule = describe_schedule(settings.release_offsets)
         if via is Via.DM:
-            where = "by DM"
+            description = _("I'll remind you by DM: {schedule} the release.").format(schedule=schedule)
         elif settings.channel_id:
-            where = f"in {mention_channel(settings.channel_id)}"
+            description = _("I'll remind you in {channel}: {schedule} the release.").format(
+                channel=mention_channel(settings.channel_id), schedule=schedule
+            )
+        else:
+            description = _("I'll remind you here: {schedule} the release.").format(schedule=schedule)
         return Reply(
-            title="Reminders on",
-            description=f"I'll remind you {where}: {describe_schedule(settings.release_offsets)} the release.",
+            title=_("Reminders on"),
+            description=description,
             fields=(self._next_field(settings),),
-            footer=" ".join(notes) or "/ballerina remind off stops them at any time.",
+            footer=" ".join(notes) or _("/ballerina remind off stops them at any time."),
             ephemeral=True,
         )
 
@@ -174,7 +204,7 @@ class ReleaseReminders:
     async def _opt_out(self, guild_id: str, user_id: str, roles: MemberRoles | None) -> Reply:
         subscription = await self.store.get_subscription(guild_id, user_id)
         if subscription is None:
-            return error("You weren't getting release reminders here, so there was nothing to turn off.")
+            return error(_("You weren't getting release reminders here, so there was nothing to turn off."))
         problem = await self.take_ping_role(guild_id, subscription, roles)
         await self.store.unsubscribe(guild_id, user_id)
         self.on_change()
@@ -182,10 +212,10 @@ class ReleaseReminders:
         if problem is not None:
             # Opted out all the same: they asked to be, and staying subscribed would not remove the role.
             log.warning("guild %s: member %s opted out but keeps the ping role: %s", guild_id, user_id, problem)
-            fields = (Field(name="The ping role stays for now", value=problem),)
+            fields = (Field(name=_("The ping role stays for now"), value=problem),)
         return Reply(
-            title="Reminders off",
-            description="You won't get any more release reminders.",
+            title=_("Reminders off"),
+            description=_("You won't get any more release reminders."),
             fields=fields,
             ephemeral=True,
         )
@@ -204,15 +234,20 @@ class ReleaseReminders:
         settings = await self.store.get_guild_settings(guild_id)
         if subscription is None:
             return Reply(
-                title="Reminders are off for you",
-                description="/ballerina remind on turns them on (in the channel, or by DM with via: dm).",
+                title=_("Reminders are off for you"),
+                description=_("/ballerina remind on turns them on (in the channel, or by DM with via: dm)."),
                 fields=(self._next_field(settings),),
                 ephemeral=True,
             )
-        where = "by DM" if subscription.via is Via.DM else "in the reminder channel"
+        schedule = describe_schedule(settings.release_offsets)
+        description = (
+            _("You get them by DM: {schedule} the release.")
+            if subscription.via is Via.DM
+            else _("You get them in the reminder channel: {schedule} the release.")
+        )
         return Reply(
-            title="Reminders are on for you",
-            description=f"You get them {where}: {describe_schedule(settings.release_offsets)} the release.",
+            title=_("Reminders are on for you"),
+            description=description.format(schedule=schedule),
             fields=(self._next_field(settings),),
             ephemeral=True,
         )
@@ -220,8 +255,8 @@ class ReleaseReminders:
     def _next_field(self, settings: GuildSettings) -> Field:
         now, instant = self.clock.now(), self.film.release.instant
         upcoming = [instant - offset for offset in settings.release_offsets if instant - offset > now]
-        value = "\n".join(f"{timestamp(when, 'F')} ({timestamp(when, 'R')})" for when in upcoming) or "none left"
-        return Field(name="Coming up", value=value)
+        value = "\n".join(f"{timestamp(when, 'F')} ({timestamp(when, 'R')})" for when in upcoming) or _("none left")
+        return Field(name=_("Coming up"), value=value)
 
     # -- moderators ----------------------------------------------------------------------------
 

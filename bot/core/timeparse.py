@@ -50,6 +50,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from fractions import Fraction
 from zoneinfo import ZoneInfo, available_timezones
 
+from bot.core.i18n import _, ngettext
+
 __all__ = [
     "TimeParseError",
     "describe_offset",
@@ -109,12 +111,17 @@ def _split_minutes(delta: timedelta) -> tuple[int, int, int, int]:
 
 
 def _span_words(delta: timedelta) -> str:
-    """A span in words ("366 days", "1 hour 30 minutes"); seconds are dropped."""
+    """A span in words in the current language ("366 days", "1 hour 30 minutes", "1시간 30분");
+    seconds are dropped."""
     weeks, days, hours, minutes = _split_minutes(max(delta, timedelta(0)) // _MINUTE * _MINUTE)
-    parts = [
-        _plural(n, unit) for n, unit in ((weeks, "week"), (days, "day"), (hours, "hour"), (minutes, "minute")) if n
-    ]
-    return " ".join(parts) if parts else "0 minutes"
+    units = (
+        (weeks, ngettext("{count} week", "{count} weeks", weeks)),
+        (days, ngettext("{count} day", "{count} days", days)),
+        (hours, ngettext("{count} hour", "{count} hours", hours)),
+        (minutes, ngettext("{count} minute", "{count} minutes", minutes)),
+    )
+    parts = [unit.format(count=n) for n, unit in units if n]
+    return " ".join(parts) if parts else ngettext("{count} minute", "{count} minutes", 0).format(count=0)
 
 
 # --------------------------------------------------------------------- humanize_delta
@@ -827,8 +834,8 @@ def format_offsets(offsets: tuple[timedelta, ...]) -> str:
 
 
 def describe_offset(delta: timedelta) -> str:
-    """Human text for one reminder: "1 hour 30 minutes before", "at the start"."""
+    """Human text for one reminder in the current language: "1 hour 30 minutes before", "at the start"."""
     if delta == timedelta(0):
-        return "at the start"
+        return _("at the start")
     _split_minutes(delta)  # rejects negative and sub-minute values
-    return f"{_span_words(delta)} before"
+    return _("{span} before").format(span=_span_words(delta))

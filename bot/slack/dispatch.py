@@ -91,7 +91,7 @@ def parse(text: str, subcommands: Sequence[Subcommand]) -> Parsed | str:
         first = " ".join(word.text for word in named)[:30]
         if not first:
             return _("Which command? Here is what I can do.")
-        return _("There is no {command} command.").format(command=repr(first))
+        return _("There is no '{command}' command.").format(command=first)
     subcommand = max(matches, key=lambda s: len(s.words))
     try:
         options = parse_options(words[len(subcommand.words) :], subcommand.options, subcommand.bare)

@@ -7,7 +7,16 @@ import importlib
 
 from bench.common import add_latency_option
 
-BENCHMARKS = ("cast_latency", "fanout", "scale", "scale_pg", "party_scale", "slack_fanout", "slack_latency")
+BENCHMARKS = (
+    "cast_latency",
+    "fanout",
+    "fanout_multi",
+    "scale",
+    "scale_pg",
+    "party_scale",
+    "slack_fanout",
+    "slack_latency",
+)
 # The ones that measure answers to members, at each of the fake's network latencies.
 LATENCY_BENCHMARKS = ("cast_latency", "party_scale")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -89,6 +90,13 @@ class Settings:
     """None: no health and metrics endpoint; 0: any free port (tests)."""
     metrics_host: str = DEFAULT_METRICS_HOST
     health_max_due_age: timedelta = timedelta(minutes=15)
+    delivery: bool = True
+    """False (``DELIVERY=off``): this process serves commands but sends no reminders."""
+    delivery_lease: timedelta = timedelta(seconds=30)
+    """How long a delivery claim holds unless renewed; then another process takes the row over."""
+    process_name: str = "main"
+    """This process among those sharing the database, kept across restarts: a restart takes
+    over its own unfinished deliveries at once. Default: ``shards-<ids>`` with SHARD_IDS."""
 
     @property
     def database(self) -> str | Path:
@@ -136,7 +144,19 @@ class Settings:
             health_max_due_age=timedelta(
                 minutes=_number("HEALTH_MAX_DUE_AGE_MINUTES", text("HEALTH_MAX_DUE_AGE_MINUTES"), 15)
             ),
+            delivery=_flag("DELIVERY", text("DELIVERY") or "on"),
+            delivery_lease=timedelta(seconds=_number("DELIVERY_LEASE_SECONDS", text("DELIVERY_LEASE_SECONDS"), 30)),
+            process_name=_process_name(text("PROCESS_NAME"), text("SHARD_IDS")),
         )
+
+
+def _process_name(value: str | None, shard_ids: str | None) -> str:
+    """PROCESS_NAME, else one told apart by the process's shards (``shards-0-1``), else ``main``."""
+    if value is None:
+        return "shards-" + "-".join(part.strip() for part in shard_ids.split(",")) if shard_ids else "main"
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", value):
+        raise SettingsError(f"PROCESS_NAME must be 1 to 64 letters, digits, dots, dashes or underscores, got {value!r}")
+    return value
 
 
 def _database_url(value: str | None) -> Secret:

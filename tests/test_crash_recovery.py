@@ -123,12 +123,13 @@ async def test_sigterm_mid_fan_out_closes_cleanly_and_hands_the_rest_to_the_next
         stopped_at = club.delivered()
         assert stopped_at < FANS, "the fan-out finished before the signal: nothing was tested"
 
-        # Every send on the wire was finished and recorded; every other claimed row went back.
+        # Every send on the wire was finished and recorded; every other claimed row went back (the
+        # engine claims about two seconds of sending ahead: the rest had not been claimed yet).
         stopped = re.search(
             r"(\d+) deliveries finished, (\d+) unsent released to pending, (\d+) left", club.log("first")
         )
         assert stopped is not None, club.log("first")[-2000:]
-        assert int(stopped[2]) == FANS - stopped_at and int(stopped[3]) == 0
+        assert 0 < int(stopped[2]) <= FANS - stopped_at and int(stopped[3]) == 0
         assert club.outbox_states() == {"sent": stopped_at, "pending": FANS - stopped_at}
 
         await club.restart_until_everyone_has_a_dm()

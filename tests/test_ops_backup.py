@@ -16,7 +16,7 @@ from tests.test_cli_discord import ballerina_bot
 from tests.test_discord_reminders import configure
 from tests.world import RELEASE, world
 
-LATEST = len(load_migrations())
+LATEST = load_migrations()[-1].version
 
 
 async def test_a_backup_taken_while_the_bot_writes_restores_with_the_data_and_current_schema(tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ async def test_healthz_is_ok_while_connected(metered: World) -> None:
     report = json.loads(body)
     assert report["status"] == "ok" and report["reasons"] == []
     assert report["gateway"]["connected"] is True
-    assert report["database"] == {"reachable": True} and report["engine"] == {"running": True}
+    assert report["database"] == {"reachable": True} and report["engine"] == {"running": True, "delivery": "on"}
     assert report["oldest_due_seconds"] == 0
     assert 0 <= report["gateway"]["latency_seconds"] < 1  # discord.py's first heartbeat, acknowledged
     assert 0 <= sample(await scrape(w), "ballerina_gateway_latency_seconds") < 1
@@ -245,7 +245,7 @@ async def test_healthz_is_503_when_the_engine_stopped_and_due_reminders_wait(met
     code, body = await get(w, "/healthz")
     assert code == 503
     report = json.loads(body)
-    assert report["engine"] == {"running": False}
+    assert report["engine"] == {"running": False, "delivery": "on"}
     assert report["oldest_due_seconds"] == 30 * 60
     assert report["reasons"] == [
         "due reminders have waited 30.0 min, longer than 15.0 min",

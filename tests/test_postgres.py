@@ -27,7 +27,7 @@ async def test_processes_starting_at_once_on_a_fresh_database_migrate_it_once(
     try:
         async with opened[0].read() as session:
             versions = [row[0] for row in await session.fetchall("SELECT version FROM schema_migrations")]
-        assert sorted(versions) == list(range(1, len(load_migrations(dialect=POSTGRESQL)) + 1))
+        assert sorted(versions) == [migration.version for migration in load_migrations(dialect=POSTGRESQL)]
     finally:
         await asyncio.gather(*(db.close() for db in opened))
 

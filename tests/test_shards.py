@@ -1,8 +1,7 @@
 """Discord shards across processes: the settings, and two real ``ballerina-bot run`` processes on
 shards 0 and 1 of 2 over one PostgreSQL database, against one fake Discord.
 
-Reminder delivery across processes is not tested here: it needs the delivery leases of issue 10
-(until then two engines over one database can send a reminder twice; see README).
+Reminder delivery across processes is tested in ``tests/test_multiprocess_delivery.py``.
 """
 
 from __future__ import annotations

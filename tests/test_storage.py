@@ -34,7 +34,8 @@ from bot.core.storage.parties import DEFAULT_PARTY_OFFSETS, RSVP, PartyStore, Rs
 T0 = datetime(2023, 9, 1, 12, tzinfo=UTC)
 RELEASE = datetime(2023, 10, 6, 7, tzinfo=UTC)
 FILM = "ballerina"
-LATEST = len(load_migrations())
+VERSIONS = [migration.version for migration in load_migrations()]
+LATEST = VERSIONS[-1]
 
 
 def query(path: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
@@ -80,7 +81,7 @@ async def test_empty_file_is_migrated_to_the_latest_version_and_recorded(path: P
 
     recorded = query(path, "SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
     assert recorded[0][:2] == (1, "initial")
-    assert [row[0] for row in recorded] == list(range(1, LATEST + 1))
+    assert [row[0] for row in recorded] == VERSIONS
     assert all(isinstance(row[2], int) for row in recorded)
 
 
@@ -128,7 +129,7 @@ SEEDS: dict[int, list[str]] = {
 }
 
 
-@pytest.mark.parametrize("start", range(1, LATEST + 1))
+@pytest.mark.parametrize("start", VERSIONS)
 async def test_upgrade_from_every_earlier_version_keeps_the_data(path: Path, clock: ManualClock, start: int) -> None:
     old = await Database.open(path, migrate=False)
     await old.migrate(start)
@@ -209,7 +210,7 @@ async def test_migrate_stops_at_the_target_version(path: Path, tmp_path: Path) -
     db = await Database.open(path, migrate=False, migrations=load_migrations(folder))
     assert await db.current_version() == 0
     applied = await db.migrate(LATEST)
-    assert [m.version for m in applied] == list(range(1, LATEST + 1))
+    assert [m.version for m in applied] == VERSIONS
     assert await db.current_version() == LATEST
     assert [m.name for m in await db.migrate()] == ["more"]
     await db.close()
@@ -228,10 +229,22 @@ async def test_downgrading_is_refused(db: Database) -> None:
         await db.migrate(0)
 
 
-def test_migration_files_must_be_numbered_without_gaps(tmp_path: Path) -> None:
-    folder = write_migrations(tmp_path / "migrations", {f"V{LATEST + 2}__skipped_one.sql": "SELECT 1;"})
-    with pytest.raises(SchemaError, match="without gaps"):
-        load_migrations(folder)
+async def test_a_skipped_number_is_allowed_and_a_lower_one_arriving_later_is_still_applied(
+    path: Path, tmp_path: Path
+) -> None:
+    # Branches developed side by side each take a number; the one merged second may be lower.
+    folder = write_migrations(tmp_path / "migrations", {f"V{LATEST + 2}__second.sql": "CREATE TABLE second (x);"})
+    db = await Database.open(path, migrations=load_migrations(folder))
+    assert await db.current_version() == LATEST + 2
+    await db.close()
+    (folder / f"V{LATEST + 1}__first.sql").write_text("CREATE TABLE first (x);")
+    db = await Database.open(path, migrations=load_migrations(folder))
+    await db.close()
+    assert query(path, "SELECT version FROM schema_migrations WHERE version > ? ORDER BY version", LATEST) == [
+        (LATEST + 1,),
+        (LATEST + 2,),
+    ]
+    assert query(path, "SELECT name FROM sqlite_master WHERE name = 'first'") == [("first",)]
 
 
 def test_migrations_ship_inside_the_package() -> None:

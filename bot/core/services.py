@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 from bot.core.clock import Clock, SystemClock
@@ -19,6 +20,8 @@ from bot.core.storage import Database, OutboxRow, Platform, Store
 from bot.core.storage.languages import LanguageStore
 from bot.core.storage.parties import PartyStore
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def load_facts(settings: Settings, clock: Clock | None = None) -> FilmFacts:
@@ -55,8 +58,10 @@ class Core:
         return core
 
     def notify_changed(self) -> None:
+        """Something may be due earlier than planned: wake this process's engine, and the others'."""
         if self.engine is not None:
             self.engine.notify_changed()
+        self.db.announce_change()
 
     async def start(
         self,
@@ -65,9 +70,15 @@ class Core:
     ) -> None:
         """Start one engine delivering every platform's reminders, each through its transport;
         where a platform has a member ``directory``, DMs go only to members still in the server,
-        and those who left are forgotten there."""
+        and those who left are forgotten there. With ``DELIVERY=off`` no engine starts: other
+        processes deliver."""
+        if not self.settings.delivery:
+            log.info("DELIVERY=off: this process serves commands; other processes send the reminders")
+            return
         self._directories = dict(directories or {})
-        config = EngineConfig(grace=self.settings.reminder_grace)
+        config = EngineConfig(
+            grace=self.settings.reminder_grace, process=self.settings.process_name, lease=self.settings.delivery_lease
+        )
         kinds: list[EventKind] = [
             ReleaseKind(
                 self.store,

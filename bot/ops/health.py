@@ -35,6 +35,8 @@ class HealthReport:
     latency: float
     database_reachable: bool
     engine_running: bool
+    delivering: bool
+    """False with ``DELIVERY=off``: no engine is expected here, other processes deliver."""
     oldest_due_age: timedelta | None
     """How long the longest-waiting due reminder or delivery has waited; None if unknown."""
     reasons: tuple[str, ...] = field(default=())
@@ -53,7 +55,7 @@ class HealthReport:
                 "latency_seconds": round(self.latency, 4) if math.isfinite(self.latency) else None,
             },
             "database": {"reachable": self.database_reachable},
-            "engine": {"running": self.engine_running},
+            "engine": {"running": self.engine_running, "delivery": "on" if self.delivering else "off"},
             "oldest_due_seconds": None if age is None else round(age.total_seconds(), 3),
         }
 
@@ -89,10 +91,11 @@ class HealthCheck:
             if age > limit:
                 reasons.append(f"due reminders have waited {_minutes(age)}, longer than {_minutes(limit)}")
         engine_running = core.engine is not None and core.engine.running
-        if not engine_running:
+        delivering = core.settings.delivery
+        if delivering and not engine_running:
             reasons.append("the reminder engine is not running")
         return HealthReport(
-            connected, self._connection.latency, database_reachable, engine_running, age, tuple(reasons)
+            connected, self._connection.latency, database_reachable, engine_running, delivering, age, tuple(reasons)
         )
 
 

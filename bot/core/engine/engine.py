@@ -14,6 +14,14 @@ is fanned out, so the first posts leave while a large fan-out is still being wri
 message passes the per-channel pacer, then the global rate limiter. All delivery state lives in
 the database; nothing here reacts to gateway reconnects.
 
+Several processes: each claim is leased to this run of the process (see
+:class:`~bot.core.storage.queue.Claimant`) and renewed every third of the lease while the row is
+in hand; each cycle first takes over rows whose lease ran out (their process died) or that an
+earlier run of this process left, and looks up which of their messages went out before sending
+the rest with the same nonces, exactly as after a restart. A fan-out that wrote rows, and a stop
+that released some, is announced to the other processes (PostgreSQL ``NOTIFY``), whose engines
+listen and look at once.
+
 Database failures (a locked file, a full disk) never lose a row: a cycle that fails is retried
 with a backoff, and a worker whose outcome (sent, failed, retry later) cannot be written keeps
 that outcome and writes it again with a backoff, the row still counted in flight.
@@ -24,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,6 +48,8 @@ from bot.core.engine.protocols import EventKind, Transport
 from bot.core.engine.ratelimit import ChannelPacer, RateLimiter
 from bot.core.replies import Reply
 from bot.core.storage import (
+    Claim,
+    Claimant,
     Database,
     Delivery,
     DeliveryQueue,
@@ -58,6 +69,7 @@ _ALARM_JOB = "reminder-engine-alarm"
 _DB_RETRY_FIRST = 0.5  # seconds before retrying a failed database step (a locked file, say) ...
 _DB_RETRY_MAX = 30.0  # ... doubled after each further failure, up to this
 _DETAIL_LIMIT = 300  # characters of an error message kept for the status view
+_MIN_CLAIM_WINDOW = 16  # claimed rows in hand at the least (see _claim_window)
 
 _Settle = Callable[[], Awaitable[None]]
 """Records a delivery's outcome in the database; safe to call again if it raised."""
@@ -86,6 +98,13 @@ class EngineConfig:
     """The alarm rings at least this often, whatever is due."""
     stop_timeout: timedelta = timedelta(seconds=5)
     """How long :meth:`ReminderEngine.stop` lets sends already on the wire finish and be recorded."""
+    process: str = "main"
+    """This process's name among those sharing the database, kept across its restarts."""
+    lease: timedelta = timedelta(seconds=30)
+    """How long a claim holds unless renewed: after it, another process takes the row over."""
+    claim_ahead: timedelta = timedelta(seconds=2)
+    """Where one rate limits every send (Discord's global limit), claim no more rows than that
+    rate sends in this time: the rest of a large fan-out is left to the other processes too."""
 
 
 @dataclass(eq=False)
@@ -159,14 +178,14 @@ class ReminderEngine:
         ``on_recipient_left`` runs when a DM failed because the member left the guild."""
         if not transports:
             raise ValueError("the engine needs at least one transport")
-        self._queue = DeliveryQueue(db)
+        self._db = db
+        self._queue = DeliveryQueue(db)  # replaced at each start: a claimant for that run
         self._transports = dict(transports)
         self._pacers = {
             platform: ChannelPacer(t.pacing.channel_limit, t.pacing.channel_period.total_seconds())
             for platform, t in self._transports.items()
         }
         self._limiters: dict[str, RateLimiter] = {}
-        self._recovered: dict[int, list[str]] = {}  # row id -> its messages found out after a crash
         self._unverified: set[int] = set()  # rows re-sent after a crash without a way to check
         self._on_recipient_left = on_recipient_left
         self._kinds: dict[str, EventKind] = {}
@@ -176,8 +195,7 @@ class ReminderEngine:
             self._kinds[kind.name] = kind
         self._clock = clock
         self._config = config = config or EngineConfig()
-        # Claimed rows held in memory at most: enough for the workers and the next batch.
-        self._max_inflight = max(2 * config.batch_size, config.workers)
+        self._max_inflight = self._claim_window()
         self._scheduler: AsyncIOScheduler | None = None
         self._pump_task: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -195,21 +213,35 @@ class ReminderEngine:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._next_alarm: datetime | None = None
+        self._listening: contextlib.AsyncExitStack | None = None
         clock.on_jump(self.notify_changed)
+
+    def _claim_window(self) -> int:
+        """Claimed rows held at most: enough for the workers and the next batch; but where one
+        rate limits every send (not per guild), only the next ``claim_ahead`` of sending at it
+        (``_MIN_CLAIM_WINDOW`` at the least), so that every process sharing the database keeps
+        busy until a fan-out ends."""
+        cfg = self._config
+        window = max(2 * cfg.batch_size, cfg.workers)
+        pacings = [transport.pacing for transport in self._transports.values()]
+        if any(pacing.per_guild for pacing in pacings):
+            return window
+        ahead = math.ceil(sum(pacing.rate for pacing in pacings) * cfg.claim_ahead.total_seconds())
+        return min(window, max(ahead, _MIN_CLAIM_WINDOW))
 
     # -- life cycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Requeue deliveries a crash left 'sending' (same nonce), then process whatever is due."""
+        """Start processing whatever is due, beginning with the deliveries the last run left
+        'sending' (re-sent with the same nonce), and listen for other processes' changes."""
         if self._scheduler is not None:
             raise RuntimeError("the reminder engine is already running")
         self._idle.clear()  # a restarted engine is not idle until its first cycle says so
         self._stopping = False
-        await self._look_up_in_flight()
-        now = self._clock.now()
-        requeued = await self._queue.recover(now, now - self._config.late_after, self._transports)
-        if requeued:
-            log.info("re-sending %d deliveries interrupted by the last shutdown", requeued)
+        self._queue = DeliveryQueue(self._db, Claimant(self._config.process, self._config.lease))
+        await self._queue.flag_late(self._clock.now() - self._config.late_after)
+        self._listening = contextlib.AsyncExitStack()
+        await self._listening.enter_async_context(self._db.listen(self.notify_changed))
         max_sleep = self._config.max_sleep.total_seconds()
         # MemoryJobStore: the alarm is rebuilt from the database at every start, never pickled.
         scheduler = AsyncIOScheduler(jobstores={"default": MemoryJobStore()}, timezone=UTC)
@@ -228,30 +260,40 @@ class ReminderEngine:
         scheduler.start()
         self._scheduler = scheduler
         self._pump_task = asyncio.create_task(self._pump(), name="reminder-engine-pump")
-        self._tasks = [self._pump_task]
+        self._tasks = [self._pump_task, asyncio.create_task(self._renew_leases(), name="reminder-engine-leases")]
         self._tasks += [
             asyncio.create_task(self._worker(), name=f"reminder-engine-worker-{i}") for i in range(self._config.workers)
         ]
         log.info("reminder engine started (%d workers; %s)", self._config.workers, ", ".join(self._transports))
 
-    async def _look_up_in_flight(self) -> None:
-        """Ask each row's transport which of its messages went out before the last run ended, so
-        the re-send posts only the rest; a row it cannot tell about is re-sent and flagged."""
-        rows = await self._queue.in_flight(self._transports)
+    async def _look_up_sent(self, row: OutboxRow) -> list[str]:
+        """Ask the row's transport which of its messages went out before the run that claimed it
+        ended, so the re-send posts only the rest; a row it cannot tell about is re-sent and flagged."""
+        try:
+            found = await self._transports[row.platform].find_delivered(row, row.updated_at)
+        except Exception:
+            log.exception("delivery %d: could not look up whether it went out", row.id)
+            found = None
+        if found is None:
+            self._unverified.add(row.id)
+            return []
+        if found:
+            log.info("delivery %d: %d message(s) had gone out before the restart", row.id, len(found))
+        return list(found)
 
-        async def look_up(row: OutboxRow) -> None:
+    async def _renew_leases(self) -> None:
+        """Every third of the lease, extend the leases of the rows in hand, so that no other
+        process takes them over while this one lives. A renewal that fails is tried at the next
+        turn; should the lease run out meanwhile, the row is re-sent with its nonce elsewhere."""
+        interval = self._config.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            if not self._claimed:
+                continue
             try:
-                found = await self._transports[row.platform].find_delivered(row, row.updated_at)
-            except Exception:
-                log.exception("delivery %d: could not look up whether it went out", row.id)
-                found = None
-            if found is None:
-                self._unverified.add(row.id)
-            elif found:
-                self._recovered[row.id] = list(found)
-                log.info("delivery %d: %d message(s) had gone out before the restart", row.id, len(found))
-
-        await asyncio.gather(*(look_up(row) for row in rows))
+                await self._queue.renew_leases(self._clock.now())
+            except Exception as exc:
+                log.warning("could not renew the leases of %d deliveries: %s", len(self._claimed), _detail(exc))
 
     async def stop(self, within: timedelta | None = None) -> None:
         """Stop claiming; let sends on the wire finish and be recorded; release the unsent rows.
@@ -287,6 +329,11 @@ class ReminderEngine:
         self._deferred.clear()
         in_hand = list(self._claimed.values())
         released = await self._release(self._set_aside + [job for job in in_hand if self._unsent_at_stop(job)])
+        if released:
+            self._db.announce_change()  # another process may send them now
+        if self._listening is not None:
+            await self._listening.aclose()
+            self._listening = None
         log.info(
             "reminder engine stopped: %d deliveries finished, %d unsent released to pending,"
             " %d left 'sending' for the next start",
@@ -401,10 +448,11 @@ class ReminderEngine:
 
     def _next_due(self, due: NextDue, now: datetime) -> datetime | None:
         times = [due.reminder] if due.reminder is not None else []
-        # Rows already due but left unclaimed for want of room are fetched when a worker
-        # frees up (see _job_done); arming for them would only spin.
-        if due.outbox is not None and not (self._backlog and due.outbox <= now):
-            times.append(due.outbox)
+        # Rows already due (or claims already ended) but left unclaimed for want of room are
+        # fetched when a worker frees up (see _job_done); arming for them would only spin.
+        for rows_due in (due.outbox, due.lease_expiry):
+            if rows_due is not None and not (self._backlog and rows_due <= now):
+                times.append(rows_due)
         return min(times, default=None)
 
     # -- settling reminders --------------------------------------------------------------------
@@ -437,12 +485,17 @@ class ReminderEngine:
         the first posts go out while later reminders are still being fanned out.
         """
         cfg = self._config
+        await self._take_over(now)
         await self._in_batches(partial(self._queue.skip_missed_reminders, now, now - cfg.grace, cfg.batch_size))
         await self._in_batches(partial(self._queue.skip_superseded_reminders, now, cfg.batch_size))
-        await self._in_batches(
-            partial(self._queue.fire_due_reminders, now, now - cfg.late_after, cfg.batch_size, self._fan_out),
-            then=partial(self._dispatch, now),
-        )
+        await self._in_batches(partial(self._fire_due, now), then=partial(self._dispatch, now))
+
+    async def _fire_due(self, now: datetime) -> list[ReminderOutcome]:
+        cfg = self._config
+        outcomes = await self._queue.fire_due_reminders(now, now - cfg.late_after, cfg.batch_size, self._fan_out)
+        if any(outcome.rows for outcome in outcomes):
+            self._db.announce_change()  # the other processes take their share of the new rows
+        return outcomes
 
     async def _in_batches(
         self,
@@ -468,19 +521,33 @@ class ReminderEngine:
 
     # -- delivering ----------------------------------------------------------------------------
 
+    async def _take_over(self, now: datetime) -> None:
+        """Claim rows left 'sending' by a run that can no longer send them, look up which of
+        their messages went out, and hand them to the workers to send the rest."""
+        room = min(self._max_inflight - len(self._claimed), self._config.batch_size)
+        if self._stopping or room <= 0:
+            return
+        claim = await self._queue.take_over(now, now - self._config.grace, room, self._transports)
+        if claim.deliveries:
+            log.info("took over %d deliveries left in flight by a stopped process", len(claim.deliveries))
+        sent = await asyncio.gather(*(self._look_up_sent(delivery.row) for delivery in claim.deliveries))
+        self._hand_out(claim, sent)
+
+    def _hand_out(self, claim: Claim, sent: Sequence[list[str]] | None = None) -> None:
+        """Queue the claimed rows for the workers; ``sent``: each one's messages already out."""
+        for row in claim.skipped:
+            log.info("delivery %d skipped (missed while offline): %s %s", row.id, row.target, row.target_id)
+        for index, delivery in enumerate(claim.deliveries):
+            job = self._claimed[delivery.row.id] = _Job(delivery, message_ids=sent[index] if sent else [])
+            self._jobs.put_nowait(job)
+
     async def _dispatch(self, now: datetime) -> None:
         """Claim due rows for the workers, as many as there is room for."""
         cfg = self._config
         while not self._stopping and (room := self._max_inflight - len(self._claimed)) > 0:
             limit = min(room, cfg.batch_size)
             claim = await self._queue.claim_deliveries(now, now - cfg.grace, limit, self._transports)
-            for row in claim.skipped:
-                log.info("delivery %d skipped (missed while offline): %s %s", row.id, row.target, row.target_id)
-            for delivery in claim.deliveries:
-                job = self._claimed[delivery.row.id] = _Job(
-                    delivery, message_ids=self._recovered.pop(delivery.row.id, [])
-                )
-                self._jobs.put_nowait(job)
+            self._hand_out(claim)
             if claim.size < limit:
                 self._backlog = False
                 return

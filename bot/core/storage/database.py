@@ -10,7 +10,9 @@ Migrations are plain SQL files ``migrations/V<n>__<name>.sql`` shipped as packag
 numbered series for both back ends: where PostgreSQL needs other SQL, a file
 ``V<n>__<name>.postgresql.sql`` beside it takes its place there. Each runs in its own
 transaction together with its ``schema_migrations`` row, so a failing file leaves the database
-at the previous version. On PostgreSQL, migrating holds an advisory lock, so several processes
+at the previous version. The numbers ascend but may skip one (branches developed side by side
+each take a number): every version not yet recorded is applied, in order, so a lower number
+that arrives later is still applied. On PostgreSQL, migrating holds an advisory lock, so several processes
 starting at once apply each version once.
 """
 
@@ -20,7 +22,7 @@ import asyncio
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
@@ -123,8 +125,8 @@ class Migration:
 
 
 def load_migrations(folder: Traversable | None = None, dialect: Dialect = SQLITE) -> tuple[Migration, ...]:
-    """The migrations in ``folder`` (default: the packaged ones) for ``dialect``, checked to run
-    1, 2, 3… without gaps; a ``V<n>__<name>.<dialect>.sql`` file replaces ``V<n>__<name>.sql``."""
+    """The migrations in ``folder`` (default: the packaged ones) for ``dialect``, in version order;
+    a ``V<n>__<name>.<dialect>.sql`` file replaces ``V<n>__<name>.sql``."""
     source = folder if folder is not None else resources.files(__package__).joinpath("migrations")
     shared: dict[int, Migration] = {}
     own: dict[int, Migration] = {}
@@ -144,11 +146,7 @@ def load_migrations(folder: Traversable | None = None, dialect: Dialect = SQLITE
     for version, migration in own.items():
         if version not in shared or shared[version].name != migration.name:
             raise SchemaError(f"{dialect.name} migration V{version}__{migration.name} has no shared file of that name")
-    found = sorted((shared | own).values(), key=lambda migration: migration.version)
-    versions = [migration.version for migration in found]
-    if versions != list(range(1, len(found) + 1)):
-        raise SchemaError(f"migration versions must be 1..n without gaps or repeats, got {versions}")
-    return tuple(found)
+    return tuple(sorted((shared | own).values(), key=lambda migration: migration.version))
 
 
 def is_postgres_url(target: str | Path) -> bool:
@@ -271,6 +269,18 @@ class Database(ABC):
     async def restart_id_sequences(self, tables: Sequence[str]) -> None:
         """After rows were copied in with their ids: new ids go on after the largest."""
 
+    @abstractmethod
+    def announce_change(self) -> None:
+        """Tell the other processes sharing this database that due work may have changed (a new
+        reminder, new outbox rows), so that their engines look at once rather than at their next
+        alarm. Returns at once."""
+
+    def listen(self, on_change: Callable[[], None]) -> AbstractAsyncContextManager[object]:
+        """While inside: ``on_change`` runs whenever another process announces a change (and once
+        after any interruption of the listening, for the changes it may have missed). Nobody
+        else shares a SQLite file: nothing to listen to there."""
+        return nullcontext()
+
     async def _create_version_table(self) -> None:
         async with self.read() as session:
             await session.execute(
@@ -288,15 +298,20 @@ class Database(ABC):
 
     @property
     def latest_version(self) -> int:
-        return len(self._migrations)
+        return self._migrations[-1].version if self._migrations else 0
 
     async def current_version(self) -> int:
-        async with self.read() as session:
-            row = await session.fetchone("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-        version = int(row[0]) if row is not None else 0
+        """The highest version applied (0 for none); refuses a database newer than this code."""
+        applied = await self._applied_versions()
+        version = max(applied, default=0)
         if version > self.latest_version:
             raise SchemaError(f"the database is at V{version}, newer than this code (V{self.latest_version})")
         return version
+
+    async def _applied_versions(self) -> set[int]:
+        async with self.read() as session:
+            rows = await session.fetchall("SELECT version FROM schema_migrations")
+        return {int(row[0]) for row in rows}
 
     async def migrate(self, target: int | None = None) -> tuple[Migration, ...]:
         """Apply pending migrations up to ``target`` (default: the latest); returns those applied."""
@@ -310,7 +325,8 @@ class Database(ABC):
         current = await self.current_version()
         if goal < current:
             raise SchemaError(f"the database is at V{current}; downgrading to V{goal} is not supported")
-        applied = self._migrations[current:goal]
+        done = await self._applied_versions()
+        applied = tuple(m for m in self._migrations if m.version <= goal and m.version not in done)
         for migration in applied:
             await self._apply(migration)
             log.info("database migrated to V%d (%s)", migration.version, migration.name)
@@ -388,6 +404,9 @@ class SqliteDatabase(Database):
 
     async def restart_id_sequences(self, tables: Sequence[str]) -> None:
         """Nothing to do: a new rowid is always one past the largest in its table."""
+
+    def announce_change(self) -> None:
+        """Nothing to do: one process alone uses a SQLite file."""
 
     async def _apply(self, migration: Migration) -> None:
         # executescript() commits any open transaction before it starts, so the BEGIN and the

@@ -4,14 +4,23 @@ Unlike SQLite's one connection, transactions here run side by side. Where a tran
 rows and then writes what it read them for (a host's party count, a guild's settings), it
 first takes :meth:`Session.lock` on their keys; queued work is claimed with the dialect's
 ``claim_rows`` (SKIP LOCKED), so two claimers never take the same row.
+
+Processes tell each other about changes with ``NOTIFY`` on one channel; each listens on a
+connection of its own (not from the pool: a listening connection is never handed back), and
+connects again if that connection drops.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection, AsyncCursor
 from psycopg_pool import AsyncConnectionPool
 
@@ -27,8 +36,14 @@ from bot.core.storage.database import (
     to_format_placeholders,
 )
 
+log = logging.getLogger(__name__)
+
 POOL_SIZE = 8
 """Connections per process: enough for the engine, the click batches and commands at once."""
+CHANGES_CHANNEL = "ballerina_changes"
+"""The NOTIFY channel of :meth:`PostgresDatabase.announce_change`; the payload names the sender."""
+LISTEN_RETRY_FIRST = 0.5  # seconds before connecting the listener again ...
+LISTEN_RETRY_MAX = 30.0  # ... doubled after each further failure, up to this
 
 
 class PgRow:
@@ -94,9 +109,15 @@ class PostgresDatabase(Database):
         " WHERE n.nspname = current_schema() AND c.relkind = 'r' ORDER BY c.oid"
     )
 
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]], migrations: Sequence[Migration]) -> None:
+    def __init__(
+        self, url: str, pool: AsyncConnectionPool[AsyncConnection[Any]], migrations: Sequence[Migration]
+    ) -> None:
         super().__init__(migrations)
+        self._url = url
         self._pool = pool
+        self._sender = secrets.token_hex(8)  # tells our own announcements from the others'
+        self._announcing: asyncio.Task[None] | None = None
+        self._announce_again = False
 
     @classmethod
     async def connect(cls, url: str, *, migrate: bool, migrations: Sequence[Migration] | None) -> PostgresDatabase:
@@ -109,7 +130,7 @@ class PostgresDatabase(Database):
         )
         await pool.open(wait=True)
         try:
-            db = cls(pool, migrations if migrations is not None else load_migrations(dialect=POSTGRESQL))
+            db = cls(url, pool, migrations if migrations is not None else load_migrations(dialect=POSTGRESQL))
             await db._start(migrate)
         except BaseException:
             await pool.close()
@@ -117,7 +138,62 @@ class PostgresDatabase(Database):
         return db
 
     async def close(self) -> None:
+        if self._announcing is not None:
+            await self._announcing  # the last change made here still reaches the others
         await self._pool.close()
+
+    def announce_change(self) -> None:
+        """NOTIFY the other processes, from a task of its own: the caller (a command, the engine)
+        does not wait. Announcements made while one is on its way are merged into one more."""
+        if self._announcing is not None and not self._announcing.done():
+            self._announce_again = True
+            return
+        self._announcing = asyncio.get_running_loop().create_task(self._announce(), name="database-announce")
+
+    async def _announce(self) -> None:
+        again = True
+        while again:
+            self._announce_again = False
+            try:
+                async with self._pool.connection() as conn:
+                    await conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, self._sender))
+            except psycopg.Error as exc:
+                # Not lost: the other engines find the change at their next alarm.
+                log.warning("could not tell the other processes about a change: %s", exc)
+            again = self._announce_again
+
+    @asynccontextmanager
+    async def listen(self, on_change: Callable[[], None]) -> AsyncIterator[object]:
+        listening = asyncio.create_task(self._listen(on_change), name="database-listener")
+        try:
+            yield listening
+        finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
+
+    async def _listen(self, on_change: Callable[[], None]) -> None:
+        """LISTEN on a connection of its own, for as long as the task runs; connect again after
+        a failure, with a backoff, and then report a change, since any may have been missed."""
+        failures = 0
+        while True:
+            try:
+                async with await AsyncConnection.connect(self._url, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+                    if failures:
+                        log.info("listening for other processes' changes again")
+                        on_change()
+                    failures = 0
+                    async for notice in conn.notifies():
+                        if notice.payload != self._sender:
+                            on_change()
+                reason = "the connection closed"
+            except psycopg.Error as exc:
+                reason = str(exc) or type(exc).__name__
+            failures += 1
+            delay = min(LISTEN_RETRY_FIRST * 2.0 ** (failures - 1), LISTEN_RETRY_MAX)
+            log.warning("stopped hearing other processes' changes (%s); listening again in %.1fs", reason, delay)
+            await asyncio.sleep(delay)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:

@@ -2,14 +2,21 @@
 
 Every method works on at most ``limit`` rows so the caller can stream any number of them in
 batches. Times come from the caller (the engine's clock), never from SQLite.
+
+Several processes may deliver from one database. Each claim names its :class:`Claimant` and
+holds for a lease, which the claimer renews while it sends; a row whose lease ran out (its
+process died) is taken over by another, and a restarted process takes over the rows of its
+previous run at once. Since leases compare the processes' clocks, the lease must be well above
+the clock skew between their machines.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import cache
 
 from bot.core.storage._rows import ids_json, outbox_from_row, reminder_columns, reminder_from_row
@@ -40,6 +47,14 @@ _INSERT_OUTBOX = (
 )
 
 
+# Rows 'sending' that a run may take over: claimed before leases existed, by an earlier run of
+# the same process, or by another process whose lease ran out.
+_ORPHANED = (
+    "o.state = 'sending' AND (o.claimed_by IS NULL OR (o.claimed_by <> :owner"
+    " AND (o.lease_until < :now OR substr(o.claimed_by, 1, length(:earlier_runs)) = :earlier_runs)))"
+)
+
+
 @cache
 def _in_ids(d: Dialect, param: str) -> str:
     """``IN (…)`` the ids of the JSON array in parameter ``param`` (see ``ids_json``)."""
@@ -56,11 +71,34 @@ class ReminderOutcome:
 
 
 @dataclass(frozen=True)
+class Claimant:
+    """Who claims outbox rows: a process, by a name unique among the processes sharing the
+    database and kept across its restarts, in one run of it; and how long its claims hold
+    unless renewed."""
+
+    process: str = "main"
+    lease: timedelta = timedelta(seconds=30)
+    run: str = field(default_factory=lambda: secrets.token_hex(4))
+
+    @property
+    def owner(self) -> str:
+        """What the rows it claims record in ``claimed_by``."""
+        return f"{self.process}#{self.run}"
+
+    @property
+    def earlier_runs(self) -> str:
+        """The start of the ``claimed_by`` of every run of this process."""
+        return f"{self.process}#"
+
+
+@dataclass(frozen=True)
 class NextDue:
-    """The earliest pending reminder and outbox row, by the engine's clock."""
+    """The earliest pending reminder and outbox row, and the earliest lease of another
+    process's claim to run out, by the engine's clock."""
 
     reminder: datetime | None
     outbox: datetime | None
+    lease_expiry: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -155,53 +193,45 @@ def _in_platforms(platforms: Collection[Platform]) -> str:
 
 
 class DeliveryQueue:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, claimant: Claimant | None = None) -> None:
         self._db = db
+        self.claimant = claimant or Claimant()
 
-    async def in_flight(self, platforms: Collection[Platform]) -> list[OutboxRow]:
-        """Rows left 'sending' by the last run, for the platforms given; ``updated_at`` is their claim time."""
+    async def flag_late(self, late_before: datetime) -> None:
+        """Start-up after a stop or crash: flag pending rows of reminders due before ``late_before``
+        as late."""
         async with self._db.read() as session:
-            rows = await session.fetchall(
-                f"SELECT * FROM outbox WHERE state = 'sending' AND platform {_in_platforms(platforms)} ORDER BY id",
-                tuple(sorted(map(str, platforms))),
-            )
-        return [outbox_from_row(row) for row in rows]
-
-    async def recover(self, now: datetime, late_before: datetime, platforms: Collection[Platform]) -> int:
-        """Start-up after a stop or crash: requeue rows left 'sending' and flag overdue rows late.
-
-        A requeued row keeps its nonce, so a message that did go out before the crash is not
-        posted twice. Returns the number of requeued rows.
-        """
-        async with self._db.transaction() as session:
-            requeued = await session.execute(
-                "UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'sending'"
-                f" AND platform {_in_platforms(platforms)}",
-                (to_unix(now), *sorted(map(str, platforms))),
-            )
             await session.execute(
                 "UPDATE outbox SET late = 1 WHERE id IN (SELECT o.id FROM outbox AS o"
                 " JOIN reminders AS r ON r.id = o.reminder_id"
                 " WHERE o.state = 'pending' AND o.late = 0 AND r.due_at < ?)",
                 (to_unix(late_before),),
             )
-        return requeued
+
+    async def renew_leases(self, now: datetime) -> int:
+        """Extend the lease of every row this run holds 'sending'; returns how many it holds."""
+        async with self._db.read() as session:
+            return await session.execute(
+                "UPDATE outbox SET lease_until = ? WHERE state = 'sending' AND claimed_by = ?",
+                (to_unix(now + self.claimant.lease), self.claimant.owner),
+            )
 
     async def next_due(self, platforms: Collection[Platform]) -> NextDue:
-        """The next due reminder, and the next due row of the platforms given (rows of others wait
-        for a process that serves them)."""
+        """The next due reminder, the next due row of the platforms given (rows of others wait
+        for a process that serves them), and when the first claim of another run on them ends."""
+        served = sorted(map(str, platforms))
         async with self._db.read() as session:
             row = await session.fetchone(
                 "SELECT (SELECT MIN(due_at) FROM reminders WHERE state = 'pending'),"
                 " (SELECT MIN(not_before) FROM outbox WHERE state = 'pending'"
-                f" AND platform {_in_platforms(platforms)})",
-                tuple(sorted(map(str, platforms))),
+                f" AND platform {_in_platforms(platforms)}),"
+                # A lease ends after its last whole second: the row can be taken a second later.
+                " (SELECT MIN(COALESCE(lease_until, -1)) + 1 FROM outbox WHERE state = 'sending'"
+                f" AND platform {_in_platforms(platforms)} AND (claimed_by IS NULL OR claimed_by <> ?))",
+                (*served, *served, self.claimant.owner),
             )
         assert row is not None  # an aggregate always yields one row
-        return NextDue(
-            reminder=from_unix(row[0]) if row[0] is not None else None,
-            outbox=from_unix(row[1]) if row[1] is not None else None,
-        )
+        return NextDue(*(from_unix(value) if value is not None else None for value in row))
 
     async def oldest_due(self, now: datetime) -> datetime | None:
         """When the longest-waiting due work became due: a pending reminder, or a row not yet sent.
@@ -313,31 +343,69 @@ class DeliveryQueue:
     ) -> Claim:
         """Mark up to ``limit`` due outbox rows 'sending' and return them with their reminders.
 
-        The claim commits before anything is sent: if the process dies mid-send, start-up finds
-        the row still 'sending' and re-sends it with the same nonce. Rows whose reminder was due
-        before ``missed_before`` (the bot was down too long) are skipped instead.
+        The claim commits before anything is sent: if the process dies mid-send, the row stays
+        'sending' until its lease runs out and a process takes it over (see :meth:`take_over`),
+        to re-send it with the same nonce. Rows whose reminder was due before ``missed_before``
+        (the bot was down too long) are skipped instead.
         """
-        stamp = to_unix(now)
+        return await self._claim(
+            "o.state = 'pending' AND o.not_before <= :now", "updated_at = :now,", now, missed_before, limit, platforms
+        )
+
+    async def take_over(
+        self, now: datetime, missed_before: datetime, limit: int, platforms: Collection[Platform]
+    ) -> Claim:
+        """Claim up to ``limit`` rows left 'sending' by a run that can no longer send them: an
+        earlier run of this process, or another process whose lease ran out.
+
+        A message may already have gone out for each: the caller looks that up before it
+        re-sends (with the same nonce). Their ``updated_at`` stays the time of the first claim,
+        from when on the look-up searches.
+        """
+        return await self._claim(_ORPHANED, "", now, missed_before, limit, platforms)
+
+    async def _claim(
+        self,
+        where: str,
+        stamp: str,
+        now: datetime,
+        missed_before: datetime,
+        limit: int,
+        platforms: Collection[Platform],
+    ) -> Claim:
+        """Claim the rows of ``where`` (see :meth:`claim_deliveries`); ``stamp`` sets more columns."""
+        served = sorted(map(str, platforms))
+        values: dict[str, object] = {
+            "now": to_unix(now),
+            "limit": limit,
+            "owner": self.claimant.owner,
+            "earlier_runs": self.claimant.earlier_runs,
+            "lease_until": to_unix(now + self.claimant.lease),
+            "note": MISSED_NOTE,
+            **{f"platform{index}": platform for index, platform in enumerate(served)},
+        }
+        in_served = ", ".join(f":platform{index}" for index in range(len(served)))
         async with self._db.transaction() as session:
             rows = await session.fetchall(
                 f"SELECT o.*, {reminder_columns('r', 'r_')} FROM outbox AS o"
                 " JOIN reminders AS r ON r.id = o.reminder_id"
-                f" WHERE o.state = 'pending' AND o.not_before <= ? AND o.platform {_in_platforms(platforms)}"
-                " ORDER BY o.not_before, o.id LIMIT ?" + session.dialect.claim_rows("o"),
-                (stamp, *sorted(map(str, platforms)), limit),
+                f" WHERE {where} AND o.platform IN ({in_served})"
+                " ORDER BY o.not_before, o.id LIMIT :limit" + session.dialect.claim_rows("o"),
+                values,
             )
             found = [Delivery(outbox_from_row(row), reminder_from_row(row, "r_")) for row in rows]
             stale = [d.row for d in found if d.reminder.due_at < missed_before]
             fresh = [d for d in found if d.reminder.due_at >= missed_before]
             await session.execute(
-                "UPDATE outbox SET state = 'skipped', error_detail = ?, updated_at = ?"
-                f" WHERE id {_in_ids(session.dialect, '?')}",
-                (MISSED_NOTE, stamp, ids_json(row.id for row in stale)),
+                "UPDATE outbox SET state = 'skipped', error_detail = :note, updated_at = :now"
+                f" WHERE id {_in_ids(session.dialect, ':ids')}",
+                {**values, "ids": ids_json(row.id for row in stale)},
             )
             await session.execute(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?"
-                f" WHERE id {_in_ids(session.dialect, '?')}",
-                (stamp, ids_json(d.row.id for d in fresh)),
+                f"UPDATE outbox SET state = 'sending', attempts = attempts + 1, {stamp}"
+                " claimed_by = :owner, lease_until = :lease_until"
+                f" WHERE id {_in_ids(session.dialect, ':ids')}",
+                {**values, "ids": ids_json(d.row.id for d in fresh)},
             )
         claimed = tuple(
             replace(d, row=replace(d.row, state=OutboxState.SENDING, attempts=d.row.attempts + 1)) for d in fresh
@@ -352,9 +420,10 @@ class DeliveryQueue:
         """
         async with self._db.read() as session:
             return await session.execute(
-                "UPDATE outbox SET state = 'pending', attempts = attempts - 1, updated_at = ?"
-                f" WHERE state = 'sending' AND id {_in_ids(session.dialect, '?')}",
-                (to_unix(now), ids_json(row_ids)),
+                "UPDATE outbox SET state = 'pending', attempts = attempts - 1, updated_at = ?,"
+                " claimed_by = NULL, lease_until = NULL"
+                f" WHERE state = 'sending' AND claimed_by = ? AND id {_in_ids(session.dialect, '?')}",
+                (to_unix(now), self.claimant.owner, ids_json(row_ids)),
             )
 
     async def mark_sent(self, row_id: int, message_id: str, now: datetime, *, unverified: bool = False) -> None:
@@ -385,14 +454,16 @@ class DeliveryQueue:
         error_detail: str | None = None,
         not_before: datetime | None = None,
     ) -> None:
-        # Only a row we claimed: one forgotten (deleted) meanwhile must stay gone.
+        # Only a row this run still holds: one forgotten (deleted) meanwhile must stay gone, and
+        # one another process took over (our lease ran out) is that process's to record.
         async with self._db.read() as session:
             await session.execute(
                 "UPDATE outbox SET state = :state, updated_at = :now, message_id = :message_id,"
                 " error_kind = :kind, error_detail = :detail, not_before = COALESCE(:not_before, not_before)"
-                " WHERE id = :id AND state = 'sending'",
+                " WHERE id = :id AND state = 'sending' AND claimed_by = :owner",
                 {
                     "id": row_id,
+                    "owner": self.claimant.owner,
                     "state": state.value,
                     "now": to_unix(now),
                     "message_id": message_id,

@@ -22,6 +22,7 @@ from bot.core.markup import EMPHASIS, replace_timestamps
 from bot.core.parties import RSVP, Parties
 from bot.core.replies import ZERO_WIDTH_SPACE, Reply
 from bot.core.services import Core
+from bot.core.storage import Platform
 
 Handler = Callable[[dict[str, str]], Reply | Awaitable[Reply]]
 
@@ -94,10 +95,14 @@ class ConsoleSession:
             )
 
     async def language(self) -> Language:
-        """The member's choice, else the terminal's language."""
+        """The member's choice, else the terminal's language. The console's pretend server is the
+        member's own: its default follows them, so the party cards they make speak it too."""
         if self.core is None:
             return self.terminal_language or DEFAULT_LANGUAGE
-        return await self.core.languages.for_member(CONSOLE_USER, self.terminal_language, CONSOLE_GUILD)
+        languages = self.core.languages
+        language = await languages.for_member(CONSOLE_USER, self.terminal_language, CONSOLE_GUILD)
+        await languages.for_server(CONSOLE_GUILD, Platform.DISCORD, reported=language)
+        return language
 
     async def member_zone(self) -> tzinfo:
         """The zone ``/ballerina timezone`` stored for the member, else the console's."""

@@ -355,8 +355,8 @@ def register(bot: SlackBot) -> None:
         if party is None or outcome.card is None:
             await bot.answer(respond, user_id, outcome.reply)
             return
-        if body.get("container", {}).get("is_ephemeral"):
-            copy = replace(bot.cards.with_calendar(party, outcome.card), ephemeral=True)
+        if body.get("container", {}).get("is_ephemeral"):  # the member's own copy, in their language
+            copy = bot.cards.with_calendar(party, await parties.info(party.guild_id, party.id))
             await bot.answer(respond, user_id, copy, replace_original=True)
         await bot.cards.refresh_card(party)
 

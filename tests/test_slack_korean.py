@@ -124,15 +124,7 @@ async def test_a_korean_members_party_buttons_form_and_home_tab_are_korean(w: Sl
     assert_korean("\n".join(errors.values()))
 
     await w.driver.app_home_opened(w.team, jiwoo)
-    home = await w.fake.wait_for_home(jiwoo)
-    assert_korean(home.all_text())
-    await w.driver.click(home, jiwoo, remind_id("dm"))
-    again = await wait_until(
-        lambda: view if (view := w.fake.home_view(jiwoo)) and remind_id("off") in view.action_ids() else None,
-        5,
-        "the Home tab published again",
-    )
-    assert_korean(again.all_text())
+    assert_korean((await w.fake.wait_for_home(jiwoo)).all_text())
 
     prompt = await answered(w, jiwoo, "/ballerina", "forget-me")
     confirmed = await w.driver.click(prompt, jiwoo, FORGET_CONFIRM_ID)
@@ -233,3 +225,19 @@ async def test_with_the_database_locked_a_new_korean_member_is_acked_in_time_and
             break
         await asyncio.sleep(0.05)
     assert await w.core.languages.for_member(jiwoo.id, None, w.team.id) == "ko"
+
+
+async def test_a_korean_members_home_tab_and_its_buttons_are_korean_before_the_release(tmp_path: Path) -> None:
+    async with slack_world(tmp_path) as w:
+        jiwoo = korean_member(w)
+        await w.driver.app_home_opened(w.team, jiwoo)
+        home = await w.fake.wait_for_home(jiwoo)
+        assert remind_id("dm") in home.action_ids()
+        assert_korean(home.all_text())
+        await w.driver.click(home, jiwoo, remind_id("dm"))
+        again = await wait_until(
+            lambda: view if (view := w.fake.home_view(jiwoo)) and remind_id("off") in view.action_ids() else None,
+            5,
+            "the Home tab published again",
+        )
+        assert_korean(again.all_text())

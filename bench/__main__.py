@@ -16,6 +16,7 @@ BENCHMARKS = (
     "party_scale",
     "slack_fanout",
     "slack_latency",
+    "translation_cost",
 )
 # The ones that measure answers to members, at each of the fake's network latencies.
 LATENCY_BENCHMARKS = ("cast_latency", "party_scale")

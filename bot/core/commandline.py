@@ -18,6 +18,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from bot.core.i18n import _
+
 QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’"}
 _KEY = re.compile(r"([A-Za-z][A-Za-z0-9_-]{0,31}):(.*)", re.DOTALL)
 _WORD_CAP = 40  # how much of a bad word a refusal quotes back
@@ -45,7 +47,7 @@ def split_words(text: str) -> list[Word]:
         if opener in QUOTES:
             close = _closing_quote(text, position + 1, QUOTES[opener])
             if close < 0:
-                raise CommandLineError(f"A quote ({opener}) is never closed: check the quotes.")
+                raise CommandLineError(_("A quote ({quote}) is never closed: check the quotes.").format(quote=opener))
             words.append(Word(text[position + 1 : close], quoted=True))
             position = close + 1
             continue
@@ -93,21 +95,23 @@ def parse_options(
         name = key.group(1).lower() if key else None
         if key and name is not None and (known is None or name in known):
             if name in pieces:
-                raise CommandLineError(f"You gave {name}: twice; give each option once.")
+                raise CommandLineError(_("You gave {option}: twice; give each option once.").format(option=name))
             current = name
             pieces[name] = [key.group(2)] if key.group(2) else []
             continue
         if current is None:
             if key and name is not None and known is not None:
-                raise CommandLineError(f"There is no option {name[:_WORD_CAP]}: here.")
+                raise CommandLineError(_("There is no option {option}: here.").format(option=name[:_WORD_CAP]))
             if bare is None:
-                raise CommandLineError(f"I don't know what “{word.text[:_WORD_CAP]}” is for: name the option first.")
+                raise CommandLineError(
+                    _("I don't know what “{word}” is for: name the option first.").format(word=word.text[:_WORD_CAP])
+                )
             current = bare
             pieces.setdefault(bare, [])
         pieces[current].append(word.text)
     for name, parts in pieces.items():
         value = " ".join(parts).strip()
         if not value:
-            raise CommandLineError(f"{name}: needs a value after it.")
+            raise CommandLineError(_("{option}: needs a value after it.").format(option=name))
         options[name] = value
     return options

@@ -16,10 +16,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from babel import dates
+
 from bot.core.batching import GroupCommit
 from bot.core.clock import Clock
-from bot.core.film import Film
+from bot.core.film import Film, Translations
 from bot.core.film_commands import countdown
+from bot.core.i18n import N_, Word, _, current_language, ngettext, speaking
+from bot.core.languages import Languages
 from bot.core.replies import (
     MENTIONS_PER_MESSAGE,
     Button,
@@ -73,7 +77,8 @@ __all__ = [
 
 PARTY_LENGTH = timedelta(hours=2)  # for calendar entries (scheduled events) and "is it over?"
 TITLE_LIMIT = 100
-DEFAULT_TITLE = "Ballerina watch party"
+DEFAULT_TITLE = N_("Ballerina watch party")
+"""The title of a party created without one, in its host's language (translate with ``_()``)."""
 CARD_ATTENDEES = 10  # Going members named on the card; the rest are counted
 MAX_PARTY_OFFSETS = 6
 MAX_PARTY_OFFSET = timedelta(days=7)
@@ -81,12 +86,20 @@ MAX_PARTY_OFFSET = timedelta(days=7)
 CALENDAR_TEMPLATE = "https://calendar.google.com/calendar/render"
 RSVP_CUSTOM_ID = r"party:(?P<party>[0-9]{1,18}):(?P<choice>going|maybe|no|leave)"
 CANCEL_CUSTOM_ID = r"party:(?P<party>[0-9]{1,18}):cancel"
-NOT_FOUND = "I can't find that watch party in this server. /ballerina party list shows the upcoming ones."
-ANSWERS = {
-    RSVP.GOING: "You're going",
-    RSVP.MAYBE: "You might come",
-    RSVP.NOT_GOING: "You're not going",
+NOT_FOUND = N_("I can't find that watch party in this server. /ballerina party list shows the upcoming ones.")
+
+
+_ANSWERS: dict[RSVP, tuple[str, str]] = {
+    RSVP.GOING: (N_("You're going to {title}."), N_("You're going to {title} already.")),
+    RSVP.MAYBE: (N_("You might come to {title}."), N_("You might come to {title} already.")),
+    RSVP.NOT_GOING: (N_("You're not going to {title}."), N_("You're not going to {title} already.")),
 }
+"""A member's answer to a party, as a sentence: when it changed, and when it was already so."""
+
+
+def _answer_text(choice: RSVP, title: str, *, already: bool) -> str:
+    changed, unchanged = _ANSWERS[choice]
+    return _(unchanged if already else changed).format(title=Word(f"“{title}”"))
 
 
 def rsvp_custom_id(party_id: int, choice: RSVP | None) -> str:
@@ -129,13 +142,17 @@ class PartyError(ValueError):
 
 def clean_title(raw: str | None) -> str:
     if raw is None:
-        return DEFAULT_TITLE
+        return _(DEFAULT_TITLE)
     title = " ".join(raw.split())
     visible = [c for c in title if c.isprintable() and unicodedata.category(c) not in ("Cf", "Zs", "Mn")]
     if not visible:
-        raise PartyError("A title needs at least one visible character.")
+        raise PartyError(_("A title needs at least one visible character."))
     if len(title) > TITLE_LIMIT:
-        raise PartyError(f"Titles can be up to {TITLE_LIMIT} characters; yours has {len(title)}.")
+        raise PartyError(
+            _("Titles can be up to {limit} characters; yours has {length}.").format(
+                limit=TITLE_LIMIT, length=len(title)
+            )
+        )
     return title
 
 
@@ -153,57 +170,88 @@ class Parties:
     """The party commands. Every lookup checks the guild: an id from another server finds nothing."""
 
     def __init__(
-        self, film: Film, store: Store, parties: PartyStore, clock: Clock, on_change: Callable[[], None]
+        self,
+        film: Film,
+        store: Store,
+        parties: PartyStore,
+        clock: Clock,
+        on_change: Callable[[], None],
+        languages: Languages,
     ) -> None:
         self.film = film
+        self.languages = languages
         self.store = store
         self.parties = parties
         self.clock = clock
         self.on_change = on_change
+        self.translations = Translations(film)
         # Clicks on different parties share a database trip; two on one party take turns.
         self._clicks = GroupCommit(self._record_answers, key=lambda click: click.party_id)
 
     # -- the card ------------------------------------------------------------------------------
 
     async def card(self, party: Party, attendance: Attendance | None = None) -> Reply:
-        """The party card; ``attendance`` saves a query when the caller already knows it."""
+        """The party card, in the server's language: the whole channel reads it, whoever's click
+        changed it. ``attendance`` saves a query when the caller already knows it."""
         if attendance is None:
             attendance = await self.parties.attendance(party.id, CARD_ATTENDEES)
+        with speaking(await self.languages.for_server(party.guild_id)):
+            return self._card(party, attendance)
+
+    def _card(self, party: Party, attendance: Attendance) -> Reply:
+        """The party card in the current language."""
         going = attendance.counts[RSVP.GOING]
         names = ", ".join(mention_user(user) for user in attendance.first_going)
-        if going > len(attendance.first_going):
-            names += f" and {going - len(attendance.first_going)} more"
-        platform = self.film.release.platform
-        where = mention_channel(party.voice_channel_id) if party.voice_channel_id else f"{platform} at home"
+        more = going - len(attendance.first_going)
+        if more > 0:
+            names = ngettext("{names} and {count} more", "{names} and {count} more", more).format(
+                names=names, count=more
+            )
         title = escape_user_text(party.title)
         buttons = tuple(
             Button(label=label, style=style, custom_id=rsvp_custom_id(party.id, choice), disabled=party.cancelled)
             for label, style, choice in (
-                ("Going", ButtonStyle.SUCCESS, RSVP.GOING),
-                ("Maybe", ButtonStyle.PRIMARY, RSVP.MAYBE),
-                ("Not going", ButtonStyle.SECONDARY, RSVP.NOT_GOING),
-                ("Leave", ButtonStyle.DANGER, None),
+                (_("Going"), ButtonStyle.SUCCESS, RSVP.GOING),
+                (_("Maybe"), ButtonStyle.PRIMARY, RSVP.MAYBE),
+                (_("Not going"), ButtonStyle.SECONDARY, RSVP.NOT_GOING),
+                (_("Leave"), ButtonStyle.DANGER, None),
             )
         )
         return Reply(
-            title=f"Cancelled: {title}" if party.cancelled else title,
-            description=(
-                f"Hosted by {mention_user(party.host_id)}\n"
-                f"**Starts** {timestamp(party.starts_at, 'F')} ({timestamp(party.starts_at, 'R')})\n"
-                f"**Where** {where}\n"
-                f"**Watching** {self.film.title}, streaming on {self.film.release.platform}"
+            title=_("Cancelled: {title}").format(title=title) if party.cancelled else title,
+            description=_(
+                "Hosted by {host}\n**Starts** {when} ({relative})\n**Where** {where}\n"
+                "**Watching** {film}, streaming on {platform}"
+            ).format(
+                host=mention_user(party.host_id),
+                when=timestamp(party.starts_at, "F"),
+                relative=timestamp(party.starts_at, "R"),
+                where=self.where(party),
+                film=self.translations[current_language()].title,
+                platform=self.film.release.platform,
             ),
             fields=(
-                Field(name=f"Going ({going})", value=names or "Nobody yet: be the first!"),
-                Field(name=f"Maybe ({attendance.counts[RSVP.MAYBE]})", value="\u200b", inline=True),
-                Field(name=f"Not going ({attendance.counts[RSVP.NOT_GOING]})", value="\u200b", inline=True),
+                Field(name=_("Going ({count})").format(count=going), value=names or _("Nobody yet: be the first!")),
+                Field(
+                    name=_("Maybe ({count})").format(count=attendance.counts[RSVP.MAYBE]), value="\u200b", inline=True
+                ),
+                Field(
+                    name=_("Not going ({count})").format(count=attendance.counts[RSVP.NOT_GOING]),
+                    value="\u200b",
+                    inline=True,
+                ),
             ),
-            footer=(
-                f"Party #{party.id} · Going members are reminded {format_offsets(party.offsets)} before, "
-                "here or by DM (/ballerina party reminders)"
-            ),
+            footer=_(
+                "Party #{id} · Going members are reminded {offsets} before, here or by DM (/ballerina party reminders)"
+            ).format(id=party.id, offsets=format_offsets(party.offsets)),
             buttons=buttons,
         )
+
+    def where(self, party: Party) -> str:
+        """Where the party watches: its voice channel, else the platform at home."""
+        if party.voice_channel_id:
+            return mention_channel(party.voice_channel_id)
+        return _("{platform} at home").format(platform=self.film.release.platform)
 
     # -- members -------------------------------------------------------------------------------
 
@@ -258,18 +306,28 @@ class Parties:
         except HostingCapReached as full:
             return PartyOutcome(
                 error(
-                    f"You already host {full.hosted} upcoming watch parties here, this server's limit. "
-                    "Cancel one (/ballerina party cancel) or wait until one has happened."
+                    ngettext(
+                        "You already host {count} upcoming watch party here, this server's limit. "
+                        "Cancel it (/ballerina party cancel) or wait until it has happened.",
+                        "You already host {count} upcoming watch parties here, this server's limit. "
+                        "Cancel one (/ballerina party cancel) or wait until one has happened.",
+                        full.hosted,
+                    ).format(count=full.hosted)
                 )
             )
         self.on_change()
         reply = Reply(
-            title="Watch party scheduled",
-            description=(
-                f"**{escape_user_text(clean)}** starts {timestamp(starts_at, 'F')} ({timestamp(starts_at, 'R')}), "
-                f"reading your time in {zone.key}. Not what you meant? Cancel it and create it again."
+            title=_("Watch party scheduled"),
+            description=_(
+                "**{title}** starts {when} ({relative}), reading your time in {zone}. "
+                "Not what you meant? Cancel it and create it again."
+            ).format(
+                title=escape_user_text(clean),
+                when=timestamp(starts_at, "F"),
+                relative=timestamp(starts_at, "R"),
+                zone=zone.key,
             ),
-            buttons=(Button("Cancel this party", ButtonStyle.DANGER, custom_id=cancel_custom_id(party.id)),),
+            buttons=(Button(_("Cancel this party"), ButtonStyle.DANGER, custom_id=cancel_custom_id(party.id)),),
             ephemeral=True,
         )
         return PartyOutcome(reply, party, await self.card(party))
@@ -281,11 +339,12 @@ class Parties:
     def _check_open(self, party: Party | None) -> Party:
         """The party if members can still answer or change it; else why not, as a PartyError."""
         if party is None:
-            raise PartyError(NOT_FOUND)
+            raise PartyError(_(NOT_FOUND))
+        title = Word(f"“{escape_user_text(party.title)}”")
         if party.cancelled:
-            raise PartyError(f"“{escape_user_text(party.title)}” was cancelled.")
+            raise PartyError(_("{title} was cancelled.").format(title=title))
         if self._is_over(party):
-            raise PartyError(f"“{escape_user_text(party.title)}” is over.")
+            raise PartyError(_("{title} is over.").format(title=title))
         return party
 
     def _is_over(self, party: Party) -> bool:
@@ -307,15 +366,20 @@ class Parties:
         assert context is not None
         previous = context.answer
         title = escape_user_text(party.title)
+        quoted = Word(f"“{title}”")
         if choice is None:
-            text = f"You left “{title}”." if previous else f"You hadn't answered for “{title}”."
+            text = (_("You left {title}.") if previous else _("You hadn't answered for {title}.")).format(title=quoted)
         elif choice is previous:
-            text = f"{ANSWERS[choice]} to “{title}” already."
+            text = _answer_text(choice, title, already=True)
         else:
-            text = f"{ANSWERS[choice]} to “{title}”."
+            text = _answer_text(choice, title, already=False)
             if choice is RSVP.GOING:
-                where = "by DM" if context.party_via is Via.DM else "in the party channel"
-                text += f" I'll remind you {where} ({format_offsets(party.offsets)} before)."
+                reminded = (
+                    _("I'll remind you by DM ({offsets} before).")
+                    if context.party_via is Via.DM
+                    else _("I'll remind you in the party channel ({offsets} before).")
+                )
+                text += " " + reminded.format(offsets=format_offsets(party.offsets))
         attendance = context.attendance.answered(user_id, previous, choice, CARD_ATTENDEES)
         return PartyOutcome(Reply(content=text, ephemeral=True), party, await self.card(party, attendance))
 
@@ -327,31 +391,47 @@ class Parties:
         parties = await self.parties.upcoming(guild_id, self.clock.now(), limit=10)
         if not parties:
             return Reply(
-                title="No watch parties planned",
-                description="Start one: /ballerina party create when: tomorrow 8pm",
+                title=_("No watch parties planned"),
+                description=_("Start one: /ballerina party create when: tomorrow 8pm"),
                 ephemeral=True,
             )
         lines = []
         for party in parties:
             going = (await self.parties.attendance(party.id, 0)).counts[RSVP.GOING]
             lines.append(
-                f"**#{party.id} {escape_user_text(party.title)}**: {timestamp(party.starts_at, 'F')} "
-                f"({timestamp(party.starts_at, 'R')}), {going} going"
+                ngettext(
+                    "**#{id} {title}**: {when} ({relative}), {count} going",
+                    "**#{id} {title}**: {when} ({relative}), {count} going",
+                    going,
+                ).format(
+                    id=party.id,
+                    title=escape_user_text(party.title),
+                    when=timestamp(party.starts_at, "F"),
+                    relative=timestamp(party.starts_at, "R"),
+                    count=going,
+                )
             )
-        return Reply(title="Upcoming watch parties", description="\n".join(lines), ephemeral=True)
+        return Reply(title=_("Upcoming watch parties"), description="\n".join(lines), ephemeral=True)
 
     async def info(self, guild_id: str, party_id: int) -> Reply:
         party = await self.parties.get(guild_id, party_id)
         if party is None:
-            return error(NOT_FOUND)
-        return replace(await self.card(party), ephemeral=True)
+            return error(_(NOT_FOUND))
+        # The member's own copy, in their language.
+        attendance = await self.parties.attendance(party.id, CARD_ATTENDEES)
+        return replace(self._card(party, attendance), ephemeral=True)
 
     async def suggest(self, guild_id: str, query: str) -> list[tuple[str, int]]:
         found = await self.parties.upcoming(guild_id, self.clock.now(), limit=25, query=query.strip()[:100])
-        return [
-            (f"#{p.id} {p.title} · {p.starts_at.astimezone(ZoneInfo(p.timezone)):%a %d %b %H:%M}"[:100], p.id)
-            for p in found
-        ]
+        # TRANSLATORS: a Babel (CLDR) date pattern for a party's start in autocomplete: "Sat 05 Dec 20:00".
+        pattern = _("EEE dd MMM HH:mm")
+        language = current_language()
+
+        def label(party: Party) -> str:
+            start = party.starts_at.astimezone(ZoneInfo(party.timezone))
+            return f"#{party.id} {party.title} · {dates.format_datetime(start, pattern, locale=language)}"[:100]
+
+        return [(label(party), party.id) for party in found]
 
     async def set_member_timezone(self, *, guild_id: str, user_id: str, name: str) -> Reply:
         try:
@@ -360,7 +440,9 @@ class Parties:
             return error(str(exc))
         await self.parties.set_user_timezone(user_id, zone.key)
         return Reply(
-            content=f"Your time zone is now {zone.key}: times you type for watch parties are read in it.",
+            content=_("Your time zone is now {zone}: times you type for watch parties are read in it.").format(
+                zone=zone.key
+            ),
             ephemeral=True,
         )
 
@@ -368,17 +450,21 @@ class Parties:
         try:
             how = Via(via)
         except ValueError:
-            return error("Choose `channel` or `dm`.")
+            return error(_("Choose `channel` or `dm`."))
         await self.parties.set_user_party_via(user_id, how)
-        where = "by DM" if how is Via.DM else "with a ping in the party's channel"
-        return Reply(content=f"Watch party reminders will reach you {where}.", ephemeral=True)
+        content = (
+            _("Watch party reminders will reach you by DM.")
+            if how is Via.DM
+            else _("Watch party reminders will reach you with a ping in the party's channel.")
+        )
+        return Reply(content=content, ephemeral=True)
 
     # -- hosts and moderators ------------------------------------------------------------------
 
     async def _own_party(self, guild_id: str, party_id: int, user_id: str, is_moderator: bool) -> Party:
         party = self._check_open(await self.parties.get(guild_id, party_id))
         if party.host_id != user_id and not is_moderator:
-            raise PartyError("Only the host or a moderator can change this watch party.")
+            raise PartyError(_("Only the host or a moderator can change this watch party."))
         return party
 
     async def edit(
@@ -394,7 +480,7 @@ class Parties:
         clear_voice_channel: bool = False,
     ) -> PartyOutcome:
         if when is None and title is None and voice_channel_id is None and not clear_voice_channel:
-            return PartyOutcome(error("Tell me what to change: when, title or voice_channel."))
+            return PartyOutcome(error(_("Tell me what to change: when, title or voice_channel.")))
         try:
             party = await self._own_party(guild_id, party_id, user_id, is_moderator)
             new_title = clean_title(title) if title is not None else party.title
@@ -408,9 +494,13 @@ class Parties:
         )
         self.on_change()
         moved = starts_at != party.starts_at
-        text = f"“{escape_user_text(new_title)}” updated."
+        quoted = Word(f"“{escape_user_text(new_title)}”")
         if moved:
-            text += f" It now starts {timestamp(starts_at, 'F')}; everyone going has been told."
+            text = _("{title} updated. It now starts {when}; everyone going has been told.").format(
+                title=quoted, when=timestamp(starts_at, "F")
+            )
+        else:
+            text = _("{title} updated.").format(title=quoted)
         return PartyOutcome(Reply(content=text, ephemeral=True), updated, await self.card(updated))
 
     async def cancel(self, *, guild_id: str, party_id: int, user_id: str, is_moderator: bool) -> PartyOutcome:
@@ -421,7 +511,10 @@ class Parties:
         cancelled = await self.parties.cancel(party, self.clock.now())
         self.on_change()
         reply = Reply(
-            content=f"“{escape_user_text(party.title)}” is cancelled; everyone going has been told.", ephemeral=True
+            content=_("{title} is cancelled; everyone going has been told.").format(
+                title=Word(f"“{escape_user_text(party.title)}”")
+            ),
+            ephemeral=True,
         )
         return PartyOutcome(reply, cancelled, await self.card(cancelled))
 
@@ -431,8 +524,13 @@ class Parties:
         problem = None
         message_id = await board.post_card(party, card)
         if message_id is None:
-            where = mention_channel(party.channel_id) if party.channel_id else "its channel"
-            problem = error(f"The party is planned, but I couldn't post its card in {where}.")
+            problem = error(
+                _("The party is planned, but I couldn't post its card in {channel}.").format(
+                    channel=mention_channel(party.channel_id)
+                )
+                if party.channel_id
+                else _("The party is planned, but I couldn't post its card in its channel.")
+            )
         else:
             await self.parties.record_card(party.id, message_id)
         event_id = await board.create_event(party)
@@ -445,7 +543,9 @@ class Parties:
 
     def calendar_details(self) -> str:
         """What a calendar entry of a party says about it (Discord's event, the calendar link)."""
-        return f"A {self.film.title} watch party: answer with the buttons on the party card."
+        return _("A {title} watch party: answer with the buttons on the party card.").format(
+            title=self.translations[current_language()].title
+        )
 
     def calendar_url(self, party: Party) -> str:
         """A Google Calendar template link adding the party (two hours long), for platforms with
@@ -459,7 +559,7 @@ class Parties:
             "text": party.title,
             "dates": f"{stamp(party.starts_at)}/{stamp(party.starts_at + PARTY_LENGTH)}",
             "details": self.calendar_details(),
-            "location": f"{self.film.release.platform} at home",
+            "location": _("{platform} at home").format(platform=self.film.release.platform),
         }
         return f"{CALENDAR_TEMPLATE}?{urllib.parse.urlencode(query, quote_via=urllib.parse.quote)}"
 
@@ -468,20 +568,34 @@ class Parties:
         found = await self.parties.upcoming_of_member(guild_id, user_id, self.clock.now(), limit=10)
         if not found:
             return Reply(
-                title="Your watch parties",
-                description="None coming up. /ballerina party list shows them all; /ballerina party create plans one.",
+                title=_("Your watch parties"),
+                description=_(
+                    "None coming up. /ballerina party list shows them all; /ballerina party create plans one."
+                ),
             )
         lines = [self._member_line(user_id, mine) for mine in found]
-        return Reply(title="Your watch parties", description="\n".join(lines))
+        return Reply(title=_("Your watch parties"), description="\n".join(lines))
 
     @staticmethod
     def _member_line(user_id: str, mine: MemberParty) -> str:
         party = mine.party
-        answer = ANSWERS[mine.answer] if mine.answer else "You haven't answered"
-        host = " (you host it)" if party.host_id == user_id else ""
-        return (
-            f"**#{party.id} {escape_user_text(party.title)}**{host}: {timestamp(party.starts_at, 'F')} "
-            f"({timestamp(party.starts_at, 'R')}). {answer}."
+        answer = {
+            RSVP.GOING: _("You're going."),
+            RSVP.MAYBE: _("You might come."),
+            RSVP.NOT_GOING: _("You're not going."),
+            None: _("You haven't answered."),
+        }[mine.answer]
+        line = (
+            _("**#{id} {title}** (you host it): {when} ({relative}). {answer}")
+            if party.host_id == user_id
+            else _("**#{id} {title}**: {when} ({relative}). {answer}")
+        )
+        return line.format(
+            id=party.id,
+            title=escape_user_text(party.title),
+            when=timestamp(party.starts_at, "F"),
+            relative=timestamp(party.starts_at, "R"),
+            answer=answer,
         )
 
     async def configure(
@@ -497,22 +611,22 @@ class Parties:
         try:
             offsets = self._offsets(remind) if remind is not None else current.offsets
         except TimeParseError as exc:
-            return error(f"{exc} Nothing was changed.")
+            return error(_("{problem} Nothing was changed.").format(problem=exc))
         if cap is not None and not 1 <= cap <= 100:
-            return error("The cap must be between 1 and 100 upcoming parties per member. Nothing was changed.")
+            return error(_("The cap must be between 1 and 100 upcoming parties per member. Nothing was changed."))
         channel = None if clear_channel else (channel_id or current.channel_id)
         settings = PartySettings(guild_id, channel, offsets, cap if cap is not None else current.cap)
         await self.store.ensure_guild(guild_id)
         await self.parties.update_party_settings(settings)
         return Reply(
-            title="Watch party settings",
+            title=_("Watch party settings"),
             fields=(
                 Field(
-                    name="Default channel",
-                    value=mention_channel(channel) if channel else "where /ballerina party create runs",
+                    name=_("Default channel"),
+                    value=mention_channel(channel) if channel else _("where /ballerina party create runs"),
                 ),
-                Field(name="Default reminders", value=", ".join(describe_offset(o) for o in offsets)),
-                Field(name="Upcoming parties per member", value=str(settings.cap)),
+                Field(name=_("Default reminders"), value=", ".join(describe_offset(o) for o in offsets)),
+                Field(name=_("Upcoming parties per member"), value=str(settings.cap)),
             ),
             ephemeral=True,
         )
@@ -542,21 +656,23 @@ class PartyReminders:
         return await deliver_to_going(self.parties.parties, party, row, card)
 
     def reminder_card(self, party: Party, offset: timedelta, *, late: bool) -> Reply:
-        title = escape_user_text(party.title)
-        heading = f"{title} starts in {countdown(offset)}" if offset else f"{title} is starting now!"
-        platform = self.parties.film.release.platform
-        where = mention_channel(party.voice_channel_id) if party.voice_channel_id else f"{platform} at home"
+        title = Word(escape_user_text(party.title))
+        heading = (
+            _("{title} starts in {countdown}").format(title=title, countdown=countdown(offset))
+            if offset
+            else _("{title} is starting now!").format(title=title)
+        )
         fields = [
-            Field(name="Where", value=where, inline=True),
-            Field(name="Host", value=mention_user(party.host_id), inline=True),
+            Field(name=_("Where"), value=self.parties.where(party), inline=True),
+            Field(name=_("Host"), value=mention_user(party.host_id), inline=True),
         ]
         if late:
-            fields.append(Field(name="Posted late", value="I was offline when this reminder was due."))
+            fields.append(Field(name=_("Posted late"), value=_("I was offline when this reminder was due.")))
         return Reply(
             title=heading,
             description=f"{timestamp(party.starts_at, 'F')} ({timestamp(party.starts_at, 'R')})",
             fields=tuple(fields),
-            footer=f"Party #{party.id} · you get this because you're going",
+            footer=_("Party #{id} · you get this because you're going").format(id=party.id),
         )
 
 
@@ -578,15 +694,18 @@ class PartyNotices:
         party, title = notice.party, escape_user_text(notice.party.title)
         if notice.kind is NoticeKind.CANCELLED:
             card = Reply(
-                title=f"Cancelled: {title}",
-                description=f"The watch party planned for {timestamp(notice.old_starts_at, 'F')} won't happen.",
+                title=_("Cancelled: {title}").format(title=title),
+                description=_("The watch party planned for {when} won't happen.").format(
+                    when=timestamp(notice.old_starts_at, "F")
+                ),
             )
         else:
             card = Reply(
-                title=f"{title} has moved",
-                description=(
-                    f"Now {timestamp(party.starts_at, 'F')} ({timestamp(party.starts_at, 'R')}), "
-                    f"instead of {timestamp(notice.old_starts_at, 'F')}."
+                title=_("{title} has moved").format(title=Word(title)),
+                description=_("Now {when} ({relative}), instead of {before}.").format(
+                    when=timestamp(party.starts_at, "F"),
+                    relative=timestamp(party.starts_at, "R"),
+                    before=timestamp(notice.old_starts_at, "F"),
                 ),
             )
         return await deliver_to_going(self.parties.parties, party, row, card)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.engine.protocols import EventKind
+from bot.core.i18n import _, ngettext
 from bot.core.parties import Parties, Party
 from bot.core.reminders import MemberRoles, ReleaseReminders
 from bot.core.replies import Button, ButtonStyle, Reply
@@ -57,15 +58,23 @@ class MemberData:
     def ask(ping_role: bool = True) -> Reply:
         """The confirmation prompt: nothing is deleted before the member clicks. ``ping_role``:
         whether the platform has a ping role to take back (Slack has none)."""
-        sign_up = "your release reminder sign-up (and its ping role)" if ping_role else "your release reminder sign-up"
+        deletes = (
+            _(
+                "This deletes, in this server: your release reminder sign-up (and its ping role) and "
+                "your answers to watch parties. Everywhere: your time zone and how you get party reminders."
+            )
+            if ping_role
+            else _(
+                "This deletes, in this server: your release reminder sign-up and "
+                "your answers to watch parties. Everywhere: your time zone and how you get party reminders."
+            )
+        )
         return Reply(
-            title="Forget me?",
-            description=(
-                f"This deletes, in this server: {sign_up} and "
-                "your answers to watch parties. Everywhere: your time zone and how you get party reminders.\n"
-                "Parties you host stay, for the members who answered them. This cannot be undone."
-            ),
-            buttons=(Button(label="Forget me", style=ButtonStyle.DANGER, custom_id=FORGET_CONFIRM_ID),),
+            title=_("Forget me?"),
+            description=deletes
+            + "\n"
+            + _("Parties you host stay, for the members who answered them. This cannot be undone."),
+            buttons=(Button(label=_("Forget me"), style=ButtonStyle.DANGER, custom_id=FORGET_CONFIRM_ID),),
             ephemeral=True,
         )
 
@@ -80,16 +89,21 @@ class MemberData:
             answered = await self.store.forget_member(guild_id, user_id)
         parties = await self._still_there(guild_id, answered)
         lines = [
-            "Done: I no longer keep anything about you in this server, nor your own settings.",
-            "If you use me in other servers, run /ballerina forget-me there too.",
+            _("Done: I no longer keep anything about you in this server, nor your own settings."),
+            _("If you use me in other servers, run /ballerina forget-me there too."),
         ]
         if answered:
             lines.insert(
-                1, f"Your answers to {len(answered)} watch part{'y' if len(answered) == 1 else 'ies'} are gone."
+                1,
+                ngettext(
+                    "Your answers to {count} watch party are gone.",
+                    "Your answers to {count} watch parties are gone.",
+                    len(answered),
+                ).format(count=len(answered)),
             )
         if role_problem is not None:
             lines.append(role_problem)
-        return Forgotten(Reply(title="Forgotten", description="\n".join(lines), ephemeral=True), parties)
+        return Forgotten(Reply(title=_("Forgotten"), description="\n".join(lines), ephemeral=True), parties)
 
     async def departed(self, guild_id: str, user_id: str, directory: MemberDirectory | None) -> None:
         """A member who left the server: what the bot keeps about them there goes, and the cards

@@ -12,7 +12,8 @@ from bot.core.clock import Clock
 from bot.core.engine.release import ReleaseNotice
 from bot.core.film import Film, Translations
 from bot.core.film_commands import countdown
-from bot.core.i18n import Word, _, current_language, ngettext
+from bot.core.i18n import N_, Language, Word, _, current_language, ngettext, speaking
+from bot.core.languages import Languages
 from bot.core.replies import (
     Button,
     ButtonStyle,
@@ -30,6 +31,21 @@ from bot.core.timeparse import TimeParseError, describe_offset, format_offsets, 
 log = logging.getLogger(__name__)
 
 RESET_CONFIRM_ID = "admin:reset:confirm"
+PROBLEM_NAMES: dict[ErrorKind, str] = {
+    ErrorKind.MISSING_CHANNEL: N_("missing channel"),
+    ErrorKind.FORBIDDEN: N_("forbidden"),
+    ErrorKind.DMS_CLOSED: N_("dms closed"),
+    ErrorKind.UNKNOWN_USER: N_("unknown user"),
+    ErrorKind.RECIPIENT_LEFT: N_("recipient left"),
+    ErrorKind.ARCHIVED: N_("archived"),
+    ErrorKind.ACCOUNT_INACTIVE: N_("account inactive"),
+    ErrorKind.POSSIBLY_DUPLICATED: N_("possibly duplicated"),
+    ErrorKind.TRANSIENT: N_("transient"),
+    ErrorKind.UNEXPECTED: N_("unexpected"),
+}
+"""Each delivery problem as moderators read it (translated with ``_()`` where shown)."""
+LANGUAGE_WORDS: dict[Language, str] = {"en": N_("English"), "ko": N_("한국어")}
+"""Each language as the status names it: Korean in its own word for everyone, English in the reader's."""
 
 
 class MemberRoles(Protocol):
@@ -73,9 +89,12 @@ def describe_backfill(backfill: RoleBackfill) -> str:
 class ReleaseReminders:
     """The release reminder posts' text, and the commands that configure them."""
 
-    def __init__(self, film: Film, store: Store, clock: Clock, on_change: Callable[[], None]) -> None:
+    def __init__(
+        self, film: Film, store: Store, clock: Clock, on_change: Callable[[], None], languages: Languages
+    ) -> None:
         self.film = film
         self.store = store
+        self.languages = languages
         self.clock = clock
         # Tells the engine that reminders changed, so it can re-arm its wake-up.
         self.on_change = on_change
@@ -263,29 +282,41 @@ class ReleaseReminders:
     async def set_channel(self, guild_id: str, channel_id: str, problem: str | None) -> Reply:
         """``problem``: why the bot cannot post there and what to do, in the platform's words."""
         if problem is not None:
-            return error(f"I can't post reminders in {mention_channel(channel_id)} yet: {problem} Nothing was changed.")
+            return error(
+                _("I can't post reminders in {channel} yet: {problem} Nothing was changed.").format(
+                    channel=mention_channel(channel_id), problem=problem
+                )
+            )
         await self.store.update_guild_settings(guild_id, channel_id=channel_id)
         self.on_change()
-        return Reply(content=f"Reminder posts will go to {mention_channel(channel_id)}.", ephemeral=True)
+        return Reply(
+            content=_("Reminder posts will go to {channel}.").format(channel=mention_channel(channel_id)),
+            ephemeral=True,
+        )
 
     async def set_role(self, guild_id: str, role_id: str | None, problem: str | None) -> Reply:
         if problem is not None:
-            return error(problem + " Nothing was changed.")
+            return error(_("{problem} Nothing was changed.").format(problem=problem))
         previous = (await self.store.get_guild_settings(guild_id)).ping_role_id
         backfill = await self.store.set_ping_role(guild_id, role_id)
         await self.role_backfills.restart(guild_id)
         if role_id is None:
-            content = "Ping role cleared: reminder posts will ping nobody."
+            content = _("Ping role cleared: reminder posts will ping nobody.")
         else:
-            content = f"Members who opt in will get {mention_group(role_id)}, and reminder posts will ping it."
+            content = _("Members who opt in will get {role}, and reminder posts will ping it.").format(
+                role=mention_group(role_id)
+            )
             if backfill is not None:
-                content += (
-                    f" I'm giving it to the {backfill.total} members who opted in before, one at a time: "
-                    "/ballerina-admin status shows how far I got."
-                )
+                content += " " + ngettext(
+                    "I'm giving it to the {count} member who opted in before: "
+                    "/ballerina-admin status shows how far I got.",
+                    "I'm giving it to the {count} members who opted in before, one at a time: "
+                    "/ballerina-admin status shows how far I got.",
+                    backfill.total,
+                ).format(count=backfill.total)
         if previous is not None and previous != role_id:
-            content += (
-                " Members keep the previous ping role: I don't take it back, since some may have had it "
+            content += " " + _(
+                "Members keep the previous ping role: I don't take it back, since some may have had it "
                 "before I gave it to them. Remove it yourself if it served only for reminders."
             )
         return Reply(content=content, ephemeral=True)
@@ -295,23 +326,25 @@ class ReleaseReminders:
         mention the group instead of naming the members who opted in."""
         await self.store.update_guild_settings(guild_id, ping_role_id=group_id)
         if group_id is None:
-            content = "Ping group cleared: each reminder post mentions the members who opted in, in its thread."
+            content = _("Ping group cleared: each reminder post mentions the members who opted in, in its thread.")
         else:
-            content = (
-                f"Reminder posts will mention {mention_group(group_id)} and nobody else. Members who opt in are"
+            content = _(
+                "Reminder posts will mention {group} and nobody else. Members who opt in are"
                 " not added to it: they are notified only if they are in it."
-            )
+            ).format(group=mention_group(group_id))
         return Reply(content=content, ephemeral=True)
 
     async def set_schedule(self, guild_id: str, text: str) -> Reply:
         try:
             offsets = parse_offsets(text)
         except TimeParseError as exc:
-            return error(f"{exc} Nothing was changed.")
+            return error(_("{problem} Nothing was changed.").format(problem=exc))
         await self.store.update_guild_settings(guild_id, release_offsets=offsets)
         self.on_change()
         return Reply(
-            content=f"Reminder schedule set to `{format_offsets(offsets)}`: {describe_schedule(offsets)} the release.",
+            content=_("Reminder schedule set to `{offsets}`: {schedule} the release.").format(
+                offsets=format_offsets(offsets), schedule=describe_schedule(offsets)
+            ),
             ephemeral=True,
         )
 
@@ -319,9 +352,9 @@ class ReleaseReminders:
         try:
             zone = parse_timezone(text)
         except TimeParseError as exc:
-            return error(f"{exc} Nothing was changed.")
+            return error(_("{problem} Nothing was changed.").format(problem=exc))
         await self.store.update_guild_settings(guild_id, timezone=zone.key)
-        return Reply(content=f"Server time zone set to {zone.key}.", ephemeral=True)
+        return Reply(content=_("Server time zone set to {zone}.").format(zone=zone.key), ephemeral=True)
 
     async def admin_status(
         self, guild_id: str, *, ping_groups: bool = True, problem_help: Mapping[ErrorKind, str] | None = None
@@ -336,55 +369,71 @@ class ReleaseReminders:
         upcoming = await self.store.upcoming_reminders(guild_id)
         todo: list[str] = []
         if settings.channel_id is None:
-            todo.append("Pick a reminder channel: /ballerina-admin channel")
+            todo.append(_("Pick a reminder channel: /ballerina-admin channel"))
         if settings.ping_role_id is None and ping_groups:
-            todo.append("Set a ping role so channel posts reach members who opted in: /ballerina-admin role")
+            todo.append(_("Set a ping role so channel posts reach members who opted in: /ballerina-admin role"))
         fields = [
             Field(
-                name="Channel",
-                value=mention_channel(settings.channel_id) if settings.channel_id else "not set",
+                name=_("Channel"),
+                value=mention_channel(settings.channel_id) if settings.channel_id else _("not set"),
                 inline=True,
             ),
-            Field(name="Time zone", value=settings.timezone, inline=True),
-            Field(name="Schedule", value=f"`{format_offsets(settings.release_offsets)}`", inline=True),
-            Field(name="Opted in", value=f"{counts[Via.CHANNEL]} in the channel, {counts[Via.DM]} by DM", inline=True),
+            Field(name=_("Time zone"), value=settings.timezone, inline=True),
+            Field(name=_("Language"), value=await self.server_language(guild_id), inline=True),
+            Field(name=_("Schedule"), value=f"`{format_offsets(settings.release_offsets)}`", inline=True),
             Field(
-                name="Next posts",
-                value="\n".join(f"{timestamp(r.due_at, 'F')} ({describe_offset(r.offset)})" for r in upcoming)
-                or "none scheduled",
+                name=_("Opted in"),
+                value=_("{channel} in the channel, {dm} by DM").format(channel=counts[Via.CHANNEL], dm=counts[Via.DM]),
+                inline=True,
             ),
             Field(
-                name="Delivery problems (7 days)",
+                name=_("Next posts"),
+                value="\n".join(f"{timestamp(r.due_at, 'F')} ({describe_offset(r.offset)})" for r in upcoming)
+                or _("none scheduled"),
+            ),
+            Field(
+                name=_("Delivery problems (7 days)"),
                 value="\n".join(
-                    f"{kind.value.replace('_', ' ')}: {n}"
-                    + (f" ({problem_help[kind]})" if kind in problem_help else "")
+                    f"{_(PROBLEM_NAMES[kind])}: {n}" + (f" ({problem_help[kind]})" if kind in problem_help else "")
                     for kind, n in problems.counts.items()
                 )
-                or "none",
+                or _("none"),
             ),
         ]
         if ping_groups:
-            role = mention_group(settings.ping_role_id) if settings.ping_role_id else "not set"
-            fields.insert(1, Field(name="Ping role", value=role, inline=True))
+            role = mention_group(settings.ping_role_id) if settings.ping_role_id else _("not set")
+            fields.insert(1, Field(name=_("Ping role"), value=role, inline=True))
         backfill = await self.store.role_backfill(guild_id)
         if backfill is not None:
-            fields.append(Field(name="Giving the ping role to earlier opt-ins", value=describe_backfill(backfill)))
+            fields.append(Field(name=_("Giving the ping role to earlier opt-ins"), value=describe_backfill(backfill)))
         if todo:
-            fields.append(Field(name="To do", value="\n".join(f"• {item}" for item in todo)))
-        return Reply(title="Release reminders: configuration", fields=tuple(fields), ephemeral=True)
+            fields.append(Field(name=_("To do"), value="\n".join(f"• {item}" for item in todo)))
+        return Reply(title=_("Release reminders: configuration"), fields=tuple(fields), ephemeral=True)
+
+    async def server_language(self, guild_id: str) -> str:
+        """The language of the server's channel posts, and whether moderators chose it."""
+        posting = _(LANGUAGE_WORDS[await self.languages.for_server(guild_id)])
+        if await self.languages.server_choice(guild_id) is None:
+            return _("{language} (server default)").format(language=posting)
+        return _("{language} (chosen by moderators)").format(language=posting)
 
     async def preview(self, guild_id: str) -> Reply:
         settings = await self.store.get_guild_settings(guild_id)
         upcoming = await self.store.upcoming_reminders(guild_id, limit=1)
         offset = upcoming[0].offset if upcoming else timedelta(0)
-        post = self.reminder_post(offset, Target.CHANNEL, settings, late=False)
-        label = "Preview of the next reminder post" if upcoming else "Preview (no reminder is scheduled)"
-        return replace(post, footer=f"{label}; only you can see this.", ephemeral=True)
+        with speaking(await self.languages.for_server(guild_id)):  # as the channel will read it
+            post = self.reminder_post(offset, Target.CHANNEL, settings, late=False)
+        footer = (
+            _("Preview of the next reminder post, in {language}; only you can see this.")
+            if upcoming
+            else _("Preview (no reminder is scheduled), in {language}; only you can see this.")
+        )
+        return replace(post, footer=footer.format(language=await self.server_language(guild_id)), ephemeral=True)
 
     def reset_prompt(self) -> Reply:
         return Reply(
-            content="Reset channel, ping role, schedule and time zone to the defaults? Members' opt-ins are kept.",
-            buttons=(Button(label="Reset", style=ButtonStyle.DANGER, custom_id=RESET_CONFIRM_ID),),
+            content=_("Reset channel, ping role, schedule and time zone to the defaults? Members' opt-ins are kept."),
+            buttons=(Button(label=_("Reset"), style=ButtonStyle.DANGER, custom_id=RESET_CONFIRM_ID),),
             ephemeral=True,
         )
 
@@ -392,4 +441,4 @@ class ReleaseReminders:
         await self.store.reset_guild_settings(guild_id)
         await self.role_backfills.restart(guild_id)  # there is no role to give any more
         self.on_change()
-        return Reply(content="Release reminder settings are back to the defaults.", ephemeral=True)
+        return Reply(content=_("Release reminder settings are back to the defaults."), ephemeral=True)

@@ -38,10 +38,10 @@ class Core:
         self.facts = facts
         self.db = db
         self.store = Store(db, clock)
-        self.reminders = ReleaseReminders(facts.film, self.store, clock, self.notify_changed)
-        self.parties = Parties(facts.film, self.store, PartyStore(db), clock, self.notify_changed)
-        self.members = MemberData(self.store, self.reminders, self.parties)
         self.languages = Languages(LanguageStore(db, self.store))
+        self.reminders = ReleaseReminders(facts.film, self.store, clock, self.notify_changed, self.languages)
+        self.parties = Parties(facts.film, self.store, PartyStore(db), clock, self.notify_changed, self.languages)
+        self.members = MemberData(self.store, self.reminders, self.parties)
         self.engine: ReminderEngine | None = None
         self._directories: dict[Platform, MemberDirectory] = {}
 

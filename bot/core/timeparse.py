@@ -50,7 +50,9 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from fractions import Fraction
 from zoneinfo import ZoneInfo, available_timezones
 
-from bot.core.i18n import _, ngettext
+from babel import dates
+
+from bot.core.i18n import Word, _, current_language, format_relative, ngettext
 
 __all__ = [
     "TimeParseError",
@@ -75,13 +77,14 @@ _MAX_INPUT = 100
 _MINUTE = timedelta(minutes=1)
 
 
-def _quote(text: str) -> str:
-    """User text made safe to echo: one line, no control characters, no code-span breaks, short."""
+def _quote(text: str) -> Word:
+    """User text made safe to echo: one line, no control characters, no code-span breaks, short;
+    a :class:`Word`, so a Korean refusal puts the right particle after it."""
     cleaned = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C") or ch in " \t\n")
     cleaned = " ".join(cleaned.split()).replace("`", "'")
     if len(cleaned) > _ECHO_LIMIT:
         cleaned = cleaned[: _ECHO_LIMIT - 1].rstrip() + "…"
-    return f"“{cleaned}”"
+    return Word(f"“{cleaned}”")
 
 
 def _normalize(text: str) -> str:
@@ -128,7 +131,10 @@ def _span_words(delta: timedelta) -> str:
 
 
 def humanize_delta(delta: timedelta) -> str:
-    """Relative phrasing like Discord's ``<t:…:R>``: positive is the future, negative the past."""
+    """Relative phrasing like Discord's ``<t:…:R>``: positive is the future, negative the past.
+    In English our own phrasing; in another language Babel's ("3시간 후", "2일 전")."""
+    if current_language() != "en":
+        return format_relative(delta)
     seconds = delta.total_seconds()
     future = seconds > 0
     s = abs(seconds)
@@ -262,7 +268,7 @@ class _Context:
     max_ahead: timedelta
 
     @property
-    def quoted(self) -> str:
+    def quoted(self) -> Word:
         return _quote(self.raw)
 
     @property
@@ -271,27 +277,35 @@ class _Context:
 
     @property
     def korean(self) -> bool:
-        """Hangul in the input: examples in replies are then Korean ones."""
+        """Hangul in the input: it is read by the Korean grammar."""
         return _HANGUL_RE.search(self.raw) is not None
 
     @property
+    def korean_examples(self) -> bool:
+        """Examples in replies are Korean ones for Korean input or a Korean reader."""
+        return self.korean or current_language() == "ko"
+
+    @property
     def tomorrow_word(self) -> str:
-        return "내일" if self.korean else "tomorrow"
+        return "내일" if self.korean_examples else "tomorrow"
 
     @property
     def hint(self) -> str:
         ahead = (self.now.astimezone(self.tz) + timedelta(days=8)).date()
-        if self.korean:
-            return f"Try `{ahead.month}월 {ahead.day}일 20:00`, `내일 오후 8시`, `토요일 21:30` or `2시간 후`."
-        return f"Try `{ahead.isoformat()} 20:00`, `tomorrow 8pm`, `sat 21:30` or `in 2 hours`."
+        if self.korean_examples:
+            return _("Try `{month}월 {day}일 20:00`, `내일 오후 8시`, `토요일 21:30` or `2시간 후`.").format(
+                month=ahead.month, day=ahead.day
+            )
+        return _("Try `{date} 20:00`, `tomorrow 8pm`, `sat 21:30` or `in 2 hours`.").format(date=ahead.isoformat())
 
     def unreadable(self) -> TimeParseError:
-        return TimeParseError(f"I couldn't read {self.quoted} as a time. {self.hint}")
+        return TimeParseError(_("I couldn't read {text} as a time. {hint}").format(text=self.quoted, hint=self.hint))
 
     def out_of_range(self) -> TimeParseError:
         return TimeParseError(
-            f"{self.quoted} is far outside what I can schedule — pick a time within the next "
-            f"{_span_words(self.max_ahead)}."
+            _("{text} is far outside what I can schedule — pick a time within the next {span}.").format(
+                text=self.quoted, span=_span_words(self.max_ahead)
+            )
         )
 
 
@@ -305,7 +319,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo, max_ahead: timedelta =
     ctx = _Context(raw=text, now=now.astimezone(UTC), tz=tz, max_ahead=max_ahead)
     norm = _normalize(text)
     if not norm:
-        raise TimeParseError(f"Tell me when! {ctx.hint}")
+        raise TimeParseError(_("Tell me when! {hint}").format(hint=ctx.hint))
     if len(norm) > _MAX_INPUT:
         raise ctx.unreadable()
     norm = _AMPM_DOTS_RE.sub(r"\1m", norm)
@@ -339,7 +353,9 @@ def _parse_instant(norm: str, ctx: _Context) -> datetime:
 
 
 def _needs_time_of_day(day: str, evening: str) -> TimeParseError:
-    return TimeParseError(f"“{day}” needs a time of day too — try `{day} 20:00` or `{day} {evening}`.")
+    return TimeParseError(
+        _("“{day}” needs a time of day too — try `{day} 20:00` or `{day} {evening}`.").format(day=day, evening=evening)
+    )
 
 
 def _parse_korean(norm: str, today: date, ctx: _Context) -> datetime:
@@ -373,7 +389,7 @@ def _korean_date_candidates(text: str, today: date) -> list[date]:
         return [monday + timedelta(days=7 * weeks + weekday)]
     m = _KO_MONTH_DAY_RE.fullmatch(text)
     if m is None:  # pragma: no cover - the grammar only hands over matching text
-        raise TimeParseError(f"I couldn't read “{text}” as a date.")
+        raise TimeParseError(_("I couldn't read “{text}” as a date.").format(text=text))
     return _month_day_candidates(int(m["mo"]), int(m["d"]), m["y"], today)
 
 
@@ -385,27 +401,35 @@ def _read_korean_time(text: str) -> tuple[time, bool]:
         return time(0, 0), True
     m = _KO_CLOCK_RE.fullmatch(text)
     if m is None:  # pragma: no cover - the grammar only hands over matching text
-        raise TimeParseError(f"I couldn't read “{text}” as a time of day.")
+        raise TimeParseError(_("I couldn't read “{text}” as a time of day.").format(text=text))
     period = m["period"]
     if m["hh"] is not None:
         hour, minute = int(m["hh"]), int(m["mm"])
         if period is None or hour > 12:
             if period is not None:
-                raise TimeParseError(f"“{text}” mixes {period} with a 24-hour time — write `{hour:02d}:{minute:02d}`.")
+                raise TimeParseError(
+                    _("“{text}” mixes {period} with a 24-hour time — write `{time}`.").format(
+                        text=text, period=Word(period), time=f"{hour:02d}:{minute:02d}"
+                    )
+                )
             return _make_time(hour, minute), False
     else:
         hour, minute = int(m["h"]), 30 if m["half"] else int(m["m"] or 0)
         if minute > 59:
-            raise TimeParseError(f"There's no minute {minute} — minutes go from 00 to 59.")
+            raise _no_minute(minute)
         if period is None:
             if 1 <= hour <= 12:
                 evening = hour + 12 if hour < 12 else hour
                 raise TimeParseError(
-                    f"Is “{text}” 오전 {hour}시 or 오후 {hour}시? Add 오전/오후 or write it as `{evening:02d}:00`."
+                    _("Is “{text}” 오전 {hour}시 or 오후 {hour}시? Add 오전/오후 or write it as `{evening}`.").format(
+                        text=text, hour=hour, evening=f"{evening:02d}:00"
+                    )
                 )
             return _make_time(hour, minute), False
     if not 1 <= hour <= 12:
-        raise TimeParseError(f"“{text}” isn't a time — with {period} the hour goes from 1 to 12.")
+        raise TimeParseError(
+            _("“{text}” isn't a time — with {period} the hour goes from 1 to 12.").format(text=text, period=period)
+        )
     return _korean_period_time(period, hour, minute)
 
 
@@ -420,7 +444,7 @@ def _korean_period_time(period: str, hour: int, minute: int) -> tuple[time, bool
     if period == "낮" and hour >= 10:
         return time(hour, minute), False
     if period == "저녁" and hour == 12:
-        raise TimeParseError("“저녁 12시” is ambiguous — write `밤 12시` (midnight) or `낮 12시` (noon).")
+        raise TimeParseError(_("“저녁 12시” is ambiguous — write `밤 12시` (midnight) or `낮 12시` (noon)."))
     return time(hour % 12 + 12, minute), False
 
 
@@ -429,13 +453,15 @@ def _check_range(result: datetime, ctx: _Context) -> datetime:
     if ahead <= timedelta(0):
         local = result.astimezone(ctx.tz).strftime("%H:%M")
         raise TimeParseError(
-            f"{ctx.quoted} is in the past ({humanize_delta(ahead)}) — try `{ctx.tomorrow_word} {local}` or another "
-            f"time still to come."
+            _("{text} is in the past ({relative}) — try `{example}` or another time still to come.").format(
+                text=ctx.quoted, relative=humanize_delta(ahead), example=f"{ctx.tomorrow_word} {local}"
+            )
         )
     if ahead > ctx.max_ahead:
         raise TimeParseError(
-            f"{ctx.quoted} is too far ahead ({humanize_delta(ahead)}) — I can only schedule up to "
-            f"{_span_words(ctx.max_ahead)} ahead."
+            _("{text} is too far ahead ({relative}) — I can only schedule up to {span} ahead.").format(
+                text=ctx.quoted, relative=humanize_delta(ahead), span=_span_words(ctx.max_ahead)
+            )
         )
     return result
 
@@ -457,9 +483,11 @@ def _relative_delta(rest: str, ctx: _Context, part_re: re.Pattern[str] = _REL_PA
             raise ctx.unreadable()
         unit = m["u"]
         if unit in _CALENDAR_UNITS:
-            example = "`30일 후`" if ctx.korean else "`in 30 days`"
+            example = "`30일 후`" if ctx.korean_examples else "`in 30 days`"
             raise TimeParseError(
-                f"I can't count in months or years for {ctx.quoted} — use days or weeks, like {example}."
+                _("I can't count in months or years for {text} — use days or weeks, like {example}.").format(
+                    text=ctx.quoted, example=example
+                )
             )
         if unit not in _UNIT_MINUTES:
             raise ctx.unreadable()
@@ -471,7 +499,9 @@ def _relative_delta(rest: str, ctx: _Context, part_re: re.Pattern[str] = _REL_PA
     # Compare before building a timedelta so absurd amounts cannot overflow.
     if minutes * 60 > Fraction(ctx.max_ahead.total_seconds()):
         raise TimeParseError(
-            f"{ctx.quoted} is too far ahead — I can only schedule up to {_span_words(ctx.max_ahead)} ahead."
+            _("{text} is too far ahead — I can only schedule up to {span} ahead.").format(
+                text=ctx.quoted, span=_span_words(ctx.max_ahead)
+            )
         )
     return timedelta(seconds=round(minutes * 60))
 
@@ -480,7 +510,7 @@ def _from_iso(m: re.Match[str], ctx: _Context) -> datetime:
     day = _make_date(int(m["y"]), int(m["mo"]), int(m["d"]))
     second = int(m["s"] or 0)
     if second > 59:
-        raise TimeParseError(f"There's no second {second} — seconds go from 00 to 59.")
+        raise TimeParseError(_("There's no second {second} — seconds go from 00 to 59.").format(second=second))
     micro = int((m["f"] or "0").ljust(6, "0"))
     naive = datetime.combine(day, _make_time(int(m["h"]), int(m["mi"]))).replace(second=second, microsecond=micro)
     offset = m["off"]
@@ -492,16 +522,26 @@ def _from_iso(m: re.Match[str], ctx: _Context) -> datetime:
     digits = offset[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:] or 0)
     if hours > 23 or minutes > 59:
-        raise TimeParseError(f"The offset in {ctx.quoted} isn't valid — offsets look like `+01:00` or `-04:00`.")
+        raise TimeParseError(
+            _("The offset in {text} isn't valid — offsets look like `+01:00` or `-04:00`.").format(text=ctx.quoted)
+        )
     zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
     return naive.replace(tzinfo=zone).astimezone(UTC)
 
 
+def _no_hour(hour: int) -> TimeParseError:
+    return TimeParseError(_("There's no hour {hour} on the clock — hours go from 0 to 23.").format(hour=hour))
+
+
+def _no_minute(minute: int) -> TimeParseError:
+    return TimeParseError(_("There's no minute {minute} — minutes go from 00 to 59.").format(minute=minute))
+
+
 def _make_time(hour: int, minute: int) -> time:
     if hour > 23:
-        raise TimeParseError(f"There's no hour {hour} on the clock — hours go from 0 to 23.")
+        raise _no_hour(hour)
     if minute > 59:
-        raise TimeParseError(f"There's no minute {minute} — minutes go from 00 to 59.")
+        raise _no_minute(minute)
     return time(hour, minute)
 
 
@@ -512,35 +552,53 @@ def _read_time(text: str) -> time:
         return time(0, 0)
     m = _TIME_RE.fullmatch(text)
     if m is None:  # pragma: no cover - the grammar only hands over matching text
-        raise TimeParseError(f"I couldn't read “{text}” as a time of day.")
+        raise TimeParseError(_("I couldn't read “{text}” as a time of day.").format(text=text))
     hour, minute, ampm = int(m["h"]), int(m["m"] or 0), m["ampm"]
     if ampm is None:
         if m["m"] is None:
             if hour > 23:
-                raise TimeParseError(f"There's no hour {hour} on the clock — hours go from 0 to 23.")
+                raise _no_hour(hour)
             if hour > 12 or hour == 0:
-                raise TimeParseError(f"Did you mean `{hour:02d}:00`? Add the minutes so I know it's a time.")
+                raise TimeParseError(
+                    _("Did you mean `{time}`? Add the minutes so I know it's a time.").format(time=f"{hour:02d}:00")
+                )
             evening = hour + 12 if hour < 12 else hour
-            raise TimeParseError(f"Is “{hour}” {hour}am or {hour}pm? Add am/pm or write it as `{evening:02d}:00`.")
+            raise TimeParseError(
+                _("Is “{hour}” {hour}am or {hour}pm? Add am/pm or write it as `{evening}`.").format(
+                    hour=hour, evening=f"{evening:02d}:00"
+                )
+            )
         return _make_time(hour, minute)
     if not 1 <= hour <= 12:
-        raise TimeParseError(f"“{text}” isn't a time — with am/pm the hour goes from 1 to 12.")
+        raise TimeParseError(_("“{text}” isn't a time — with am/pm the hour goes from 1 to 12.").format(text=text))
     if minute > 59:
-        raise TimeParseError(f"There's no minute {minute} — minutes go from 00 to 59.")
+        raise _no_minute(minute)
     return time(hour % 12 + (12 if ampm == "pm" else 0), minute)
+
+
+def _no_month(month: int) -> TimeParseError:
+    return TimeParseError(_("There's no month {month} — months go from 1 to 12.").format(month=month))
+
+
+def _month_name(month: int) -> str:
+    """The month's name in the current language ("February", "2월")."""
+    return str(dates.get_month_names("wide", locale=current_language())[month])
 
 
 def _make_date(year: int, month: int, day: int) -> date:
     if not 1 <= month <= 12:
-        raise TimeParseError(f"There's no month {month} — months go from 1 to 12.")
+        raise _no_month(month)
     if day < 1:
-        raise TimeParseError("There's no day 0 in a month — days start at 1.")
+        raise TimeParseError(_("There's no day 0 in a month — days start at 1."))
     if year < 1:
-        raise TimeParseError(f"The year {year} is far outside what I can schedule.")
+        raise TimeParseError(_("The year {year} is far outside what I can schedule.").format(year=year))
     last = calendar.monthrange(year, month)[1]
     if day > last:
-        name = _MONTH_NAMES[month - 1]
-        raise TimeParseError(f"{name} {year} only has {last} days, so there's no {name} {day}.")
+        raise TimeParseError(
+            _("{name} {year} only has {last} days, so there's no {name} {day}.").format(
+                name=_month_name(month), year=year, last=last, day=day
+            )
+        )
     return date(year, month, day)
 
 
@@ -561,7 +619,7 @@ def _date_candidates(text: str, today: date) -> list[date]:
         return [_make_date(int(m["y"]), int(m["mo"]), int(m["d"]))]
     m = _MONTH_DAY_RE.fullmatch(text) or _DAY_MONTH_RE.fullmatch(text)
     if m is None:  # pragma: no cover - the grammar only hands over matching text
-        raise TimeParseError(f"I couldn't read “{text}” as a date.")
+        raise TimeParseError(_("I couldn't read “{text}” as a date.").format(text=text))
     return _month_day_candidates(_MONTHS[m["mo"]], int(m["d"]), m["y"], today)
 
 
@@ -570,11 +628,14 @@ def _month_day_candidates(month: int, day: int, year: str | None, today: date) -
     if year is not None:
         return [_make_date(int(year), month, day)]
     if not 1 <= month <= 12:
-        raise TimeParseError(f"There's no month {month} — months go from 1 to 12.")
+        raise _no_month(month)
     longest = calendar.monthrange(2000, month)[1]  # 2000 is a leap year: February may have 29 days
     if not 1 <= day <= longest:
-        name = _MONTH_NAMES[month - 1]
-        raise TimeParseError(f"There's no {name} {day} — {name} has at most {longest} days.")
+        raise TimeParseError(
+            _("There's no {name} {day} — {name} has at most {longest} days.").format(
+                name=_month_name(month), day=day, longest=longest
+            )
+        )
     soonest = today.year if (month, day) >= (today.month, today.day) else today.year + 1
     return [_make_date(soonest, month, day)]
 
@@ -610,14 +671,17 @@ def _localize(naive: datetime, ctx: _Context) -> datetime:
     if early_utc.astimezone(ctx.tz).replace(tzinfo=None) != naive:
         later = early_utc.astimezone(ctx.tz).strftime("%Y-%m-%d %H:%M")
         raise TimeParseError(
-            f"{shown} doesn't exist in {ctx.zone_name} because clocks jump forward that night — "
-            f"try `{later}` or another time."
+            _(
+                "{time} doesn't exist in {zone} because clocks jump forward that night — try `{later}` or another time."
+            ).format(time=shown, zone=ctx.zone_name, later=later)
         )
     iso = naive.strftime("%Y-%m-%dT%H:%M")
     first, second = _format_offset(early.utcoffset()), _format_offset(late.utcoffset())
     raise TimeParseError(
-        f"{shown} happens twice in {ctx.zone_name} because clocks go back that night — add an offset "
-        f"like `{iso}{first}` (the first one) or `{iso}{second}` (the second), or pick another time."
+        _(
+            "{time} happens twice in {zone} because clocks go back that night — add an offset "
+            "like `{first}` (the first one) or `{second}` (the second), or pick another time."
+        ).format(time=shown, zone=ctx.zone_name, first=f"{iso}{first}", second=f"{iso}{second}")
     )
 
 
@@ -727,18 +791,24 @@ def parse_timezone(name: str) -> ZoneInfo:
     """An IANA time zone from what a member typed (``europe/paris``, ``america/new york``, ``UTC``)."""
     query = _zone_query(name)
     if not query:
-        raise TimeParseError("Tell me a time zone, like `Europe/Paris`, `America/New_York` or `UTC`.")
+        raise TimeParseError(_("Tell me a time zone, like `Europe/Paris`, `America/New_York` or `UTC`."))
     quoted = _quote(name)
     if len(query) > 64 or ".." in query or query.startswith("/") or not _ZONE_CHARS_RE.fullmatch(query):
-        raise TimeParseError(f"{quoted} isn't a time zone name — use one like `Europe/Paris` or `America/New_York`.")
+        raise TimeParseError(
+            _("{text} isn't a time zone name — use one like `Europe/Paris` or `America/New_York`.").format(text=quoted)
+        )
     canonical = _zones_by_lower_name().get(query)
     if canonical is None:
         suggestions = suggest_timezones(query, limit=3)
         if suggestions:
             options = ", ".join(f"`{s}`" for s in suggestions)
-            raise TimeParseError(f"I don't know the time zone {quoted} — did you mean {options}?")
+            raise TimeParseError(
+                _("I don't know the time zone {text} — did you mean {options}?").format(text=quoted, options=options)
+            )
         raise TimeParseError(
-            f"I don't know the time zone {quoted} — use a name like `Europe/Paris` or `America/New_York`."
+            _("I don't know the time zone {text} — use a name like `Europe/Paris` or `America/New_York`.").format(
+                text=quoted
+            )
         )
     return ZoneInfo(canonical)
 
@@ -749,7 +819,11 @@ def parse_timezone(name: str) -> ZoneInfo:
 _OFFSET_TOKEN_RE = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:[a-z]+|[가-힣]+))+")
 _OFFSET_PART_RE = re.compile(r"(?P<n>[0-9]+(?:\.[0-9]+)?)(?P<u>[a-z]+|[가-힣]+)")
 _BARE_NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-_OFFSET_EXAMPLE = "`7d,1d,1h,0`"
+
+
+def _offset_example(korean: bool) -> str:
+    """An example schedule, in Korean units for Korean input or a Korean reader."""
+    return "`7일, 1일, 1시간, 0`" if korean or current_language() == "ko" else "`7d,1d,1h,0`"
 
 
 def _parse_offset_token(token: str) -> timedelta:
@@ -757,29 +831,47 @@ def _parse_offset_token(token: str) -> timedelta:
     korean = _HANGUL_RE.search(token) is not None
     if token.startswith("-"):
         raise TimeParseError(
-            f"{quoted} is negative — reminders can only come before the start (use `0` for the moment itself)."
+            _("{text} is negative — reminders can only come before the start (use `0` for the moment itself).").format(
+                text=quoted
+            )
         )
     if _BARE_NUMBER_RE.fullmatch(token):
         if Fraction(token) == 0:
             return timedelta(0)
-        raise TimeParseError(f"{quoted} needs a unit — m, h, d or w, like `{token}m` or `{token}h`.")
+        if korean or current_language() == "ko":
+            raise TimeParseError(
+                _("{text} needs a unit — 분, 시간, 일 or 주, like `{minutes}` or `{hours}`.").format(
+                    text=quoted, minutes=f"{token}분", hours=f"{token}시간"
+                )
+            )
+        raise TimeParseError(
+            _("{text} needs a unit — m, h, d or w, like `{minutes}` or `{hours}`.").format(
+                text=quoted, minutes=f"{token}m", hours=f"{token}h"
+            )
+        )
     if not _OFFSET_TOKEN_RE.fullmatch(token):
-        if korean:
-            raise TimeParseError(f"I couldn't read {quoted} as a reminder time — try `7일, 1일, 1시간, 0`.")
-        raise TimeParseError(f"I couldn't read {quoted} as a reminder time — try {_OFFSET_EXAMPLE}.")
+        raise TimeParseError(
+            _("I couldn't read {text} as a reminder time — try {example}.").format(
+                text=quoted, example=_offset_example(korean)
+            )
+        )
     minutes = Fraction(0)
     for part in _OFFSET_PART_RE.finditer(token):
         unit = part["u"]
         if unit not in _UNIT_MINUTES:
-            units = "분, 시간, 일 or 주" if korean else "m, h, d or w"
-            raise TimeParseError(
-                f"I don't know the unit {_quote(unit)} in {quoted} — use {units} (minutes, hours, days, weeks)."
+            refusal = (
+                _("I don't know the unit {unit} in {text} — use 분, 시간, 일 or 주 (minutes, hours, days, weeks).")
+                if korean or current_language() == "ko"
+                else _("I don't know the unit {unit} in {text} — use m, h, d or w (minutes, hours, days, weeks).")
             )
+            raise TimeParseError(refusal.format(unit=_quote(unit), text=quoted))
         minutes += Fraction(part["n"]) * _UNIT_MINUTES[unit]
     if minutes.denominator != 1:
-        raise TimeParseError(f"{quoted} isn't a whole number of minutes — reminders go to the minute.")
+        raise TimeParseError(
+            _("{text} isn't a whole number of minutes — reminders go to the minute.").format(text=quoted)
+        )
     if minutes > 10**9:
-        raise TimeParseError(f"{quoted} is far too long before the start.")
+        raise TimeParseError(_("{text} is far too long before the start.").format(text=quoted))
     return timedelta(minutes=int(minutes))
 
 
@@ -793,7 +885,7 @@ def parse_offsets(
     """
     norm = _normalize(text).replace(";", ",")
     if len(norm) > 20 * max(max_count, 1) + 100:
-        raise TimeParseError(f"That's too many reminders — the most I can keep is {max_count}.")
+        raise TimeParseError(_("That's too many reminders — the most I can keep is {count}.").format(count=max_count))
     if "," in norm:
         tokens = [item.replace(" ", "") for item in norm.split(",")]
     else:
@@ -801,34 +893,46 @@ def parse_offsets(
     tokens = [t for t in tokens if t]
     if not tokens:
         raise TimeParseError(
-            f"Tell me when to remind, like {_OFFSET_EXAMPLE} (7 days, 1 day and 1 hour before, and at the start)."
+            _("Tell me when to remind, like {example} (7 days, 1 day and 1 hour before, and at the start).").format(
+                example=_offset_example(_HANGUL_RE.search(text) is not None)
+            )
         )
     if len(tokens) > max_count:
-        raise TimeParseError(f"That's {len(tokens)} reminders — the most I can keep is {max_count}.")
+        raise TimeParseError(
+            _("That's {given} reminders — the most I can keep is {count}.").format(given=len(tokens), count=max_count)
+        )
     seen: set[timedelta] = set()
     for token in tokens:
         offset = _parse_offset_token(token)
         if offset > max_offset:
             raise TimeParseError(
-                f"{_quote(token)} is too long before the start — the furthest a reminder can be is "
-                f"{_span_words(max_offset)}."
+                _("{text} is too long before the start — the furthest a reminder can be is {span}.").format(
+                    text=_quote(token), span=_span_words(max_offset)
+                )
             )
         if offset in seen:
-            raise TimeParseError(f"{format_offsets((offset,))} is listed twice.")
+            raise TimeParseError(_("{offset} is listed twice.").format(offset=Word(format_offsets((offset,)))))
         seen.add(offset)
     return tuple(sorted(seen, reverse=True))
 
 
-@functools.lru_cache(maxsize=256)
-def format_offsets(offsets: tuple[timedelta, ...]) -> str:
-    """Canonical compact form (``7d,1d,1h30m,0``) that :func:`parse_offsets` reads back.
+_OFFSET_UNITS: dict[str, tuple[str, str, str, str]] = {"en": ("w", "d", "h", "m"), "ko": ("주", "일", "시간", "분")}
+"""The compact units of weeks, days, hours and minutes in each language; :func:`parse_offsets` reads both."""
 
-    Cached: every party card and RSVP reply shows its party's schedule, and schedules repeat.
-    """
+
+def format_offsets(offsets: tuple[timedelta, ...]) -> str:
+    """Canonical compact form that :func:`parse_offsets` reads back, in the current language's
+    units: ``7d,1d,1h30m,0``, ``7일,1일,1시간30분,0``."""
+    return _format_offsets(offsets, current_language())
+
+
+@functools.lru_cache(maxsize=256)
+def _format_offsets(offsets: tuple[timedelta, ...], language: str) -> str:
+    # Cached: every party card and RSVP reply shows its party's schedule, and schedules repeat.
+    units = _OFFSET_UNITS.get(language, _OFFSET_UNITS["en"])
     parts: list[str] = []
     for offset in offsets:
-        weeks, days, hours, minutes = _split_minutes(offset)
-        text = "".join(f"{n}{u}" for n, u in ((weeks, "w"), (days, "d"), (hours, "h"), (minutes, "m")) if n)
+        text = "".join(f"{n}{u}" for n, u in zip(_split_minutes(offset), units, strict=True) if n)
         parts.append(text or "0")
     return ",".join(parts)
 

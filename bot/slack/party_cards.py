@@ -68,31 +68,28 @@ class SlackCards:
         )
         return replace(card, buttons=(*card.buttons, link))
 
-    async def read(self, party: Party) -> Reply | None:
-        """The card as the database has it now, in the workspace's language (whoever clicked);
-        None once the party is gone."""
-        parties = self.bot.core.parties
+    async def channel_card(self, party: Party, card: Reply) -> Reply:
+        """The core's card (in the workspace's language) plus its calendar link, labelled in it too."""
         with speaking(await self.bot.core.languages.for_server(party.guild_id)):
-            current = await parties.get(party.guild_id, party.id)
-            return self.with_calendar(current, await parties.card(current)) if current is not None else None
+            return self.with_calendar(party, card)
+
+    async def read(self, party: Party) -> Reply | None:
+        """The card as the database has it now, whoever clicked; None once the party is gone."""
+        parties = self.bot.core.parties
+        current = await parties.get(party.guild_id, party.id)
+        return await self.channel_card(current, await parties.card(current)) if current is not None else None
 
     async def message(self, party: Party, card: Reply) -> JSON:
-        """``text`` and ``blocks`` of the card in a channel: fallbacks in the party's own zone and
-        the workspace's language."""
+        """``text`` and ``blocks`` of the card in a channel: the Slack wording in the workspace's
+        language, fallbacks in the party's own zone."""
         with speaking(await self.bot.core.languages.for_server(party.guild_id)):
             return message_kwargs(card, await self.bot.members.reader_in(ZoneInfo(party.timezone), card))
 
     async def post_card(self, party: Party, card: Reply) -> str | None:
-        """The core built ``card`` in the host's language: the channel's card is read in the
-        workspace's."""
         assert party.channel_id is not None  # a party is created with its card's channel
-        in_channel = await self.read(party)
-        if in_channel is None:
-            return None
+        message = await self.message(party, await self.channel_card(party, card))
         try:
-            answer = await self.bot.client.chat_postMessage(
-                channel=party.channel_id, **await self.message(party, in_channel)
-            )
+            answer = await self.bot.client.chat_postMessage(channel=party.channel_id, **message)
         except SLACK_FAILED as exc:
             log.warning("could not post the card of party %s: %s", party.id, exc)
             return None

@@ -36,7 +36,7 @@ async def test_a_row_left_sending_past_the_nonce_window_is_found_in_history_and_
             w.clock.set(RELEASE - timedelta(days=7))
             await wait_until(lambda: ("sending", None) in outbox_states(w), 5, "the post claimed")
             await lock.take_when_free()
-            [posted] = await w.fake.wait_for_messages(w.channel)
+            [posted] = await w.fake.wait_for_messages(w.channel, timeout=15)  # slow under a loaded machine
             await wait_until(lambda: "could not be recorded" in caplog.text, 10, "the failed write")
             await w.core.engine.stop(timedelta(0))
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import os
 import sys
 import tempfile
 from dataclasses import replace
@@ -14,9 +15,10 @@ from zoneinfo import ZoneInfo
 import click
 import discord
 
-from bot.console import ConsoleSession
+from bot.console import ConsoleSession, terminal_language
 from bot.core.film import FilmDataError
 from bot.core.film_commands import FilmFacts
+from bot.core.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, load_catalogs
 from bot.core.services import Core, load_facts
 from bot.core.storage.database import POSTGRES_SCHEMES, SchemaError
 from bot.core.timeparse import TimeParseError, parse_timezone
@@ -116,7 +118,14 @@ def run(platform: str | None) -> None:
 
 @main.command()
 @click.option("--timezone", "zone_name", default="UTC", show_default=True, help="Time zone for written times.")
-def console(zone_name: str) -> None:
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="The language to answer in (default: the terminal's, from LC_ALL, LC_MESSAGES or LANG).",
+)
+def console(zone_name: str, language: Language | None) -> None:
     """Talk to the bot offline: type /ballerina commands (or pipe them in)."""
     try:
         zone: ZoneInfo = parse_timezone(zone_name)
@@ -132,7 +141,8 @@ def console(zone_name: str) -> None:
             throwaway = replace(settings, database_path=Path(folder) / "console.sqlite3", database_url=Secret(""))
             core = await _open_core(throwaway)
             try:
-                await ConsoleSession(core.facts, zone, core).run(sys.stdin, interactive=sys.stdin.isatty())
+                session = ConsoleSession(core.facts, zone, core, language or terminal_language(os.environ))
+                await session.run(sys.stdin, interactive=sys.stdin.isatty())
             finally:
                 await core.close()
 
@@ -148,6 +158,8 @@ def check() -> None:
     click.echo(f"film: {film.title} ({film.genre}), directed by {film.director.name}")
     click.echo(f"cast: {', '.join(f'{m.actor} as {m.character}' for m in film.cast)}")
     click.echo(f"release: {film.release.instant.isoformat()} on {film.release.platform}")
+    languages = ", ".join(f"{language} ({LANGUAGE_NAMES[language]})" for language in load_catalogs())
+    click.echo(f"languages: {languages}")
     click.echo(f"database: {'PostgreSQL (DATABASE_URL)' if settings.database_url else settings.database_path}")
     click.echo(f"DISCORD_TOKEN: {'set' if settings.discord_token else 'not set'}")
     click.echo(f"SLACK_BOT_TOKEN: {'set' if settings.slack_bot_token else 'not set'}")
@@ -164,13 +176,21 @@ def check() -> None:
 
 @main.command("slack-manifest")
 @click.option("--http-url", default=None, help="Public base URL for HTTP mode (default: Socket Mode).")
-def slack_manifest(http_url: str | None) -> None:
+@click.option(
+    "--lang",
+    "language",
+    type=click.Choice(LANGUAGES),
+    default=DEFAULT_LANGUAGE,
+    show_default=True,
+    help="The language of the command descriptions members see (Slack has one per app).",
+)
+def slack_manifest(http_url: str | None, language: Language) -> None:
     """Print the Slack app manifest (YAML) to create the app at api.slack.com/apps."""
     from bot.slack.manifest import manifest, to_yaml
 
     if http_url is not None and not http_url.startswith("https://"):
         _fail(f"--http-url must be an https:// URL Slack can reach, got {http_url!r}", 2)
-    click.echo(to_yaml(manifest(http_url)))
+    click.echo(to_yaml(manifest(http_url, language)))
 
 
 @main.command()

@@ -1,21 +1,28 @@
-"""The offline console: type ``/ballerina cast`` and read the same answers Discord users get."""
+"""The offline console: type ``/ballerina cast`` and read the same answers Discord users get.
+
+It speaks the terminal's language (``--lang``, else ``LC_ALL``/``LC_MESSAGES``/``LANG``) unless the
+member picks one with ``/ballerina language``, and writes times in the member's zone (the one
+``/ballerina timezone`` stored, else ``--timezone``), as Babel writes them in that language.
+"""
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from bot.core.commandline import CommandLineError, parse_options, split_words
 from bot.core.film_commands import FilmFacts
-from bot.core.markup import EMPHASIS, format_instant, replace_timestamps
+from bot.core.i18n import DEFAULT_LANGUAGE, Language, _, format_instant, language_of, speaking
+from bot.core.markup import EMPHASIS, replace_timestamps
 from bot.core.parties import RSVP, Parties
 from bot.core.replies import ZERO_WIDTH_SPACE, Reply
 from bot.core.services import Core
-from bot.core.timeparse import humanize_delta
+from bot.core.storage import Platform
 
 Handler = Callable[[dict[str, str]], Reply | Awaitable[Reply]]
 
@@ -27,7 +34,7 @@ ASCII_DIGITS = re.compile(r"[0-9]{1,30}")  # longer is no id either (and int() r
 
 
 def render_reply(reply: Reply, zone: tzinfo, now: datetime) -> str:
-    """A reply as terminal text, timestamps written in ``zone``."""
+    """A reply as terminal text in the current language, timestamps written in ``zone``."""
     lines: list[str] = []
     if reply.content:
         lines.append(reply.content)
@@ -41,9 +48,10 @@ def render_reply(reply: Reply, zone: tzinfo, now: datetime) -> str:
         lines += ["", "  ".join(f"[{button.label}]" for button in reply.buttons)]
     if reply.footer:
         lines += ["", reply.footer]
-    text = MENTION.sub(lambda match: "@you" if match.group(1) == CONSOLE_USER else "@member", "\n".join(lines))
-    text = CHANNEL.sub("#channel", text).replace(ZERO_WIDTH_SPACE, "")
-    text = replace_timestamps(text, lambda instant, style: format_instant(instant, style, zone, now, humanize_delta))
+    you, someone = _("@you"), _("@member")
+    text = MENTION.sub(lambda match: you if match.group(1) == CONSOLE_USER else someone, "\n".join(lines))
+    text = CHANNEL.sub(_("#channel"), text).replace(ZERO_WIDTH_SPACE, "")
+    text = replace_timestamps(text, lambda instant, style: format_instant(instant, style, zone, now))
     text = EMPHASIS.sub(lambda match: match.group(1) or match.group(2), text)
     return ESCAPED.sub(r"\1", text)
 
@@ -63,9 +71,14 @@ class ConsoleSession:
     card's buttons become ``/ballerina party going|maybe|no|leave id:N``.
     """
 
-    def __init__(self, facts: FilmFacts, zone: tzinfo, core: Core | None = None) -> None:
+    def __init__(
+        self, facts: FilmFacts, zone: tzinfo, core: Core | None = None, language: Language | None = None
+    ) -> None:
+        """``zone`` until the member stores their own; ``language`` the terminal's (None: not known)."""
         self.facts = facts
         self.zone = zone
+        self.core = core
+        self.terminal_language = language
         self.commands: dict[str, Handler] = {
             "about": lambda _: facts.about(),
             "cast": lambda _: facts.cast(),
@@ -76,36 +89,63 @@ class ConsoleSession:
         }
         if core is not None:
             self.commands |= party_commands(core.parties)
+            languages = core.languages
+            self.commands["language"] = lambda options: languages.member_command(
+                CONSOLE_USER, options.get("name", ""), language
+            )
+
+    async def language(self) -> Language:
+        """The member's choice, else the terminal's language. The console's pretend server is the
+        member's own: its default follows them, so the party cards they make speak it too."""
+        if self.core is None:
+            return self.terminal_language or DEFAULT_LANGUAGE
+        languages = self.core.languages
+        language = await languages.for_member(CONSOLE_USER, self.terminal_language, CONSOLE_GUILD)
+        await languages.for_server(CONSOLE_GUILD, Platform.DISCORD, reported=language)
+        return language
+
+    async def member_zone(self) -> tzinfo:
+        """The zone ``/ballerina timezone`` stored for the member, else the console's."""
+        if self.core is None:
+            return self.zone
+        stored = (await self.core.parties.parties.user_settings(CONSOLE_USER)).timezone
+        return ZoneInfo(stored) if stored else self.zone
 
     async def handle(self, line: str) -> str | None:
-        """The answer to one typed line, or None for a blank line."""
+        """The answer to one typed line in the member's language, or None for a blank line."""
+        with speaking(await self.language()):
+            return await self._answer(line)
+
+    async def _answer(self, line: str) -> str | None:
         try:
             words = split_words(line)
         except CommandLineError as exc:
-            return f"I couldn't read that line. {exc}"
+            return _("I couldn't read that line. {problem}").format(problem=exc)
         if not words:
             return None
         texts = [word.text for word in words]
         if texts[0] != "/ballerina" or len(texts) < 2:
-            return "Commands start with /ballerina, for example: /ballerina cast (try /ballerina help)."
+            return _("Commands start with /ballerina, for example: /ballerina cast (try /ballerina help).")
         name = texts[1] if texts[1] != "party" or len(texts) < 3 else f"party {texts[2]}"
         handler = self.commands.get(name)
         if handler is None and texts[1] in SERVER_ONLY:
-            return f"/ballerina {texts[1]} works in a server or workspace, with its members and channels: not here."
+            refusal = _("/ballerina {command} works in a server or workspace, with its members and channels: not here.")
+            return refusal.format(command=texts[1])
         if handler is None:
-            return f"There is no /ballerina {name[:30]} command. Try /ballerina help."
+            return _("There is no /ballerina {command} command. Try /ballerina help.").format(command=name[:30])
         try:
             options = parse_options(words[len(name.split()) + 1 :])
         except CommandLineError as exc:
-            return f"{exc} Try /ballerina help."
+            return _("{problem} Try /ballerina help.").format(problem=exc)
         reply = handler(options)
         if not isinstance(reply, Reply):
             reply = await reply
-        return render_reply(reply, self.zone, self.facts.clock.now())
+        return render_reply(reply, await self.member_zone(), self.facts.clock.now())
 
     async def run(self, lines: Iterable[str], out: TextIO = sys.stdout, interactive: bool = False) -> None:
         if interactive:
-            out.write("Ballerina bot, offline console. Try /ballerina help; Ctrl-D to quit.\n" + PROMPT)
+            with speaking(await self.language()):
+                out.write(_("Ballerina bot, offline console. Try /ballerina help; Ctrl-D to quit.") + "\n" + PROMPT)
             out.flush()
         for line in lines:
             answer = await self.handle(line)
@@ -161,3 +201,12 @@ def party_commands(parties: Parties) -> dict[str, Handler]:
         "party cancel": cancel,
         "timezone": lambda options: parties.set_member_timezone(**me, name=options.get("name", "")),
     }
+
+
+def terminal_language(environ: Mapping[str, str]) -> Language | None:
+    """The language of the terminal's locale, as POSIX picks it: ``LC_ALL``, else ``LC_MESSAGES``,
+    else ``LANG`` (``ko_KR.UTF-8`` → Korean); None when none is set."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(name):
+            return language_of(environ[name])
+    return None

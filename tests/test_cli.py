@@ -43,7 +43,7 @@ def test_console_answers_piped_commands(tmp_path: Path) -> None:
     out = result.stdout
     assert "Jeon Jong-seo as Ok-ju" in out and "Kim Ji-hoon as Choi Pro" in out
     # The release instant, written in the chosen zone: midnight in Los Angeles is 16:00 in Seoul.
-    assert "Streaming exclusively on Netflix since Friday, 6 October 2023 16:00 KST" in out
+    assert "Streaming exclusively on Netflix since Friday, October 6, 2023, 4:00\u202fPM" in out
     assert "Played by:\n  Kim Ji-hoon" in out
 
 

@@ -73,7 +73,7 @@ async def test_a_line_the_console_cannot_read_is_told_kindly(console: ConsoleSes
 
 async def test_a_party_time_typed_in_korean_schedules_the_party(console: ConsoleSession) -> None:
     created = await console.handle('/ballerina party create when:"내일 오후 8시" title:"영화의 밤"')
-    assert created is not None and "Saturday, 28 November 2026 20:00 UTC" in created
+    assert created is not None and "Saturday, November 28, 2026, 8:00\u202fPM" in created
     refused = await console.handle('/ballerina party create when:"오늘 오후 3시" title:"늦은 밤"')
     assert refused is not None and "in the past" in refused and "내일 15:00" in refused
     listed = await console.handle("/ballerina party list")

@@ -52,7 +52,7 @@ async def test_release_shows_each_readers_zone_with_a_fallback_in_the_members_zo
     answer = await w.reply(w.member, "/ballerina", "release")
     text = answer.all_text()
     release = int(w.core.facts.film.release.instant.timestamp())
-    assert f"<!date^{release}^{{date_long_pretty}} {{time}}|Friday, 6 October 2023 09:00 CEST>" in text
+    assert f"<!date^{release}^{{date_long_pretty}} {{time}}|Friday, October 6, 2023, 9:00\u202fAM>" in text
     assert "in 15 days" in text  # the relative phrase, written out
 
 

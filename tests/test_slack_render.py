@@ -107,12 +107,13 @@ def test_the_bots_own_mentions_ping_only_when_listed() -> None:
 
 
 def test_timestamps_show_each_readers_zone_with_a_fallback_in_the_members() -> None:
+    """The fallbacks are Babel's English (the current language when nothing set one)."""
     instant = datetime(2023, 10, 6, 7, tzinfo=UTC)
     unix = int(instant.timestamp())
     assert mrkdwn(timestamp(instant, "F"), Reply(), SEOUL) == (
-        f"<!date^{unix}^{{date_long_pretty}} {{time}}|Friday, 6 October 2023 16:00 KST>"
+        f"<!date^{unix}^{{date_long_pretty}} {{time}}|Friday, October 6, 2023, 4:00\u202fPM>"
     )
-    assert mrkdwn(timestamp(instant, "t"), Reply(), SEOUL) == f"<!date^{unix}^{{time}}|16:00>"
+    assert mrkdwn(timestamp(instant, "t"), Reply(), SEOUL) == f"<!date^{unix}^{{time}}|4:00\u202fPM>"
     assert mrkdwn(timestamp(instant, "R"), Reply(), SEOUL) == "3 years ago"
 
 

@@ -4,6 +4,14 @@ Built like bolt-python's template: this module builds the app, ``bot.slack.liste
 one module of listeners per kind (commands, actions, events). Every Web API call goes through
 ``SlackBot.client``, whose ``base_url`` is ``SLACK_API_BASE`` (slack_sdk reads no such variable).
 A workspace (team id) plays the part a Discord server plays in the core.
+
+Languages (:mod:`bot.core.languages`): one global middleware sets the language of each request
+before any listener runs, from the member's Slack ``locale`` (``users.info`` with
+``include_locale``, cached by :class:`SlackMembers`) or their own choice. bolt runs each listener
+in a task it creates after the middleware (``asyncio.ensure_future``, which copies the context),
+so the listener and everything it awaits speak that language. Slack tells nobody a workspace's
+language (``team.info`` has no locale): channel posts are English until a moderator picks
+another with ``/ballerina-admin language``.
 """
 
 from __future__ import annotations
@@ -18,9 +26,12 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.app.async_server import AsyncSlackAppServer
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.i18n import DEFAULT_LANGUAGE, Language, set_language
 from bot.core.replies import Reply
 from bot.core.services import Core
 from bot.core.storage import Platform
@@ -34,6 +45,9 @@ from bot.slack.render import message_kwargs
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+LOCALE_LOOKUP_BUDGET = 1.0
+"""Seconds a request waits for the member's ``users.info`` before it is acknowledged (Slack
+allows 3 s): past it, the member's stored language is used."""
 
 
 class SlackBot:
@@ -52,7 +66,50 @@ class SlackBot:
         self.members = SlackMembers(client, core.store, core.clock)
         self.cards = SlackCards(self)
         self._known_teams: set[str] = set()
+        self._own_team: str | None = None
+        self._unfinished: set[asyncio.Future[Language]] = set()
+        self.app.use(self._speak_to_reader)
         register(self)
+
+    async def _speak_to_reader(
+        self, context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        """The one place a request's language is set (see the module's docstring)."""
+        set_language(await self.language_of_request(context.team_id, context.user_id))
+        return await next()
+
+    async def language_of_request(self, team_id: str | None, user_id: str | None) -> Language:
+        """The member's language (chosen, else their Slack's, else as last seen, else the
+        workspace's); the workspace's for a request no member made.
+
+        It is settled before the listener runs, so before the ack: past
+        :data:`LOCALE_LOOKUP_BUDGET` (Slack slow to answer ``users.info``, the database locked
+        while it stores a changed locale) the member's Slack locale is used, and the store
+        finishes in the background."""
+        languages = self.core.languages
+        if user_id is None:
+            return await languages.for_server(team_id) if team_id is not None else DEFAULT_LANGUAGE
+        deadline = asyncio.get_running_loop().time() + LOCALE_LOOKUP_BUDGET
+        try:
+            async with asyncio.timeout_at(deadline):
+                member = await self.members.get(user_id)
+        except TimeoutError:
+            member = None
+        client = member.language if member is not None else None
+        lookup = asyncio.ensure_future(languages.for_member(user_id, client, team_id))
+        done, _pending = await asyncio.wait({lookup}, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+        if done:
+            return lookup.result()
+        self._unfinished.add(lookup)  # never cancelled mid-write: it stores the locale when it can
+        lookup.add_done_callback(self._unfinished.discard)
+        return client or DEFAULT_LANGUAGE
+
+    async def own_team_id(self) -> str:
+        """The workspace of the bot's token (``auth.test``, asked once): whose language its
+        channel posts speak."""
+        if self._own_team is None:
+            self._own_team = str((await self.client.auth_test())["team_id"])
+        return self._own_team
 
     async def ensure_team(self, team_id: str) -> None:
         """Create the workspace's settings row as a Slack one, before anything else writes for it."""

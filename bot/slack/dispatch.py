@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.core.commandline import CommandLineError, parse_options, split_words
+from bot.core.i18n import _
 from bot.core.replies import Field, Reply
 
 if TYPE_CHECKING:
@@ -88,7 +89,9 @@ def parse(text: str, subcommands: Sequence[Subcommand]) -> Parsed | str:
         groups = {s.words[0] for s in subcommands if len(s.words) > 1}  # party, remind, moderators
         named = words[:2] if typed[:1] and typed[0] in groups else words[:1]
         first = " ".join(word.text for word in named)[:30]
-        return f"There is no {first!r} command." if first else "Which command? Here is what I can do."
+        if not first:
+            return _("Which command? Here is what I can do.")
+        return _("There is no '{command}' command.").format(command=first)
     subcommand = max(matches, key=lambda s: len(s.words))
     try:
         options = parse_options(words[len(subcommand.words) :], subcommand.options, subcommand.bare)
@@ -113,19 +116,22 @@ def with_help(problem: str, help_reply: Reply) -> Reply:
     return dataclasses.replace(help_reply, content=problem, ephemeral=True)
 
 
-SLACK_HELP = Field(
-    name="On Slack",
-    value=(
-        "Type options as `key: value` after the command, e.g. "
-        "`/ballerina timezone Europe/Paris` or `/ballerina-admin schedule offsets: 7d,1d,1h,0`.\n"
-        "Moderators (workspace admins and owners, and members they add with "
-        "`/ballerina-admin moderators add @member`) use `/ballerina-admin channel|schedule|timezone|status|"
-        "preview|reset|moderators`.\n"
-        "`/ballerina party create` with nothing after it opens a form; typed, it reads "
-        "`when: tomorrow 8pm title: Movie night channel: #films`. Party cards have an *Add to calendar* "
-        "link, and the bot's Home tab shows your reminders, your parties and the film."
-    ),
-)
+def slack_help() -> Field:
+    """What works differently on Slack, for both commands' help."""
+    return Field(
+        name=_("On Slack"),
+        value=_(
+            "Type options as `key: value` after the command, e.g. "
+            "`/ballerina timezone Europe/Paris` or `/ballerina-admin schedule offsets: 7d,1d,1h,0`.\n"
+            "Moderators (workspace admins and owners, and members they add with "
+            "`/ballerina-admin moderators add @member`) use `/ballerina-admin channel|schedule|timezone|language|"
+            "status|preview|reset|moderators`.\n"
+            "`/ballerina party create` with nothing after it opens a form; typed, it reads "
+            "`when: tomorrow 8pm title: Movie night channel: #films`. Party cards have an *Add to calendar* "
+            "link, and the bot's Home tab shows your reminders, your parties and the film.\n"
+            "`/ballerina language en|ko|auto` picks the language I answer you in (`auto`: your Slack's)."
+        ),
+    )
 
 
 def body_invocation(body: dict[str, Any]) -> Invocation:

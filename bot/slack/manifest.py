@@ -6,6 +6,10 @@ may post in a channel before saving it (``channels:read``, ``groups:read`` for c
 time zones and admin flags (``users:read``), DMs (``im:write``), user groups to ping
 (``usergroups:read``), and reading back its own posts after a crash so a reminder goes out
 exactly once (``channels:history``, ``groups:history``, ``im:history``).
+
+Slack has no per-locale command descriptions (unlike Discord's ``description_localizations``): a
+manifest speaks one language to the whole workspace, so ``slack-manifest --lang ko`` writes the
+descriptions members see in the command picker in Korean, for a Korean workspace.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.core.i18n import DEFAULT_LANGUAGE, Language, _, speaking
 from bot.slack.app import EVENTS_PATH
 
 BOT_SCOPES = (
@@ -31,8 +36,14 @@ BOT_SCOPES = (
 BOT_EVENTS = ("app_home_opened", "app_uninstalled", "tokens_revoked")
 
 
-def manifest(http_url: str | None = None) -> dict[str, Any]:
-    """Socket Mode unless ``http_url`` (the public base URL the bot's HTTP mode is reached at)."""
+def manifest(http_url: str | None = None, language: Language = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """Socket Mode unless ``http_url`` (the public base URL the bot's HTTP mode is reached at);
+    what members read in ``language``."""
+    with speaking(language):
+        return _manifest(http_url)
+
+
+def _manifest(http_url: str | None) -> dict[str, Any]:
     request_url = http_url.rstrip("/") + EVENTS_PATH if http_url else None
 
     def command(name: str, description: str, hint: str) -> dict[str, Any]:
@@ -50,7 +61,7 @@ def manifest(http_url: str | None = None) -> dict[str, Any]:
     return {
         "display_information": {
             "name": "Ballerina",
-            "description": "Film facts, release reminders and watch parties",
+            "description": _("Film facts, release reminders and watch parties"),
         },
         "features": {
             "app_home": {
@@ -60,8 +71,8 @@ def manifest(http_url: str | None = None) -> dict[str, Any]:
             },
             "bot_user": {"display_name": "Ballerina", "always_online": True},
             "slash_commands": [
-                command("/ballerina", "Film facts, reminders and watch parties", "help | cast | remind on | ..."),
-                command("/ballerina-admin", "Configure the bot (moderators)", "status | channel #channel | ..."),
+                command("/ballerina", _("Film facts, reminders and watch parties"), "help | cast | remind on | ..."),
+                command("/ballerina-admin", _("Configure the bot (moderators)"), "status | channel | language | ..."),
             ],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},

@@ -1,9 +1,10 @@
 """Workspace members as the bot needs them: name, time zone, admin flags, and who moderates.
 
 ``users.info`` is Tier 4 (about 100 calls a minute per workspace), so answers are cached for a
-while instead of asked per message. Slack cannot restrict a command to a role, so the bot
-decides who moderates: workspace admins and owners, plus the members an admin added
-(stored in the core's ``moderators`` table).
+while (:data:`CACHE_FOR`) instead of asked per message; it is asked with ``include_locale``, so the
+same cached answer gives the member's language (``ko-KR`` → Korean) for every request. Slack
+cannot restrict a command to a role, so the bot decides who moderates: workspace admins and
+owners, plus the members an admin added (stored in the core's ``moderators`` table).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.clock import Clock
+from bot.core.i18n import Language, language_of
 from bot.core.replies import Reply
 from bot.core.storage import Store
 from bot.slack.render import Reader, mentioned_users
@@ -37,12 +39,14 @@ class SlackMember:
     is_bot: bool
     is_guest: bool
     """A single- or multi-channel guest (``is_restricted``, ``is_ultra_restricted``)."""
+    language: Language | None = None
+    """The language of the member's Slack (its ``locale``), None when Slack did not say."""
 
 
 def member_from_user(user: dict[str, object]) -> SlackMember:
     profile = user.get("profile")
     display = profile.get("display_name") if isinstance(profile, dict) else None
-    name = str(display or user.get("real_name") or user.get("name") or "a member")
+    name = str(display or user.get("real_name") or user.get("name") or user["id"])
     try:
         zone = ZoneInfo(str(user.get("tz") or "UTC"))
     except (ZoneInfoNotFoundError, ValueError):
@@ -54,6 +58,7 @@ def member_from_user(user: dict[str, object]) -> SlackMember:
         is_admin=any(bool(user.get(flag)) for flag in ("is_admin", "is_owner", "is_primary_owner")),
         is_bot=bool(user.get("is_bot")),
         is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+        language=language_of(str(user.get("locale") or "")),
     )
 
 
@@ -73,7 +78,7 @@ class SlackMembers:
         if cached is not None and now - cached[0] < CACHE_FOR:
             return cached[1]
         try:
-            answer = await self.client.users_info(user=user_id)
+            answer = await self.client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
             log.info("users.info %s: %s", user_id, exc.response.get("error"))
             if exc.response.get("error") != "user_not_found":

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.card_edits import CardEdits
 from bot.core.engine.errors import RateLimited
+from bot.core.i18n import _, speaking
 from bot.core.parties import Party
 from bot.core.replies import Button, ButtonStyle, Reply
 from bot.slack.render import JSON, message_kwargs
@@ -59,7 +60,7 @@ class SlackCards:
     def with_calendar(self, party: Party, card: Reply) -> Reply:
         """The core's card plus the "Add to calendar" link, left out (like the buttons) once cancelled."""
         link = Button(
-            label="Add to calendar",
+            label=_("Add to calendar"),
             style=ButtonStyle.LINK,
             url=self.bot.core.parties.calendar_url(party),
             custom_id=calendar_action_id(party.id),
@@ -67,22 +68,28 @@ class SlackCards:
         )
         return replace(card, buttons=(*card.buttons, link))
 
+    async def channel_card(self, party: Party, card: Reply) -> Reply:
+        """The core's card (in the workspace's language) plus its calendar link, labelled in it too."""
+        with speaking(await self.bot.core.languages.for_server(party.guild_id)):
+            return self.with_calendar(party, card)
+
     async def read(self, party: Party) -> Reply | None:
-        """The card as the database has it now; None once the party is gone."""
+        """The card as the database has it now, whoever clicked; None once the party is gone."""
         parties = self.bot.core.parties
         current = await parties.get(party.guild_id, party.id)
-        return self.with_calendar(current, await parties.card(current)) if current is not None else None
+        return await self.channel_card(current, await parties.card(current)) if current is not None else None
 
     async def message(self, party: Party, card: Reply) -> JSON:
-        """``text`` and ``blocks`` of the card in a channel: fallbacks in the party's own zone."""
-        return message_kwargs(card, await self.bot.members.reader_in(ZoneInfo(party.timezone), card))
+        """``text`` and ``blocks`` of the card in a channel: the Slack wording in the workspace's
+        language, fallbacks in the party's own zone."""
+        with speaking(await self.bot.core.languages.for_server(party.guild_id)):
+            return message_kwargs(card, await self.bot.members.reader_in(ZoneInfo(party.timezone), card))
 
     async def post_card(self, party: Party, card: Reply) -> str | None:
         assert party.channel_id is not None  # a party is created with its card's channel
+        message = await self.message(party, await self.channel_card(party, card))
         try:
-            answer = await self.bot.client.chat_postMessage(
-                channel=party.channel_id, **await self.message(party, self.with_calendar(party, card))
-            )
+            answer = await self.bot.client.chat_postMessage(channel=party.channel_id, **message)
         except SLACK_FAILED as exc:
             log.warning("could not post the card of party %s: %s", party.id, exc)
             return None

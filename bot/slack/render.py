@@ -10,7 +10,11 @@ pings. So safety is escaping, done here in one pass over the core's markup
 * the core's mentions become Slack mentions only when the reply's :class:`Mentions` lists them;
   any other member is written as their name, which pings nobody;
 * timestamps become ``<!date^UNIX^{date_long_pretty} {time}|fallback>``, so each reader sees their
-  own zone, with the fallback (and relative phrases) in the zone of the member the reply is for.
+  own zone (Slack localizes them), with the fallback (and relative phrases) written by Babel in the
+  current language (:mod:`bot.core.i18n`) and the zone of the member the reply is for.
+
+Every word this module adds ("a member", the fallback ``text``) is in the current language: the
+caller renders inside the reader's (a member's own reply, a channel's post, a DM).
 
 The bot never sends ``link_names`` or ``parse=full``.
 """
@@ -23,9 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from bot.core.markup import format_instant
+from bot.core.i18n import _, format_instant
 from bot.core.replies import ZERO_WIDTH_SPACE, Button, ButtonStyle, Field, Reply
-from bot.core.timeparse import humanize_delta
 
 JSON = dict[str, Any]
 
@@ -85,11 +88,11 @@ def mrkdwn(text: str, reply: Reply, reader: Reader) -> str:
         if match["unix"] is not None:
             return _date(int(match["unix"]), match["style"] or "f", reader)
         if (group := match["group"]) is not None:
-            return f"<!subteam^{group}>" if group in reply.mentions.group_ids else "a group"
+            return f"<!subteam^{group}>" if group in reply.mentions.group_ids else _("a group")
         if (user := match["user"]) is not None:
             if user in reply.mentions.user_ids:
                 return f"<@{user}>"
-            return "@" + ZERO_WIDTH_SPACE + "".join(_literal(c) for c in reader.names.get(user, "a member"))
+            return "@" + ZERO_WIDTH_SPACE + "".join(_literal(c) for c in reader.names.get(user, _("a member")))
         if (channel := match["channel"]) is not None:
             return f"<#{channel}>"
         if (bold := match["bold"]) is not None:
@@ -109,11 +112,11 @@ def plain(text: str, reader: Reader) -> str:
         if match["unix"] is not None:
             return _fallback(int(match["unix"]), match["style"] or "f", reader)
         if (user := match["user"]) is not None:
-            return "@" + ZERO_WIDTH_SPACE + reader.names.get(user, "a member").replace("@", "@" + ZERO_WIDTH_SPACE)
+            return "@" + ZERO_WIDTH_SPACE + reader.names.get(user, _("a member")).replace("@", "@" + ZERO_WIDTH_SPACE)
         if match["group"] is not None:
-            return "a group"
+            return _("a group")
         if match["channel"] is not None:
-            return "a channel"
+            return _("a channel")
         if (bold := match["bold"]) is not None:
             return plain(bold, reader)
         return match["html"]
@@ -130,7 +133,7 @@ def _literal(char: str) -> str:
 
 def _fallback(unix: int, style: str, reader: Reader) -> str:
     instant = datetime.fromtimestamp(unix, UTC)
-    return format_instant(instant, style, reader.zone, reader.now, humanize_delta)
+    return format_instant(instant, style, reader.zone, reader.now)
 
 
 def _date(unix: int, style: str, reader: Reader) -> str:
@@ -213,7 +216,7 @@ def text_for(reply: Reply, reader: Reader) -> str:
     if reply.content:
         return mrkdwn(reply.content, reply, reader)
     parts = [plain(part, reader) for part in (reply.title, reply.description) if part]
-    return _html_escaped("\n".join(parts)) or "Ballerina bot"
+    return _html_escaped("\n".join(parts)) or _("Ballerina bot")
 
 
 def _html_escaped(text: str) -> str:

@@ -34,6 +34,7 @@ from bot.core.engine.errors import (
 )
 from bot.core.engine.protocols import Pacing, delivered_prefix, part_of
 from bot.core.engine.ratelimit import RateLimiter, RequestWindow
+from bot.core.i18n import N_, _, speaking
 from bot.core.replies import Reply
 from bot.core.storage import ErrorKind, OutboxRow, Target
 from bot.slack.members import UTC_ZONE
@@ -72,17 +73,24 @@ _PERMANENT: dict[str, type[DeliveryError]] = {
     "messages_tab_disabled": DMsClosed,
 }
 
-DELIVERY_HELP: dict[ErrorKind, str] = {
-    ErrorKind.MISSING_CHANNEL: "the channel is gone, or private without the bot: /ballerina-admin channel",
-    ErrorKind.FORBIDDEN: "the bot is not in the channel: /invite @Ballerina there",
-    ErrorKind.ARCHIVED: "the channel was archived: unarchive it or pick another with /ballerina-admin channel",
-    ErrorKind.ACCOUNT_INACTIVE: "the member's account was deactivated",
-    ErrorKind.DMS_CLOSED: "the member cannot get DMs from the bot (Messages tab off)",
-    ErrorKind.UNKNOWN_USER: "Slack knows no such member any more",
-    ErrorKind.POSSIBLY_DUPLICATED: "re-sent after a restart without a way to check the channel's history"
-    " (the bot needs channels:history, groups:history, im:history): it may show twice",
+_DELIVERY_HELP: dict[ErrorKind, str] = {
+    ErrorKind.MISSING_CHANNEL: N_("the channel is gone, or private without the bot: /ballerina-admin channel"),
+    ErrorKind.FORBIDDEN: N_("the bot is not in the channel: /invite @Ballerina there"),
+    ErrorKind.ARCHIVED: N_("the channel was archived: unarchive it or pick another with /ballerina-admin channel"),
+    ErrorKind.ACCOUNT_INACTIVE: N_("the member's account was deactivated"),
+    ErrorKind.DMS_CLOSED: N_("the member cannot get DMs from the bot (Messages tab off)"),
+    ErrorKind.UNKNOWN_USER: N_("Slack knows no such member any more"),
+    ErrorKind.POSSIBLY_DUPLICATED: N_(
+        "re-sent after a restart without a way to check the channel's history"
+        " (the bot needs channels:history, groups:history, im:history): it may show twice"
+    ),
 }
-"""What each of the engine's error kinds means on Slack, for /ballerina-admin status."""
+
+
+def delivery_help() -> dict[ErrorKind, str]:
+    """What each of the engine's error kinds means on Slack, for /ballerina-admin status, in the
+    current language."""
+    return {kind: _(help_) for kind, help_ in _DELIVERY_HELP.items()}
 
 
 def delivery_error(exc: Exception) -> DeliveryError:
@@ -113,13 +121,19 @@ class SlackTransport:
         self._posts = RequestWindow(max(1, int(pacing.rate)))
 
     async def send_channel(self, channel_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
-        reader = await self.bot.members.reader_in(UTC_ZONE, reply)  # <!date> shows each reader's zone
-        return await self._post(channel_id, message_kwargs(reply, reader), nonce, thread_of)
+        """The engine rendered ``reply`` in the workspace's language: its Slack wording follows."""
+        with speaking(await self.bot.core.languages.for_server(await self.bot.own_team_id())):
+            reader = await self.bot.members.reader_in(UTC_ZONE, reply)  # <!date> shows each reader's zone
+            message = message_kwargs(reply, reader)
+        return await self._post(channel_id, message, nonce, thread_of)
 
     async def send_dm(self, user_id: str, reply: Reply, nonce: str, thread_of: str | None = None) -> str:
+        """The engine rendered ``reply`` in the member's language: its Slack wording follows."""
         channel = await self._dm_channel(user_id)
-        reader = await self.bot.members.reader(user_id, reply)
-        return await self._post(channel, message_kwargs(reply, reader), nonce, thread_of)
+        team_id = await self.bot.own_team_id()
+        with speaking(await self.bot.core.languages.for_member(user_id, None, team_id)):
+            message = message_kwargs(reply, await self.bot.members.reader(user_id, reply))
+        return await self._post(channel, message, nonce, thread_of)
 
     async def _post(self, channel: str, message: dict[str, Any], nonce: str, thread_of: str | None) -> str:
         try:

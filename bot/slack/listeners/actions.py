@@ -11,7 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.core.privacy import FORGET_CONFIRM_ID
 from bot.core.reminders import RESET_CONFIRM_ID
-from bot.slack.listeners.admin import NOT_A_MODERATOR
+from bot.slack.listeners.admin import not_a_moderator
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackBot
@@ -24,7 +24,7 @@ def register(bot: SlackBot) -> None:
         await ack()
         team_id, user_id = str(body["team"]["id"]), str(body["user"]["id"])
         if not await bot.members.is_moderator(team_id, user_id):
-            return await bot.answer(respond, user_id, NOT_A_MODERATOR)
+            return await bot.answer(respond, user_id, not_a_moderator())
         await bot.ensure_team(team_id)
         reply = await bot.core.reminders.reset(team_id)
         await bot.answer(respond, user_id, reply, replace_original=True)

@@ -12,17 +12,19 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
+from bot.core.i18n import _
 from bot.core.replies import Field, Reply, error, mention_user
+from bot.core.storage import Platform
 from bot.slack.dispatch import (
-    SLACK_HELP,
     Handler,
     Invocation,
     Subcommand,
     channel_id_in,
     dispatch,
+    slack_help,
     user_id_in,
 )
-from bot.slack.transport import DELIVERY_HELP
+from bot.slack.transport import delivery_help
 
 _USERGROUP_ID = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>|(S[A-Z0-9]+)")
 
@@ -32,29 +34,39 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COMMAND = "/ballerina-admin"
-NOT_A_MODERATOR = error(
-    "Only workspace admins and owners, and the moderators they add, can change the bot's settings here. "
-    "Nothing was changed."
-)
-ADMINS_ONLY = error("Only workspace admins and owners can add or remove moderators. Nothing was changed.")
-ADMIN_HELP = Reply(
-    title="/ballerina-admin: what moderators can do",
-    description="\n".join(
-        (
-            "`channel #channel`: where reminder posts go (this channel when you name none)",
-            "`schedule offsets: 7d,1d,1h,0`: when reminders go out before the release",
-            "`timezone Europe/Paris`: the workspace's time zone, for times written as text",
-            "`role usergroup: @group`: reminder posts mention this user group instead of each member"
-            " who opted in (paid plans); `role none` goes back to that",
-            "`status`: the whole configuration, next posts and delivery problems",
-            "`preview`: see the next reminder post (only you)",
-            "`reset`: back to the default settings (asks first)",
-            "`moderators`, `moderators add @member`, `moderators remove @member` (workspace admins only)",
+
+
+def not_a_moderator() -> Reply:
+    return error(
+        _(
+            "Only workspace admins and owners, and the moderators they add, can change the bot's settings here. "
+            "Nothing was changed."
         )
-    ),
-    fields=(SLACK_HELP,),
-    ephemeral=True,
-)
+    )
+
+
+def admin_help() -> Reply:
+    return Reply(
+        title=_("/ballerina-admin: what moderators can do"),
+        description="\n".join(
+            (
+                _("`channel #channel`: where reminder posts go (this channel when you name none)"),
+                _("`schedule offsets: 7d,1d,1h,0`: when reminders go out before the release"),
+                _("`timezone Europe/Paris`: the workspace's time zone, for times written as text"),
+                _(
+                    "`role usergroup: @group`: reminder posts mention this user group instead of each member"
+                    " who opted in (paid plans); `role none` goes back to that"
+                ),
+                _("`language en|ko|auto`: the language of the workspace's channel posts (English by default)"),
+                _("`status`: the whole configuration, next posts and delivery problems"),
+                _("`preview`: see the next reminder post (only you)"),
+                _("`reset`: back to the default settings (asks first)"),
+                _("`moderators`, `moderators add @member`, `moderators remove @member` (workspace admins only)"),
+            )
+        ),
+        fields=(slack_help(),),
+        ephemeral=True,
+    )
 
 
 async def channel_problem(bot: SlackBot, channel_id: str) -> str | None:
@@ -65,18 +77,20 @@ async def channel_problem(bot: SlackBot, channel_id: str) -> str | None:
         answer = await bot.client.conversations_info(channel=channel_id)
     except SlackApiError as exc:
         if exc.response.get("error") == "channel_not_found":
-            return "I can't see that channel: it is private and I'm not in it, or it is not in this workspace."
+            return _("I can't see that channel: it is private and I'm not in it, or it is not in this workspace.")
         log.warning("conversations.info %s: %s", channel_id, exc.response.get("error"))
-        return f"Slack wouldn't tell me about that channel just now ({exc.response.get('error')}); try again later."
+        problem = _("Slack wouldn't tell me about that channel just now ({error}); try again later.")
+        return problem.format(error=exc.response.get("error"))
     channel = answer["channel"]
     if channel.get("is_archived"):
-        return "that channel is archived."
+        return _("that channel is archived.")
     if channel.get("is_member"):
         return None
     scopes = str(answer.headers.get("x-oauth-scopes") or answer.headers.get("X-OAuth-Scopes") or "")
     if not channel.get("is_private") and "chat:write.public" in scopes.split(","):
         return None
-    return f"I'm not a member of it. Invite me there with `/invite @{await bot_name(bot)}` and run this again."
+    problem = _("I'm not a member of it. Invite me there with `/invite @{name}` and run this again.")
+    return problem.format(name=await bot_name(bot))
 
 
 def usergroup_id_in(value: str) -> str | None:
@@ -91,12 +105,14 @@ async def usergroup_problem(bot: SlackBot, group_id: str) -> str | None:
         answer = await bot.client.usergroups_list()
     except SlackApiError as exc:
         if exc.response.get("error") == "paid_teams_only":
-            return "User groups exist on Slack's paid plans only: without one, posts mention each member who opted in."
-        return f"I couldn't check the workspace's user groups ({exc.response.get('error')})."
+            return _(
+                "User groups exist on Slack's paid plans only: without one, posts mention each member who opted in."
+            )
+        return _("I couldn't check the workspace's user groups ({error}).").format(error=exc.response.get("error"))
     for group in answer.get("usergroups") or []:
         if group.get("id") == group_id:
             return None
-    return "That isn't a user group of this workspace."
+    return _("That isn't a user group of this workspace.")
 
 
 async def bot_name(bot: SlackBot) -> str:
@@ -111,7 +127,7 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
         typed = options.get("channel")
         channel_id = invocation.channel_id if typed is None else channel_id_in(typed)
         if channel_id is None:
-            return error("Name a channel as #channel (or run this in the channel itself). Nothing was changed.")
+            return error(_("Name a channel as #channel (or run this in the channel itself). Nothing was changed."))
         problem = await channel_problem(bot, channel_id)
         return await reminders.set_channel(invocation.team_id, channel_id, problem)
 
@@ -127,15 +143,15 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
             return await reminders.set_ping_group(invocation.team_id, None)
         group_id = usergroup_id_in(typed)
         if group_id is None:
-            return error("Name a user group as `usergroup: @group` (or `role none`). Nothing was changed.")
+            return error(_("Name a user group as `usergroup: @group` (or `role none`). Nothing was changed."))
         problem = await usergroup_problem(bot, group_id)
         if problem is not None:
-            return error(f"{problem} Nothing was changed.")
+            return error(_("{problem} Nothing was changed.").format(problem=problem))
         return await reminders.set_ping_group(invocation.team_id, group_id)
 
     async def status(invocation: Invocation, options: dict[str, str]) -> Reply:
         # A user group is optional on Slack (paid plans): the status does not ask for one.
-        return await reminders.admin_status(invocation.team_id, ping_groups=False, problem_help=DELIVERY_HELP)
+        return await reminders.admin_status(invocation.team_id, ping_groups=False, problem_help=delivery_help())
 
     async def preview(invocation: Invocation, options: dict[str, str]) -> Reply:
         return await reminders.preview(invocation.team_id)
@@ -143,14 +159,17 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
     async def reset(invocation: Invocation, options: dict[str, str]) -> Reply:
         return reminders.reset_prompt()
 
+    async def language(invocation: Invocation, options: dict[str, str]) -> Reply:
+        return await bot.core.languages.server_command(invocation.team_id, Platform.SLACK, options.get("name", ""))
+
     async def list_moderators(invocation: Invocation, options: dict[str, str]) -> Reply:
         added = sorted(await store.moderator_ids(invocation.team_id))
-        listed = ", ".join(mention_user(user) for user in added) or "none yet"
+        listed = ", ".join(mention_user(user) for user in added) or _("none yet")
         return Reply(
-            title="Moderators of the bot",
+            title=_("Moderators of the bot"),
             fields=(
-                Field(name="Always", value="Workspace admins and owners"),
-                Field(name="Added by an admin", value=listed),
+                Field(name=_("Always"), value=_("Workspace admins and owners")),
+                Field(name=_("Added by an admin"), value=listed),
             ),
             ephemeral=True,
         )
@@ -159,20 +178,39 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
         async def handler(invocation: Invocation, options: dict[str, str]) -> Reply:
             asker = await bot.members.get(invocation.user_id)
             if asker is None or not asker.is_admin:
-                return ADMINS_ONLY
+                return error(_("Only workspace admins and owners can add or remove moderators. Nothing was changed."))
             user_id = user_id_in(options.get("member", ""))
             member = await bot.members.get(user_id) if user_id else None
             if user_id is None or member is None or member.is_bot:
-                return error("Name a member of this workspace as @member. Nothing was changed.")
+                return error(_("Name a member of this workspace as @member. Nothing was changed."))
             if add:
                 changed = await store.add_moderator(invocation.team_id, user_id, added_by=invocation.user_id)
-                done = "is now a moderator of the bot" if changed else "was already a moderator of the bot"
+                done = (
+                    _("{member} is now a moderator of the bot.")
+                    if changed
+                    else _("{member} was already a moderator of the bot.")
+                )
             else:
                 changed = await store.remove_moderator(invocation.team_id, user_id)
-                done = "is no longer a moderator of the bot" if changed else "was not a moderator I had been given"
                 if member.is_admin:
-                    done += " (as a workspace admin or owner, they still moderate)"
-            return Reply(content=f"{mention_user(user_id)} {done}.", ephemeral=True)
+                    done = (
+                        _(
+                            "{member} is no longer a moderator of the bot"
+                            " (as a workspace admin or owner, they still moderate)."
+                        )
+                        if changed
+                        else _(
+                            "{member} was not a moderator I had been given"
+                            " (as a workspace admin or owner, they still moderate)."
+                        )
+                    )
+                else:
+                    done = (
+                        _("{member} is no longer a moderator of the bot.")
+                        if changed
+                        else _("{member} was not a moderator I had been given.")
+                    )
+            return Reply(content=done.format(member=mention_user(user_id)), ephemeral=True)
 
         return handler
 
@@ -184,6 +222,7 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
         Subcommand(("status",), status),
         Subcommand(("preview",), preview),
         Subcommand(("reset",), reset),
+        Subcommand(("language",), language, ("name",), "name"),
         Subcommand(("moderators",), list_moderators),
         Subcommand(("moderators", "add"), change_moderator(add=True), ("member",), "member"),
         Subcommand(("moderators", "remove"), change_moderator(add=False), ("member",), "member"),
@@ -195,7 +234,7 @@ def register(bot: SlackBot) -> None:
 
     async def run(invocation: Invocation, text: str) -> Reply | None:
         if not await bot.members.is_moderator(invocation.team_id, invocation.user_id):
-            return NOT_A_MODERATOR
-        return await dispatch(bot, table, invocation, text, ADMIN_HELP)
+            return not_a_moderator()
+        return await dispatch(bot, table, invocation, text, admin_help())
 
     bot.slash_command(COMMAND, run)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bot.core.i18n import _
 from bot.core.replies import Button, ButtonStyle, Reply
 from bot.core.storage import Via
 from bot.slack.render import JSON, blocks_for
@@ -34,11 +35,11 @@ async def reminder_part(bot: SlackBot, team_id: str, user_id: str) -> Reply:
     if reminders.released:
         return status
     subscription = await bot.core.store.get_subscription(team_id, user_id)
-    buttons = [Button("Off", ButtonStyle.DANGER, custom_id=remind_id("off"))] if subscription else []
+    buttons = [Button(_("Off"), ButtonStyle.DANGER, custom_id=remind_id("off"))] if subscription else []
     if subscription is None or subscription.via is Via.DM:
-        buttons.insert(0, Button("Remind me in the channel", ButtonStyle.SUCCESS, custom_id=remind_id("channel")))
+        buttons.insert(0, Button(_("Remind me in the channel"), ButtonStyle.SUCCESS, custom_id=remind_id("channel")))
     if subscription is None or subscription.via is Via.CHANNEL:
-        buttons.insert(0, Button("Remind me by DM", ButtonStyle.SUCCESS, custom_id=remind_id("dm")))
+        buttons.insert(0, Button(_("Remind me by DM"), ButtonStyle.SUCCESS, custom_id=remind_id("dm")))
     return replace(status, buttons=tuple(buttons))
 
 

@@ -22,6 +22,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 
+from bot.core.i18n import N_, _
 from bot.core.parties import (
     CANCEL_CUSTOM_ID,
     DEFAULT_TITLE,
@@ -46,20 +47,30 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-GUESTS_CANNOT_HOST = error(
-    "Guests of this workspace can use the film commands and answer watch parties, but can't host one. "
-    "A full member of the workspace can plan it."
-)
-WHICH_PARTY = error(
-    "Which party? Give its number, e.g. `/ballerina party info 3` (`/ballerina party list` shows them)."
-)
 MODAL_ID = "party:create"
 REMIND_CHOICES = (
-    ("default", "The workspace's usual reminders"),
-    ("1d,1h,0", "1 day and 1 hour before, and at the start"),
-    ("1h,0", "1 hour before and at the start"),
-    ("0", "At the start only"),
+    ("default", N_("The workspace's usual reminders")),
+    ("1d,1h,0", N_("1 day and 1 hour before, and at the start")),
+    ("1h,0", N_("1 hour before and at the start")),
+    ("0", N_("At the start only")),
 )
+
+
+def guests_cannot_host() -> str:
+    return _(
+        "Guests of this workspace can use the film commands and answer watch parties, but can't host one. "
+        "A full member of the workspace can plan it."
+    )
+
+
+def which_party() -> Reply:
+    return error(
+        _("Which party? Give its number, e.g. `/ballerina party info 3` (`/ballerina party list` shows them).")
+    )
+
+
+def meet_in_which_channel() -> str:
+    return _("Name the channel to meet in as #channel. Nothing was changed.")
 
 
 def party_id_in(options: dict[str, str]) -> int | None:
@@ -70,7 +81,7 @@ def party_id_in(options: dict[str, str]) -> int | None:
 
 async def guest_refusal(bot: SlackBot, user_id: str) -> Reply | None:
     member = await bot.members.get(user_id)
-    return GUESTS_CANNOT_HOST if member is not None and member.is_guest else None
+    return error(guests_cannot_host()) if member is not None and member.is_guest else None
 
 
 async def published(bot: SlackBot, outcome: PartyOutcome) -> Reply:
@@ -101,15 +112,15 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
         channel_id = channel_id_in(typed) if typed is not None else invocation.channel_id
         if channel_id is None:
             return error(
-                "Name the channel for the card as #channel (or leave it out for this one). Nothing was changed."
+                _("Name the channel for the card as #channel (or leave it out for this one). Nothing was changed.")
             )
         voice = options.get("voice_channel")
         voice_id = channel_id_in(voice) if voice is not None else None
         if voice is not None and voice_id is None:
-            return error("Name the channel to meet in as #channel. Nothing was changed.")
+            return error(meet_in_which_channel())
         problem = await channel_problem(bot, channel_id)
         if problem is not None:
-            return error(f"I can't post the party card there: {problem} Nothing was changed.")
+            return error(_("I can't post the party card there: {problem} Nothing was changed.").format(problem=problem))
         member = await bot.members.get(invocation.user_id)
         outcome = await parties.create(
             guild_id=invocation.team_id,
@@ -130,7 +141,7 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
     async def info(invocation: Invocation, options: dict[str, str]) -> Reply:
         party_id = party_id_in(options)
         if party_id is None:
-            return WHICH_PARTY
+            return which_party()
         party = await parties.get(invocation.team_id, party_id)
         reply = await parties.info(invocation.team_id, party_id)
         return bot.cards.with_calendar(party, reply) if party is not None else reply
@@ -138,11 +149,11 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
     async def edit(invocation: Invocation, options: dict[str, str]) -> Reply:
         party_id = party_id_in(options)
         if party_id is None:
-            return WHICH_PARTY
+            return which_party()
         voice = options.get("voice_channel")
         voice_id = channel_id_in(voice) if voice is not None else None
         if voice is not None and voice_id is None:
-            return error("Name the channel to meet in as #channel. Nothing was changed.")
+            return error(meet_in_which_channel())
         outcome = await parties.edit(
             guild_id=invocation.team_id,
             party_id=party_id,
@@ -157,7 +168,7 @@ def subcommands(bot: SlackBot) -> list[Subcommand]:
     async def cancel(invocation: Invocation, options: dict[str, str]) -> Reply:
         party_id = party_id_in(options)
         if party_id is None:
-            return WHICH_PARTY
+            return which_party()
         outcome = await parties.cancel(
             guild_id=invocation.team_id,
             party_id=party_id,
@@ -194,36 +205,36 @@ def _plain(text: str) -> JSON:
 
 
 def create_modal(channel_id: str) -> JSON:
-    options = [{"text": _plain(label), "value": value} for value, label in REMIND_CHOICES]
+    options = [{"text": _plain(_(label)), "value": value} for value, label in REMIND_CHOICES]
     return {
         "type": "modal",
         "callback_id": MODAL_ID,
-        "title": _plain("Plan a watch party"),
-        "submit": _plain("Schedule"),
-        "close": _plain("Cancel"),
+        "title": _plain(_("Plan a watch party")),
+        "submit": _plain(_("Schedule")),
+        "close": _plain(_("Cancel")),
         "blocks": [
             {
                 "type": "input",
                 "block_id": "when",
-                "label": _plain("Starts (in your own time zone)"),
+                "label": _plain(_("Starts (in your own time zone)")),
                 "element": {"type": "datetimepicker", "action_id": "when"},
             },
             {
                 "type": "input",
                 "block_id": "title",
                 "optional": True,
-                "label": _plain("Title"),
+                "label": _plain(_("Title")),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": "title",
                     "max_length": TITLE_LIMIT,
-                    "placeholder": _plain(DEFAULT_TITLE),
+                    "placeholder": _plain(_(DEFAULT_TITLE)),
                 },
             },
             {
                 "type": "input",
                 "block_id": "channel",
-                "label": _plain("Post the party card in"),
+                "label": _plain(_("Post the party card in")),
                 "element": {
                     "type": "conversations_select",
                     "action_id": "channel",
@@ -234,7 +245,7 @@ def create_modal(channel_id: str) -> JSON:
             {
                 "type": "input",
                 "block_id": "remind",
-                "label": _plain("Remind those going"),
+                "label": _plain(_("Remind those going")),
                 "element": {
                     "type": "static_select",
                     "action_id": "remind",
@@ -252,8 +263,10 @@ async def open_modal(bot: SlackBot, invocation: Invocation) -> Reply | None:
     except SlackApiError as exc:
         log.warning("views.open for party create: %s", exc.response.get("error"))
         return error(
-            "I couldn't open the form just now. Type the party instead: "
-            "`/ballerina party create when: tomorrow 8pm title: Movie night`"
+            _(
+                "I couldn't open the form just now. Type the party instead: "
+                "`/ballerina party create when: tomorrow 8pm title: Movie night`"
+            )
         )
     return None
 
@@ -274,19 +287,19 @@ async def submitted(bot: SlackBot, ack: AsyncAck, body: JSON) -> None:
     zone = member.zone if member is not None else UTC_ZONE
     errors: dict[str, str] = {}
     if member is not None and member.is_guest:
-        errors["when"] = str(GUESTS_CANNOT_HOST.content)
+        errors["when"] = guests_cannot_host()
     try:
         clean_title(title)
     except PartyError as exc:
         errors["title"] = str(exc)
     if unix is None:
-        errors.setdefault("when", "Pick the day and the time the party starts.")
+        errors.setdefault("when", _("Pick the day and the time the party starts."))
     else:
         try:
             parse_when(str(unix), now=bot.core.clock.now(), tz=zone)
         except TimeParseError as exc:
             errors.setdefault("when", str(exc))
-    problem = await channel_problem(bot, str(channel_id)) if channel_id else "Pick a channel for the card."
+    problem = await channel_problem(bot, str(channel_id)) if channel_id else _("Pick a channel for the card.")
     if problem is not None:
         errors["channel"] = problem
     if errors:
@@ -342,8 +355,8 @@ def register(bot: SlackBot) -> None:
         if party is None or outcome.card is None:
             await bot.answer(respond, user_id, outcome.reply)
             return
-        if body.get("container", {}).get("is_ephemeral"):
-            copy = replace(bot.cards.with_calendar(party, outcome.card), ephemeral=True)
+        if body.get("container", {}).get("is_ephemeral"):  # the member's own copy, in their language
+            copy = bot.cards.with_calendar(party, await parties.info(party.guild_id, party.id))
             await bot.answer(respond, user_id, copy, replace_original=True)
         await bot.cards.refresh_card(party)
 

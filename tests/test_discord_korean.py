@@ -22,6 +22,7 @@ from discord.app_commands import TranslationContextLocation, TranslationContextT
 from bot.core.privacy import FORGET_CONFIRM_ID
 from bot.core.reminders import RESET_CONFIRM_ID
 from bot.discord.language import CommandTextTranslator
+from bot.discord.parties import card_edits
 from tests.fakediscord import FakeMember, FakeMessage, InteractionCallback, Perm
 from tests.leftover_english import english_words
 from tests.world import RELEASE, World, world
@@ -85,6 +86,11 @@ async def click_on_last_reply(w: World, custom_id: str, who: FakeMember) -> Inte
     assert w.fake.last_interaction is not None
     message = await w.fake.last_interaction.wait_for_original()
     return await (await w.fake.click(message, custom_id, who)).response()
+
+
+async def cards_settled(card: FakeMessage) -> None:
+    async with asyncio.timeout(5):
+        await card_edits.settled(card.id)
 
 
 async def posted_card(w: World, count: int = 1) -> FakeMessage:
@@ -228,6 +234,13 @@ async def test_channel_posts_follow_the_server_while_each_member_is_answered_in_
     click = await w.fake.click(card, f"party:{party_id}:going", jiwoo)
     await click.response()
     assert not korean(w.fake.messages[card.id])  # the card a Korean member clicked stays English
+    own = await w.run(jiwoo, "ballerina", "party", "info", options={"id": party_id})
+    assert own.ephemeral and korean(own)  # their own copy of the card is theirs
+    copy = await w.fake.last_interaction.wait_for_original()  # type: ignore[union-attr]
+    answered = await (await w.fake.click(copy, f"party:{party_id}:maybe", jiwoo)).response()
+    assert korean(answered)  # a click on their copy answers with their copy
+    await cards_settled(card)
+    assert not korean(w.fake.messages[card.id])  # while the channel's card follows, in English
     [event] = w.fake.scheduled_events(w.guild)
     assert event["description"] == "A Ballerina watch party: RSVP with the buttons on the party card."
 

@@ -43,7 +43,7 @@ import discord
 
 from bot.core.card_edits import CardEdit, CardEdits, ReadCard
 from bot.core.film import Film
-from bot.core.i18n import N_, _, current_language, speaking
+from bot.core.i18n import N_, Language, _, current_language, speaking
 from bot.core.parties import (
     CANCEL_CUSTOM_ID,
     PARTY_LENGTH,
@@ -91,6 +91,13 @@ def edit_kwargs(reply: Reply, current: discord.Message | None = None) -> dict[st
 async def read_card(parties: Parties, party: Party) -> Reply | None:
     current = await parties.get(party.guild_id, party.id)
     return await parties.card(current) if current is not None else None
+
+
+async def read_own_copy(parties: Parties, party: Party, language: Language) -> Reply | None:
+    """A member's own copy of the card (``/ballerina party info``), in their ``language``."""
+    with speaking(language):
+        copy = await parties.info(party.guild_id, party.id)
+    return copy if copy.has_card else None  # else the party is gone
 
 
 def edit_by_click(interaction: Interaction) -> CardEdit:
@@ -222,11 +229,17 @@ async def rsvp_clicked(interaction: Interaction, match: re.Match[str]) -> None:
             user_id=str(interaction.user.id),
             choice=None if match["choice"] == "leave" else RSVP(match["choice"]),
         )
-        card = None if message.id in begun_meanwhile else outcome.card
+        # The core's card is the channel's, in the server's language; a member's own copy is theirs.
+        own_copy = message.flags.ephemeral
+        card = None if message.id in begun_meanwhile or own_copy else outcome.card
     if outcome.card is None or outcome.party is None:
         return await respond(interaction, outcome.reply)
     party = outcome.party
-    await card_edits.clicked(interaction, message, card, functools.partial(read_card, parties, party))
+    if own_copy:
+        read = functools.partial(read_own_copy, parties, party, current_language())
+    else:
+        read = functools.partial(read_card, parties, party)
+    await card_edits.clicked(interaction, message, card, read)
     if party.card_message_id not in (None, str(message.id)):
         # Answered on a private copy of the card (``/ballerina party info``): the posted card follows.
         await update_card(interaction.client, parties, party)

@@ -15,11 +15,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.i18n import N_, _, speaking
+from bot.core.languages import language_choices
 from bot.core.parties import Parties
 from bot.core.reminders import RESET_CONFIRM_ID, ReleaseReminders
 from bot.core.replies import Field, error
+from bot.core.storage import Platform
 from bot.core.timeparse import suggest_timezones
-from bot.discord.checks import channel_problem, missing_channel_permissions, role_problem
+from bot.discord.checks import CANNOT_SEE_CHANNEL, channel_problem, missing_channel_permissions, role_problem
 from bot.discord.client import BallerinaBot
 from bot.discord.members import GuildRoleGrants
 from bot.discord.parties import MANAGE_EVENTS_MISSING, can_manage_events
@@ -28,21 +31,20 @@ from bot.discord.render import message_kwargs, respond
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[Any]
-NOT_A_MODERATOR = error("Only members with the Manage Server permission can change the bot's settings here.")
-CREATED_ROLE_NAME = "Ballerina reminders"
+NOT_A_MODERATOR = N_("Only members with the Manage Server permission can change the bot's settings here.")
 
 
 def create_refusal(exc: discord.HTTPException) -> str:
     """Why Discord would not create the role, and what a moderator can do."""
     if isinstance(exc, discord.Forbidden):
-        return (
+        return _(
             "Discord says I lack the Manage Roles permission: grant it to my role and try again. Nothing was changed."
         )
-    detail = f": {exc.text}" if exc.text else ""
-    return (
-        f"Discord refused ({exc.status}{detail}). Pick an existing role with role: instead, "
-        "or try again later. Nothing was changed."
-    )
+    if exc.text:
+        refused = _("Discord refused ({status}: {detail}).").format(status=exc.status, detail=exc.text)
+    else:
+        refused = _("Discord refused ({status}).").format(status=exc.status)
+    return refused + " " + _("Pick an existing role with role: instead, or try again later. Nothing was changed.")
 
 
 def is_moderator(interaction: Interaction) -> bool:
@@ -52,7 +54,7 @@ def is_moderator(interaction: Interaction) -> bool:
 async def refuse_non_moderators(interaction: Interaction) -> bool:
     if is_moderator(interaction):
         return True
-    await respond(interaction, NOT_A_MODERATOR)
+    await respond(interaction, error(_(NOT_A_MODERATOR)))
     return False
 
 
@@ -68,7 +70,7 @@ async def reset_confirmed(interaction: Interaction, match: re.Match[str]) -> Non
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
-class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="Configure the Ballerina bot"):
+class Admin(commands.GroupCog, group_name="ballerina-admin", group_description=N_("Configure the Ballerina bot")):
     def __init__(self, bot: BallerinaBot) -> None:
         self.bot = bot
         self.reminders: ReleaseReminders = bot.core.reminders
@@ -82,7 +84,9 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
             rate = self.bot.core.settings.global_rate_limit / 5
             members, directory = self.bot.core.members, self.bot.directory
             await self.reminders.role_backfills.start(
-                GuildRoleGrants(self.bot), rate, on_left=lambda guild, user: members.departed(guild, user, directory)
+                GuildRoleGrants(self.bot, self.bot.core.languages),
+                rate,
+                on_left=lambda guild, user: members.departed(guild, user, directory),
             )
 
     async def cog_unload(self) -> None:
@@ -97,45 +101,50 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
         assert interaction.guild is not None  # interaction_check let only server members through
         return interaction.guild
 
-    @app_commands.command(name="channel", description="Where reminder posts go")
-    @app_commands.describe(channel="A text channel the bot can see and post in")
+    @app_commands.command(name="channel", description=N_("Where reminder posts go"))
+    @app_commands.describe(channel=N_("A text channel the bot can see and post in"))
     async def channel(self, interaction: Interaction, channel: discord.TextChannel) -> None:
         guild = self._guild(interaction)
         cached = guild.get_channel(channel.id)
         if cached is None:
-            return await respond(interaction, error("I can't see that channel at all. Nothing was changed."))
+            return await respond(interaction, error(_(CANNOT_SEE_CHANNEL)))
         problem = channel_problem(cached, guild.me)
         await respond(interaction, await self.reminders.set_channel(str(guild.id), str(channel.id), problem))
 
-    @app_commands.command(name="role", description="The role pinged by reminder posts (empty clears it)")
-    @app_commands.describe(role="An existing role", create="Let the bot create a role for this")
+    @app_commands.command(name="role", description=N_("The role pinged by reminder posts (empty clears it)"))
+    @app_commands.describe(role=N_("An existing role"), create=N_("Let the bot create a role for this"))
     async def role(self, interaction: Interaction, role: discord.Role | None = None, create: bool = False) -> None:
         guild = self._guild(interaction)
         if role is not None and create:
             return await respond(
-                interaction, error("Pick a role or ask me to create one, not both. Nothing was changed.")
+                interaction, error(_("Pick a role or ask me to create one, not both. Nothing was changed."))
             )
         if create:
             if not guild.me.guild_permissions.manage_roles:
-                return await respond(interaction, error("I need the Manage Roles permission to create the ping role."))
+                return await respond(
+                    interaction, error(_("I need the Manage Roles permission to create the ping role."))
+                )
             try:
                 role = await guild.create_role(
-                    name=CREATED_ROLE_NAME, mentionable=True, reason=f"Requested by moderator {interaction.user.id}"
+                    name=await self._created_role_name(str(guild.id)),
+                    mentionable=True,
+                    reason=_("Requested by moderator {user}").format(user=interaction.user.id),
                 )
             except discord.HTTPException as exc:
                 log.warning("server %s: could not create the ping role: %s %s", guild.id, exc.status, exc.code)
-                return await respond(interaction, error(f"I couldn't create the ping role. {create_refusal(exc)}"))
+                refusal = _("I couldn't create the ping role. {why}").format(why=create_refusal(exc))
+                return await respond(interaction, error(refusal))
         problem = role_problem(role, guild.me) if role is not None else None
         role_id = str(role.id) if role is not None else None
         await respond(interaction, await self.reminders.set_role(str(guild.id), role_id, problem))
 
-    @app_commands.command(name="schedule", description="When reminders go out, e.g. 7d,1d,1h,0")
-    @app_commands.describe(offsets="Times before the release: m, h, d, w; 0 = at release; at most 10")
+    @app_commands.command(name="schedule", description=N_("When reminders go out, e.g. 7d,1d,1h,0"))
+    @app_commands.describe(offsets=N_("Times before the release: m, h, d, w; 0 = at release; at most 10"))
     async def schedule(self, interaction: Interaction, offsets: app_commands.Range[str, 1, 200]) -> None:
         await respond(interaction, await self.reminders.set_schedule(str(self._guild(interaction).id), offsets))
 
-    @app_commands.command(name="timezone", description="The server's time zone, for times written as text")
-    @app_commands.describe(name="An IANA time zone, e.g. Europe/Paris")
+    @app_commands.command(name="timezone", description=N_("The server's time zone, for times written as text"))
+    @app_commands.describe(name=N_("An IANA time zone, e.g. Europe/Paris"))
     async def timezone(self, interaction: Interaction, name: app_commands.Range[str, 1, 64]) -> None:
         await respond(interaction, await self.reminders.set_timezone(str(self._guild(interaction).id), name))
 
@@ -143,24 +152,31 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
     async def timezone_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]
 
-    @app_commands.command(name="status", description="The whole configuration, next posts and delivery problems")
+    @app_commands.command(name="status", description=N_("The whole configuration, next posts and delivery problems"))
     async def status(self, interaction: Interaction) -> None:
         guild = self._guild(interaction)
         reply = await self.reminders.admin_status(str(guild.id))
         if not can_manage_events(guild):
-            reply = dataclasses.replace(
-                reply, fields=(*reply.fields, Field(name="Watch parties", value=MANAGE_EVENTS_MISSING))
-            )
+            missing = Field(name=_("Watch parties"), value=_(MANAGE_EVENTS_MISSING))
+            reply = dataclasses.replace(reply, fields=(*reply.fields, missing))
+        await respond(interaction, reply)
+
+    @app_commands.command(name="language", description=N_("The language of this server's channel posts"))
+    @app_commands.describe(language=N_("English, Korean, or automatic: the server's own default language"))
+    @app_commands.choices(language=[app_commands.Choice(name=name, value=value) for name, value in language_choices()])
+    async def language(self, interaction: Interaction, language: str) -> None:
+        languages = self.bot.core.languages
+        reply = await languages.server_command(str(self._guild(interaction).id), Platform.DISCORD, language)
         await respond(interaction, reply)
 
     @app_commands.command(
-        name="party-settings", description="Watch parties: default channel, reminders, cap per member"
+        name="party-settings", description=N_("Watch parties: default channel, reminders, cap per member")
     )
     @app_commands.describe(
-        channel="Where party cards and reminders go when the host picks no channel",
-        clear_channel="Forget the party channel: cards go where the command is run",
-        remind="Default reminders before each party, e.g. 1d,1h,10m,0",
-        cap="How many upcoming parties one member may host at a time",
+        channel=N_("Where party cards and reminders go when the host picks no channel"),
+        clear_channel=N_("Forget the party channel: cards go where the command is run"),
+        remind=N_("Default reminders before each party, e.g. 1d,1h,10m,0"),
+        cap=N_("How many upcoming parties one member may host at a time"),
     )
     async def party_settings(
         self,
@@ -174,16 +190,14 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
         if channel is not None:
             cached = guild.get_channel(channel.id)
             if cached is None:
-                return await respond(interaction, error("I can't see that channel at all. Nothing was changed."))
+                return await respond(interaction, error(_(CANNOT_SEE_CHANNEL)))
             missing = missing_channel_permissions(cached, guild.me)
             if missing:
-                return await respond(
-                    interaction,
-                    error(
-                        f"I can't post party cards in <#{channel.id}>: I'm missing {', '.join(missing)} there. "
-                        "Grant them (channel settings → Permissions) and run this again. Nothing was changed."
-                    ),
-                )
+                refusal = _(
+                    "I can't post party cards in {channel}: I'm missing {permissions} there. "
+                    "Grant them (channel settings → Permissions) and run this again. Nothing was changed."
+                ).format(channel=f"<#{channel.id}>", permissions=", ".join(missing))
+                return await respond(interaction, error(refusal))
         reply = await self.parties.configure(
             guild_id=str(guild.id),
             channel_id=str(channel.id) if channel is not None else None,
@@ -193,13 +207,19 @@ class Admin(commands.GroupCog, group_name="ballerina-admin", group_description="
         )
         await respond(interaction, reply)
 
-    @app_commands.command(name="preview", description="See the next reminder post (only you)")
+    @app_commands.command(name="preview", description=N_("See the next reminder post (only you)"))
     async def preview(self, interaction: Interaction) -> None:
         await respond(interaction, await self.reminders.preview(str(self._guild(interaction).id)))
 
-    @app_commands.command(name="reset", description="Back to the default settings (asks first)")
+    @app_commands.command(name="reset", description=N_("Back to the default settings (asks first)"))
     async def reset(self, interaction: Interaction) -> None:
         await respond(interaction, self.reminders.reset_prompt())
+
+    async def _created_role_name(self, guild_id: str) -> str:
+        """The ping role the bot creates, named in the server's language (every member sees it)."""
+        language = await self.bot.core.languages.for_server(guild_id)
+        with speaking(language):
+            return _("{title} reminders").format(title=self.reminders.film.localized(language).title)
 
 
 async def setup(bot: BallerinaBot) -> None:

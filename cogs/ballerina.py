@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from discord.ext import commands
 
+from bot.core.i18n import N_
 from bot.discord.client import BallerinaBot
 from cogs.film import FilmCommands
+from cogs.language import LanguageCommands
 from cogs.mydata import MyDataCommands
 from cogs.parties import PartyCommands
 from cogs.reminders import ReminderCommands
@@ -20,9 +22,10 @@ class Ballerina(
     ReminderCommands,
     PartyCommands,
     MyDataCommands,
+    LanguageCommands,
     commands.GroupCog,
     group_name="ballerina",
-    group_description="Ballerina (2023): film facts, reminders and watch parties",
+    group_description=N_("Ballerina (2023): film facts, reminders and watch parties"),
 ):
     def __init__(self, bot: BallerinaBot) -> None:
         self.bot = bot
@@ -30,6 +33,7 @@ class Ballerina(
         self.reminders = bot.core.reminders
         self.parties = bot.core.parties
         self.members = bot.core.members
+        self.languages = bot.core.languages
         super().__init__()
 
 

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.film_commands import FilmFacts
+from bot.core.i18n import N_
 from bot.discord.render import respond
 
 Interaction = discord.Interaction[Any]
@@ -19,24 +20,24 @@ class FilmCommands(commands.Cog):
 
     facts: FilmFacts
 
-    @app_commands.command(name="about", description="What the film is about, its premiere and where to watch it")
+    @app_commands.command(name="about", description=N_("What the film is about, its premiere and where to watch it"))
     async def about(self, interaction: Interaction) -> None:
         await respond(interaction, self.facts.about())
 
-    @app_commands.command(name="cast", description="Who plays whom")
+    @app_commands.command(name="cast", description=N_("Who plays whom"))
     async def cast(self, interaction: Interaction) -> None:
         await respond(interaction, self.facts.cast())
 
-    @app_commands.command(name="director", description="The director and his vision for the film")
+    @app_commands.command(name="director", description=N_("The director and his vision for the film"))
     async def director(self, interaction: Interaction) -> None:
         await respond(interaction, self.facts.director())
 
-    @app_commands.command(name="release", description="When the film came out on Netflix, in your own time zone")
+    @app_commands.command(name="release", description=N_("When the film came out on Netflix, in your own time zone"))
     async def release(self, interaction: Interaction) -> None:
         await respond(interaction, self.facts.release())
 
-    @app_commands.command(name="character", description="One character in detail")
-    @app_commands.describe(name="The character's name (or the actor's)")
+    @app_commands.command(name="character", description=N_("One character in detail"))
+    @app_commands.describe(name=N_("The character's name (or the actor's)"))
     async def character(self, interaction: Interaction, name: app_commands.Range[str, 1, 100]) -> None:
         await respond(interaction, self.facts.character(name))
 
@@ -44,6 +45,6 @@ class FilmCommands(commands.Cog):
     async def character_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=name, value=name) for name in self.facts.character_choices(current)]
 
-    @app_commands.command(name="help", description="Everything this bot can do")
+    @app_commands.command(name="help", description=N_("Everything this bot can do"))
     async def help(self, interaction: Interaction) -> None:
         await respond(interaction, self.facts.help())

@@ -23,6 +23,7 @@ from discord.ext import commands
 
 from bot.core.departures import forget_absent_guilds
 from bot.discord.client import BallerinaBot
+from bot.discord.language import record_server_language
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,16 @@ class Lifecycle(commands.Cog):
         """Set once, for every shard of the process, the servers removed while offline are
         forgotten (or found too many)."""
         self._caught_up_shards: set[int] = set()
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        # The server's default language, for channel posts made before anyone runs a command.
+        await record_server_language(self.bot.core.languages, guild)
+
+    @commands.Cog.listener()
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        if before.preferred_locale != after.preferred_locale:
+            await record_server_language(self.bot.core.languages, after)
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:

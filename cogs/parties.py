@@ -8,19 +8,21 @@ card (posted once, then edited in place) and the server's scheduled event.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.i18n import N_, _
 from bot.core.parties import Parties
 from bot.core.replies import error
 from bot.core.timeparse import suggest_timezones
-from bot.discord.checks import missing_channel_permissions
+from bot.discord.checks import CANNOT_SEE_CHANNEL, missing_channel_permissions
 from bot.discord.client import BallerinaBot
-from bot.discord.parties import BUTTONS, SERVER_ONLY, ChannelCardBoard, mirror
+from bot.discord.parties import BUTTONS, ChannelCardBoard, mirror, server_only
 from bot.discord.render import respond
+from cogs.reminders import VIA_CHOICES
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +32,14 @@ CHOICES_LIMIT = 25
 PartyId = app_commands.Range[int, 1, 2**53 - 1]
 
 
+NOT_HERE = N_("Party cards can't go in this channel: pick one with the channel option. Nothing was changed.")
+
+
 def _cannot_post(channel_id: int, missing: list[str]) -> str:
-    return (
-        f"I can't post the party card in <#{channel_id}>: I'm missing {', '.join(missing)} there. "
+    return _(
+        "I can't post the party card in {channel}: I'm missing {permissions} there. "
         "Grant them (channel settings → Permissions) or pick another channel. Nothing was changed."
-    )
+    ).format(channel=f"<#{channel_id}>", permissions=", ".join(missing))
 
 
 class PartyCommands(commands.Cog):
@@ -43,7 +48,7 @@ class PartyCommands(commands.Cog):
     bot: BallerinaBot
     parties: Parties
 
-    party = app_commands.Group(name="party", description="Watch parties: plan one, RSVP, get reminded")
+    party = app_commands.Group(name="party", description=N_("Watch parties: plan one, RSVP, get reminded"))
 
     async def cog_load(self) -> None:
         await super().cog_load()  # each feature mixin registers its own buttons
@@ -52,7 +57,7 @@ class PartyCommands(commands.Cog):
 
     async def cog_unload(self) -> None:
         await super().cog_unload()
-        for pattern, _ in BUTTONS:
+        for pattern, _handler in BUTTONS:
             self.bot.buttons.remove(pattern)
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -69,15 +74,15 @@ class PartyCommands(commands.Cog):
         channel = guild.get_channel(channel_id) if channel_id is not None else None
         if channel is None:
             if chosen is not None:
-                return "I can't see that channel at all. Nothing was changed."
+                return _(CANNOT_SEE_CHANNEL)
             if channel_id != interaction.channel_id:
-                return (
+                return _(
                     "The server's party channel no longer exists: pick a channel with the channel option, "
                     "or ask a moderator to set a new one with /ballerina-admin party-settings. Nothing was changed."
                 )
-            return "Party cards can't go in this channel: pick one with the channel option. Nothing was changed."
+            return _(NOT_HERE)
         if not isinstance(channel, discord.abc.Messageable):
-            return "Party cards can't go in this channel: pick one with the channel option. Nothing was changed."
+            return _(NOT_HERE)
         missing = missing_channel_permissions(channel, guild.me)
         if missing:
             return _cannot_post(channel.id, missing)
@@ -94,14 +99,14 @@ class PartyCommands(commands.Cog):
 
     # -- commands --------------------------------------------------------------------------------
 
-    @party.command(name="create", description="Plan a watch party; members RSVP with the buttons on its card")
+    @party.command(name="create", description=N_("Plan a watch party; members RSVP with the buttons on its card"))
     @app_commands.describe(
-        when="When it starts, e.g. 2026-12-05 20:00, tomorrow 8pm, sat 21:30, in 2 hours",
-        title="What to call it (default: Ballerina watch party)",
-        channel="Where to post the party card and reminders (default: the server's party channel, else here)",
-        voice_channel="A voice or stage channel to meet in (default: everyone at home on Netflix)",
-        timezone="Your time zone for the time you typed, e.g. Europe/Paris (default: yours, else the server's)",
-        remind="When to remind attendees, e.g. 1d,1h,0 (default: the server's party reminders)",
+        when=N_("When it starts, e.g. 2026-12-05 20:00, tomorrow 8pm, sat 21:30, in 2 hours"),
+        title=N_("What to call it (default: Ballerina watch party)"),
+        channel=N_("Where to post the party card and reminders (default: the server's party channel, else here)"),
+        voice_channel=N_("A voice or stage channel to meet in (default: everyone at home on Netflix)"),
+        timezone=N_("Your time zone for the time you typed, e.g. Europe/Paris (default: yours, else the server's)"),
+        remind=N_("When to remind attendees, e.g. 1d,1h,0 (default: the server's party reminders)"),
     )
     async def party_create(
         self,
@@ -115,7 +120,7 @@ class PartyCommands(commands.Cog):
     ) -> None:
         guild = interaction.guild
         if guild is None:
-            return await respond(interaction, SERVER_ONLY)
+            return await respond(interaction, server_only())
         target = await self._card_channel(interaction, guild, channel)
         if isinstance(target, str):
             return await respond(interaction, error(target))
@@ -134,7 +139,7 @@ class PartyCommands(commands.Cog):
         if party is None or outcome.card is None:
             return
         assert isinstance(target, discord.abc.Messageable)  # checked by _card_channel
-        problem = await self.parties.publish(party, outcome.card, ChannelCardBoard(guild, target))
+        problem = await self.parties.publish(party, outcome.card, ChannelCardBoard(guild, target, self.parties))
         if problem is not None:
             await respond(interaction, problem)
 
@@ -144,26 +149,26 @@ class PartyCommands(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]
 
-    @party.command(name="list", description="This server's upcoming watch parties")
+    @party.command(name="list", description=N_("This server's upcoming watch parties"))
     async def party_list(self, interaction: Interaction) -> None:
         if interaction.guild_id is None:
-            return await respond(interaction, SERVER_ONLY)
+            return await respond(interaction, server_only())
         await respond(interaction, await self.parties.list_upcoming(str(interaction.guild_id)))
 
-    @party.command(name="info", description="One watch party: when, where, who's going")
-    @app_commands.describe(id="The party (start typing its title)")
+    @party.command(name="info", description=N_("One watch party: when, where, who's going"))
+    @app_commands.describe(id=N_("The party (start typing its title)"))
     async def party_info(self, interaction: Interaction, id: PartyId) -> None:
         if interaction.guild_id is None:
-            return await respond(interaction, SERVER_ONLY)
+            return await respond(interaction, server_only())
         await respond(interaction, await self.parties.info(str(interaction.guild_id), id))
 
-    @party.command(name="edit", description="Change your party's time, title or voice channel (host or moderator)")
+    @party.command(name="edit", description=N_("Change your party's time, title or voice channel (host or moderator)"))
     @app_commands.describe(
-        id="The party (start typing its title)",
-        when="The new start time",
-        title="The new title",
-        voice_channel="A voice or stage channel to meet in",
-        clear_voice="Meet at home on Netflix instead of in a voice channel",
+        id=N_("The party (start typing its title)"),
+        when=N_("The new start time"),
+        title=N_("The new title"),
+        voice_channel=N_("A voice or stage channel to meet in"),
+        clear_voice=N_("Meet at home on Netflix instead of in a voice channel"),
     )
     async def party_edit(
         self,
@@ -176,7 +181,7 @@ class PartyCommands(commands.Cog):
     ) -> None:
         guild = interaction.guild
         if guild is None:
-            return await respond(interaction, SERVER_ONLY)
+            return await respond(interaction, server_only())
         outcome = await self.parties.edit(
             guild_id=str(guild.id),
             party_id=id,
@@ -190,12 +195,12 @@ class PartyCommands(commands.Cog):
         await respond(interaction, outcome.reply)
         await mirror(self.bot, guild, self.parties, outcome)
 
-    @party.command(name="cancel", description="Call off your party; attendees are told (host or moderator)")
-    @app_commands.describe(id="The party (start typing its title)")
+    @party.command(name="cancel", description=N_("Call off your party; attendees are told (host or moderator)"))
+    @app_commands.describe(id=N_("The party (start typing its title)"))
     async def party_cancel(self, interaction: Interaction, id: PartyId) -> None:
         guild = interaction.guild
         if guild is None:
-            return await respond(interaction, SERVER_ONLY)
+            return await respond(interaction, server_only())
         outcome = await self.parties.cancel(
             guild_id=str(guild.id),
             party_id=id,
@@ -211,21 +216,22 @@ class PartyCommands(commands.Cog):
     async def party_id_autocomplete(self, interaction: Interaction, current: str) -> list[app_commands.Choice[int]]:
         return await self._suggest(interaction, current)
 
-    @party.command(name="reminders", description="Get your party reminders pinged in the party channel or by DM")
-    @app_commands.describe(via="Where your reminders go, for every party you RSVP to in this server")
-    async def party_reminders(self, interaction: Interaction, via: Literal["channel", "dm"]) -> None:
+    @party.command(name="reminders", description=N_("Get your party reminders pinged in the party channel or by DM"))
+    @app_commands.describe(via=N_("Where your reminders go, for every party you RSVP to in this server"))
+    @app_commands.choices(via=VIA_CHOICES)
+    async def party_reminders(self, interaction: Interaction, via: str) -> None:
         if interaction.guild_id is None:
-            return await respond(interaction, SERVER_ONLY)
+            return await respond(interaction, server_only())
         reply = await self.parties.set_reminder_via(
             guild_id=str(interaction.guild_id), user_id=str(interaction.user.id), via=via
         )
         await respond(interaction, reply)
 
-    @app_commands.command(name="timezone", description="Your own time zone, for party times you type")
-    @app_commands.describe(name="An IANA time zone, e.g. Europe/Paris")
+    @app_commands.command(name="timezone", description=N_("Your own time zone, for party times you type"))
+    @app_commands.describe(name=N_("An IANA time zone, e.g. Europe/Paris"))
     async def member_timezone(self, interaction: Interaction, name: app_commands.Range[str, 1, 64]) -> None:
         if interaction.guild_id is None:
-            return await respond(interaction, SERVER_ONLY)
+            return await respond(interaction, server_only())
         reply = await self.parties.set_member_timezone(
             guild_id=str(interaction.guild_id), user_id=str(interaction.user.id), name=name
         )

@@ -63,10 +63,14 @@ class World:
         options: Mapping[str, object] | None = None,
         channel: FakeChannel | None = None,
         guild: FakeGuild | None = None,
+        locale: str | None = None,
+        check: bool = True,
     ) -> InteractionCallback:
-        """Run a slash command as ``who`` and return the bot's answer."""
+        """Run a slash command as ``who`` (from an app in ``locale``, default theirs) and return the bot's answer."""
         guild = guild or self.guild
-        interaction = await self.fake.slash(guild, channel or self.channel, who, *path, options=options)
+        interaction = await self.fake.slash(
+            guild, channel or self.channel, who, *path, options=options, locale=locale, check=check
+        )
         return await interaction.response()
 
     async def settle(self) -> None:
@@ -81,10 +85,15 @@ class World:
 
 @contextlib.asynccontextmanager
 async def world(
-    tmp_path: Path, now: datetime, environ: Mapping[str, str] | None = None, **fake_options: object
+    tmp_path: Path,
+    now: datetime,
+    environ: Mapping[str, str] | None = None,
+    guild_locale: str = "en-US",
+    **fake_options: object,
 ) -> AsyncIterator[World]:
+    """``guild_locale``: the server's default language (Discord's ``preferred_locale``)."""
     async with FakeDiscord(**fake_options) as fake:  # type: ignore[arg-type]
-        guild = fake.add_guild("Film Club", bot_permissions=INVITED_PERMISSIONS)
+        guild = fake.add_guild("Film Club", bot_permissions=INVITED_PERMISSIONS, locale=guild_locale)
         channel = guild.add_text_channel("general")
         member = guild.add_member("alice")
         moderator = guild.add_member("mia-mod", permissions=Perm.MANAGE_GUILD)

@@ -9,13 +9,19 @@
 
 Reads are cached for a short while (:data:`CACHE_SECONDS`): every interaction asks, and several
 processes may share the database, so a choice made through another one shows within that time.
+Hundreds of interactions may arrive at once after a start: lookups of one server (or member)
+share one read, members' lookups and the store of the language their client shows are
+group-committed (:mod:`bot.core.batching`), and a change is cached before it is written, so
+only the first caller that sees it writes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
+from bot.core.batching import GroupCommit
 from bot.core.engine.protocols import EventKind
 from bot.core.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, _, parse_language, speaking
 from bot.core.replies import Reply, error
@@ -45,6 +51,13 @@ class Languages:
         self._store = store
         self._members: dict[str, tuple[float, StoredLanguages]] = {}
         self._guilds: dict[str, tuple[float, StoredLanguages]] = {}
+        self._loading: dict[tuple[str, str], asyncio.Future[StoredLanguages]] = {}
+        self._member_reads = GroupCommit(store.members, key=lambda user_id: user_id)
+        self._seen_writes = GroupCommit(self._write_seen, key=lambda member: member[0])
+
+    async def _write_seen(self, members: Sequence[tuple[str, StoredLanguages]]) -> list[None]:
+        await self._store.set_members(members)
+        return [None] * len(members)
 
     @staticmethod
     def _cached(cache: dict[str, tuple[float, StoredLanguages]], key: str) -> StoredLanguages | None:
@@ -57,19 +70,33 @@ class Languages:
             cache.clear()
         cache[key] = (time.monotonic() + CACHE_SECONDS, value)
 
-    async def _member(self, user_id: str) -> StoredLanguages:
-        stored = self._cached(self._members, user_id)
+    async def _read(
+        self,
+        cache: dict[str, tuple[float, StoredLanguages]],
+        key: str,
+        load: Callable[[str], Awaitable[StoredLanguages]],
+    ) -> StoredLanguages:
+        """The cached entry, else one read shared by every caller that asks meanwhile."""
+        stored = self._cached(cache, key)
+        if stored is not None:
+            return stored
+        flight = ("member" if cache is self._members else "guild", key)
+        loading = self._loading.get(flight)
+        if loading is None:
+            loading = self._loading[flight] = asyncio.ensure_future(load(key))
+            loading.add_done_callback(lambda _: self._loading.pop(flight, None))
+        fetched = await asyncio.shield(loading)
+        stored = self._cached(cache, key)  # a change cached since the read began is newer
         if stored is None:
-            stored = await self._store.member(user_id)
-            self._remember(self._members, user_id, stored)
+            stored = fetched
+            self._remember(cache, key, stored)
         return stored
 
+    async def _member(self, user_id: str) -> StoredLanguages:
+        return await self._read(self._members, user_id, self._member_reads.submit)
+
     async def _guild(self, guild_id: str) -> StoredLanguages:
-        stored = self._cached(self._guilds, guild_id)
-        if stored is None:
-            stored = await self._store.guild(guild_id)
-            self._remember(self._guilds, guild_id, stored)
-        return stored
+        return await self._read(self._guilds, guild_id, self._store.guild)
 
     async def for_member(self, user_id: str, client: Language | None, server_id: str | None = None) -> Language:
         """The language of a member's own replies; ``client`` is what their client shows now, stored
@@ -77,8 +104,8 @@ class Languages:
         stored = await self._member(user_id)
         if client is not None and client != stored.platform:
             stored = StoredLanguages(stored.chosen, client)
-            await self._store.set_member(user_id, chosen=stored.chosen, seen=client)
-            self._remember(self._members, user_id, stored)
+            self._remember(self._members, user_id, stored)  # first: callers meanwhile see no change to write
+            await self._seen_writes.submit((user_id, stored))
         if stored.chosen or stored.platform:
             return stored.chosen or stored.platform or DEFAULT_LANGUAGE
         return await self.for_server(server_id) if server_id is not None else DEFAULT_LANGUAGE
@@ -100,8 +127,8 @@ class Languages:
         stored = await self._guild(server_id)
         if reported is not None and platform is not None and reported != stored.platform:
             stored = StoredLanguages(stored.chosen, reported)
+            self._remember(self._guilds, server_id, stored)  # first: callers meanwhile see no change to write
             await self._store.set_guild(server_id, platform, chosen=stored.chosen, reported=reported)
-            self._remember(self._guilds, server_id, stored)
         return stored.chosen or stored.platform or DEFAULT_LANGUAGE
 
     async def server_choice(self, server_id: str) -> Language | None:

@@ -21,7 +21,9 @@ from typing import Any
 
 import discord
 
-from bot.discord.render import SOMETHING_WENT_WRONG, respond
+from bot.core.languages import Languages
+from bot.discord.language import speak_to_member
+from bot.discord.render import respond, something_went_wrong
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,8 @@ ButtonHandler = Callable[[Interaction, re.Match[str]], Awaitable[None]]
 
 
 class ButtonRoutes:
-    def __init__(self) -> None:
+    def __init__(self, languages: Languages) -> None:
+        self._languages = languages
         self._routes: dict[str, tuple[re.Pattern[str], ButtonHandler]] = {}
 
     def add(self, pattern: str, handler: ButtonHandler) -> None:
@@ -50,9 +53,12 @@ class ButtonRoutes:
             if match is None:
                 continue
             try:
+                # Each interaction has a task of its own (discord.py's dispatch): the language
+                # set here is the handler's alone.
+                await speak_to_member(self._languages, interaction)
                 await handler(interaction, match)
             except Exception:
                 log.exception("button %s failed", custom_id)
                 with contextlib.suppress(discord.HTTPException):
-                    await respond(interaction, SOMETHING_WENT_WRONG)
+                    await respond(interaction, something_went_wrong())
             return

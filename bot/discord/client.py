@@ -17,12 +17,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.engine.ratelimit import RequestWindow
+from bot.core.i18n import N_, _
 from bot.core.replies import error
 from bot.core.services import Core
 from bot.core.storage import Platform
 from bot.discord.buttons import ButtonRoutes
+from bot.discord.language import CommandTextTranslator, speak_to_member
 from bot.discord.ratelimit import request_trace
-from bot.discord.render import SOMETHING_WENT_WRONG, respond
+from bot.discord.render import respond, something_went_wrong
 from bot.discord.transport import DiscordMemberDirectory, DiscordTransport
 from bot.heap import settle_heap
 from bot.ops import BotMetrics, CommandOutcome, OpsEndpoint, start_ops_endpoint
@@ -52,10 +54,20 @@ def minimal_intents() -> discord.Intents:
     return intents
 
 
+_UNUSABLE_OPTIONS = {
+    discord.AppCommandOptionType.channel: N_("That channel isn't one I can use here. Nothing was changed."),
+    discord.AppCommandOptionType.role: N_("That role isn't one I can use here. Nothing was changed."),
+    discord.AppCommandOptionType.user: N_("That user isn't one I can use here. Nothing was changed."),
+}
+"""What a modified client sent (an option's ID from another server), by the option's type."""
+
+
 class BallerinaTree(app_commands.CommandTree["BallerinaBot"]):
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
-        # Runs before every command: the start of the latency the metrics report.
+        # Runs before every command and autocomplete, in their task: the start of the latency
+        # the metrics report, and the language of everything the handler says.
         interaction.extras[_STARTED] = time.perf_counter()
+        await speak_to_member(self.client.core.languages, interaction)
         return True
 
     async def on_error(self, interaction: discord.Interaction[Any], exc: app_commands.AppCommandError) -> None:
@@ -70,11 +82,11 @@ class BallerinaTree(app_commands.CommandTree["BallerinaBot"]):
             return  # the check has already told the member why
         if isinstance(exc, app_commands.TransformerError):
             # e.g. a channel or role ID from another server, sent by a modified client
-            option = exc.type.name.replace("_", " ")
-            return await respond(interaction, error(f"That {option} isn't one I can use here. Nothing was changed."))
+            refusal = _UNUSABLE_OPTIONS.get(exc.type, N_("That option isn't one I can use here. Nothing was changed."))
+            return await respond(interaction, error(_(refusal)))
         command = interaction.command.qualified_name if interaction.command else "?"
         log.error("command %s failed", command, exc_info=exc)
-        await respond(interaction, SOMETHING_WENT_WRONG)
+        await respond(interaction, something_went_wrong())
 
 
 class BallerinaBot(commands.AutoShardedBot):
@@ -100,7 +112,7 @@ class BallerinaBot(commands.AutoShardedBot):
         )
         self.core = core
         self.serving = serving
-        self.buttons = ButtonRoutes()
+        self.buttons = ButtonRoutes(core.languages)
         self._tune_gc = tune_gc
         self.connected_shards: set[int] = set()
         """Shards whose gateway session is up (between READY or RESUMED and a disconnect)."""
@@ -117,6 +129,7 @@ class BallerinaBot(commands.AutoShardedBot):
         use_endpoints(core.settings)
 
     async def setup_hook(self) -> None:
+        await self.tree.set_translator(CommandTextTranslator())
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if not self.serving:
@@ -167,9 +180,15 @@ class BallerinaBot(commands.AutoShardedBot):
     async def on_shard_disconnect(self, shard_id: int) -> None:
         self.connected_shards.discard(shard_id)
 
-    def command_digest(self) -> str:
-        """A fingerprint of the command set as Discord would store it."""
-        payload = sorted((command.to_dict(self.tree) for command in self.tree.get_commands()), key=lambda c: c["name"])
+    async def command_digest(self) -> str:
+        """A fingerprint of the command set as Discord would store it, translations included."""
+        translator = self.tree.translator
+        commands = self.tree.get_commands()
+        if translator is None:
+            payload = [command.to_dict(self.tree) for command in commands]
+        else:
+            payload = [await command.get_translated_payload(self.tree, translator) for command in commands]
+        payload.sort(key=lambda c: str(c["name"]))
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
     async def sync_commands_if_changed(self) -> None:
@@ -180,7 +199,7 @@ class BallerinaBot(commands.AutoShardedBot):
         """
         guild_id = self.core.settings.dev_guild_id
         key = f"commands:{guild_id or 'global'}"
-        digest = self.command_digest()
+        digest = await self.command_digest()
         if await self.core.store.get_state(key) == digest:
             return
         await self.sync_commands(guild_id)

@@ -8,13 +8,16 @@ import logging
 import aiohttp
 import discord
 
+from bot.core.i18n import N_, Word, _, speaking
+from bot.core.languages import Languages
 from bot.core.role_backfill import Grant, GrantRefused
 from bot.discord.checks import manage_problem, role_problem
 
 log = logging.getLogger(__name__)
 
-REASON = "Asked for Ballerina release reminders"
-STALE_ROLE = "The ping role no longer exists: ask a moderator to set a new one with /ballerina-admin role."
+# TRANSLATORS: the reason Discord's audit log shows for giving a member the ping role.
+REASON = N_("Asked for release reminders")
+STALE_ROLE = N_("The ping role no longer exists: ask a moderator to set a new one with /ballerina-admin role.")
 # https://discord.com/developers/docs/topics/opcodes-and-status-codes#json
 UNKNOWN_MEMBER = 10007
 
@@ -22,8 +25,8 @@ UNKNOWN_MEMBER = 10007
 def refusal(exc: discord.HTTPException) -> str:
     """Discord's refusal to change a member's roles, in words for members and moderators."""
     if isinstance(exc, discord.Forbidden):
-        return "Discord refused: I may have lost the Manage Roles permission, or my role is now below it."
-    return f"Discord answered with an error ({exc.status}); it may work later."
+        return _("Discord refused: I may have lost the Manage Roles permission, or my role is now below it.")
+    return _("Discord answered with an error ({status}); it may work later.").format(status=exc.status)
 
 
 class InteractionMemberRoles:
@@ -34,7 +37,7 @@ class InteractionMemberRoles:
         guild = self.member.guild
         role = guild.get_role(int(role_id))
         if role is None:
-            return None, STALE_ROLE
+            return None, _(STALE_ROLE)
         return role, role_problem(role, guild.me)
 
     async def give(self, role_id: str) -> str | None:
@@ -42,9 +45,11 @@ class InteractionMemberRoles:
         if role is None or problem is not None:
             return problem
         try:
-            await self.member.add_roles(role, reason=REASON)
+            await self.member.add_roles(role, reason=_(REASON))
         except discord.HTTPException:
-            return f"Discord wouldn't let me give you {role.name} just now; please ask a moderator to check my role."
+            return _(
+                "Discord wouldn't let me give you {role} just now; please ask a moderator to check my role."
+            ).format(role=Word(role.name))
         return None
 
     async def take(self, role_id: str) -> str | None:
@@ -55,7 +60,7 @@ class InteractionMemberRoles:
         problem = manage_problem(role, guild.me)
         if problem is None:
             try:
-                await self.member.remove_roles(role, reason="Turned Ballerina release reminders off")
+                await self.member.remove_roles(role, reason=_("Turned release reminders off"))
             except discord.HTTPException as exc:
                 log.warning(
                     "server %s: could not take role %s back from member %s: %s %s",
@@ -68,38 +73,46 @@ class InteractionMemberRoles:
                 problem = refusal(exc)
             else:
                 return None
-        return (
-            f"I couldn't take {role.name} back from you. {problem} "
-            f"A moderator can remove {role.name} from you in Server Settings → Members."
-        )
+        return _(
+            "I couldn't take {role} back from you. {problem} "
+            "A moderator can remove {role} from you in Server Settings → Members."
+        ).format(role=Word(role.name), problem=problem)
 
 
 class GuildRoleGrants:
-    """Gives the ping role to members by id: they are not in the guild cache (no members intent)."""
+    """Gives the ping role to members by id: they are not in the guild cache (no members intent).
 
-    def __init__(self, client: discord.Client) -> None:
+    A refusal is kept and shown to the server's moderators later, so it is worded in the
+    server's language."""
+
+    def __init__(self, client: discord.Client, languages: Languages) -> None:
         self.client = client
+        self.languages = languages
 
     async def give(self, guild_id: str, user_id: str, role_id: str) -> Grant:
+        with speaking(await self.languages.for_server(guild_id)):
+            return await self._give(guild_id, user_id, role_id)
+
+    async def _give(self, guild_id: str, user_id: str, role_id: str) -> Grant:
         guild = self.client.get_guild(int(guild_id))
         if guild is None or guild.unavailable:
             # After a restart the back-fill resumes before the gateway has sent the servers.
             await self.client.wait_until_ready()
             guild = self.client.get_guild(int(guild_id))
         if guild is None or guild.unavailable:
-            raise GrantRefused("Discord reports the server unavailable or the bot no longer in it.")
+            raise GrantRefused(_("Discord reports the server unavailable or the bot no longer in it."))
         role = guild.get_role(int(role_id))
         if role is None:
-            raise GrantRefused("The ping role no longer exists: set a new one with /ballerina-admin role.")
+            raise GrantRefused(_("The ping role no longer exists: set a new one with /ballerina-admin role."))
         problem = manage_problem(role, guild.me)
         if problem is not None:
             raise GrantRefused(problem)
         try:
-            await self.client.http.add_role(guild_id, user_id, role_id, reason=REASON)
+            await self.client.http.add_role(guild_id, user_id, role_id, reason=_(REASON))
         except discord.NotFound as exc:
             if exc.code == UNKNOWN_MEMBER:
                 return Grant.LEFT
-            raise GrantRefused(f"Discord no longer knows the ping role ({exc.code}).") from None
+            raise GrantRefused(_("Discord no longer knows the ping role ({code}).").format(code=exc.code)) from None
         except discord.Forbidden as exc:
             raise GrantRefused(refusal(exc)) from None
         except (TimeoutError, discord.HTTPException, aiohttp.ClientError) as exc:

@@ -42,6 +42,8 @@ import aiohttp
 import discord
 
 from bot.core.card_edits import CardEdit, CardEdits, ReadCard
+from bot.core.film import Film
+from bot.core.i18n import N_, Language, _, current_language, speaking
 from bot.core.parties import (
     CANCEL_CUSTOM_ID,
     PARTY_LENGTH,
@@ -60,9 +62,12 @@ Interaction = discord.Interaction[Any]
 EDIT_FAILED = (discord.HTTPException, aiohttp.ClientError, TimeoutError)
 """Discord refused an edit, or the network lost it: logged, and the card waits for the next change."""
 
-EVENT_LOCATION = "Netflix at home"
-MANAGE_EVENTS_MISSING = "Manage Events missing: parties won't appear in the server's Events"
-SERVER_ONLY = error("Watch parties belong to a server: use this command in a server channel.")
+MANAGE_EVENTS_MISSING = N_("Manage Events missing: parties won't appear in the server's Events")
+SERVER_ONLY = N_("Watch parties belong to a server: use this command in a server channel.")
+
+
+def server_only() -> Reply:
+    return error(_(SERVER_ONLY))
 
 
 def edit_kwargs(reply: Reply, current: discord.Message | None = None) -> dict[str, Any]:
@@ -86,6 +91,13 @@ def edit_kwargs(reply: Reply, current: discord.Message | None = None) -> dict[st
 async def read_card(parties: Parties, party: Party) -> Reply | None:
     current = await parties.get(party.guild_id, party.id)
     return await parties.card(current) if current is not None else None
+
+
+async def read_own_copy(parties: Parties, party: Party, language: Language) -> Reply | None:
+    """A member's own copy of the card (``/ballerina party info``), in their ``language``."""
+    with speaking(language):
+        copy = await parties.info(party.guild_id, party.id)
+    return copy if copy.has_card else None  # else the party is gone
 
 
 def edit_by_click(interaction: Interaction) -> CardEdit:
@@ -178,12 +190,13 @@ async def update_card(client: discord.Client, parties: Parties, party: Party) ->
 
 
 class ChannelCardBoard:
-    """The core's :class:`~bot.core.parties.CardBoard` on Discord: the card in ``channel``, the
-    server's scheduled event."""
+    """The core's :class:`~bot.core.parties.CardBoard` on Discord: the card in ``channel`` (the
+    core builds it in the server's language), the server's scheduled event."""
 
-    def __init__(self, guild: discord.Guild, channel: discord.abc.Messageable) -> None:
+    def __init__(self, guild: discord.Guild, channel: discord.abc.Messageable, parties: Parties) -> None:
         self.guild = guild
         self.channel = channel
+        self.parties = parties
 
     async def post_card(self, party: Party, card: Reply) -> str | None:
         try:
@@ -194,7 +207,8 @@ class ChannelCardBoard:
         return str(message.id)
 
     async def create_event(self, party: Party) -> str | None:
-        return await create_event(self.guild, party)
+        with speaking(await self.parties.languages.for_server(party.guild_id)):
+            return await create_event(self.guild, party, self.parties.film)
 
 
 # -- the buttons -----------------------------------------------------------------------------------
@@ -203,7 +217,7 @@ class ChannelCardBoard:
 async def rsvp_clicked(interaction: Interaction, match: re.Match[str]) -> None:
     """Going / Maybe / Not going / Leave on any party card."""
     if interaction.guild_id is None:
-        return await respond(interaction, SERVER_ONLY)
+        return await respond(interaction, server_only())
     message = interaction.message
     assert message is not None  # a button always comes with its message
     parties: Parties = interaction.client.core.parties
@@ -215,11 +229,17 @@ async def rsvp_clicked(interaction: Interaction, match: re.Match[str]) -> None:
             user_id=str(interaction.user.id),
             choice=None if match["choice"] == "leave" else RSVP(match["choice"]),
         )
-        card = None if message.id in begun_meanwhile else outcome.card
+        # The core's card is the channel's, in the server's language; a member's own copy is theirs.
+        own_copy = message.flags.ephemeral
+        card = None if message.id in begun_meanwhile or own_copy else outcome.card
     if outcome.card is None or outcome.party is None:
         return await respond(interaction, outcome.reply)
     party = outcome.party
-    await card_edits.clicked(interaction, message, card, functools.partial(read_card, parties, party))
+    if own_copy:
+        read = functools.partial(read_own_copy, parties, party, current_language())
+    else:
+        read = functools.partial(read_card, parties, party)
+    await card_edits.clicked(interaction, message, card, read)
     if party.card_message_id not in (None, str(message.id)):
         # Answered on a private copy of the card (``/ballerina party info``): the posted card follows.
         await update_card(interaction.client, parties, party)
@@ -229,7 +249,7 @@ async def cancel_clicked(interaction: Interaction, match: re.Match[str]) -> None
     """The "Cancel this party" button under the host's confirmation that the party was scheduled."""
     guild = interaction.guild
     if guild is None:
-        return await respond(interaction, SERVER_ONLY)
+        return await respond(interaction, server_only())
     parties: Parties = interaction.client.core.parties
     outcome = await parties.cancel(
         guild_id=str(guild.id),
@@ -247,13 +267,15 @@ BUTTONS = ((RSVP_CUSTOM_ID, rsvp_clicked), (CANCEL_CUSTOM_ID, cancel_clicked))
 
 
 async def mirror(client: discord.Client, guild: discord.Guild, parties: Parties, outcome: PartyOutcome) -> None:
-    """After an edit or a cancel: the card and the scheduled event follow the party."""
+    """After an edit or a cancel: the card and the scheduled event follow the party (the event in
+    the server's language, as the card)."""
     party = outcome.party
     if party is None:
         return
     if outcome.card is not None:
         await update_card(client, parties, party)
-    created = await sync_event(guild, party)
+    with speaking(await parties.languages.for_server(party.guild_id)):
+        created = await sync_event(guild, party, parties.film)
     if created is not None:
         await parties.record_scheduled_event(party.id, created)
 
@@ -266,35 +288,38 @@ def can_manage_events(guild: discord.Guild) -> bool:
     return granted.manage_events or granted.create_events
 
 
-def _event_place(guild: discord.Guild, party: Party) -> dict[str, Any]:
+def _event_place(guild: discord.Guild, party: Party, film: Film) -> dict[str, Any]:
     """Where the event happens: the party's voice or stage channel, else "Netflix at home"."""
     place = guild.get_channel(int(party.voice_channel_id)) if party.voice_channel_id else None
     if isinstance(place, discord.StageChannel):
         return {"entity_type": discord.EntityType.stage_instance, "channel": place}
     if isinstance(place, discord.VoiceChannel):
         return {"entity_type": discord.EntityType.voice, "channel": place}
-    return {"entity_type": discord.EntityType.external, "location": EVENT_LOCATION}
+    location = _("{platform} at home").format(platform=film.release.platform)
+    return {"entity_type": discord.EntityType.external, "location": location}
 
 
-def _event_fields(guild: discord.Guild, party: Party) -> dict[str, Any]:
+def _event_fields(guild: discord.Guild, party: Party, film: Film) -> dict[str, Any]:
+    """The event as the server's members read it (called in the server's language)."""
+    title = film.localized(current_language()).title
     return {
         "name": party.title[:100],
         "start_time": party.starts_at,
         "end_time": party.starts_at + PARTY_LENGTH,
-        "description": "A Ballerina watch party: RSVP with the buttons on the party card.",
-        **_event_place(guild, party),
+        "description": _("A {title} watch party: RSVP with the buttons on the party card.").format(title=title),
+        **_event_place(guild, party, film),
     }
 
 
-async def create_event(guild: discord.Guild, party: Party) -> str | None:
+async def create_event(guild: discord.Guild, party: Party, film: Film) -> str | None:
     """The scheduled event's id, or None when the bot can't (or Discord wouldn't) create it."""
     if not can_manage_events(guild):
         return None
     try:
         event = await guild.create_scheduled_event(
             privacy_level=discord.PrivacyLevel.guild_only,
-            reason=f"Watch party {party.id} by {party.host_id}",
-            **_event_fields(guild, party),
+            reason=_("Watch party {party} by {host}").format(party=party.id, host=party.host_id),
+            **_event_fields(guild, party, film),
         )
     except (discord.HTTPException, TypeError, ValueError) as exc:
         log.warning("could not create the scheduled event of party %s: %s", party.id, exc)
@@ -312,7 +337,7 @@ async def _fetch_event(guild: discord.Guild, party: Party) -> discord.ScheduledE
         return None
 
 
-async def sync_event(guild: discord.Guild, party: Party) -> str | None:
+async def sync_event(guild: discord.Guild, party: Party, film: Film) -> str | None:
     """Bring the party's scheduled event in step (created if missing); returns its id if it changed."""
     if party.cancelled:
         await cancel_event(guild, party)
@@ -321,11 +346,12 @@ async def sync_event(guild: discord.Guild, party: Party) -> str | None:
         return None
     event = await _fetch_event(guild, party)
     if event is None:
-        return await create_event(guild, party)
+        return await create_event(guild, party, film)
     if event.status is not discord.EventStatus.scheduled:
         return None  # running or over: Discord no longer lets its time change
     try:
-        await event.edit(reason=f"Watch party {party.id} edited", **_event_fields(guild, party))
+        reason = _("Watch party {party} edited").format(party=party.id)
+        await event.edit(reason=reason, **_event_fields(guild, party, film))
     except (discord.HTTPException, TypeError, ValueError) as exc:
         log.warning("could not update the scheduled event of party %s: %s", party.id, exc)
     return None
@@ -335,7 +361,7 @@ async def cancel_event(guild: discord.Guild, party: Party) -> None:
     event = await _fetch_event(guild, party) if can_manage_events(guild) else None
     if event is None:
         return
-    reason = f"Watch party {party.id} cancelled"
+    reason = _("Watch party {party} cancelled").format(party=party.id)
     try:
         if event.status is discord.EventStatus.scheduled:
             await event.cancel(reason=reason)

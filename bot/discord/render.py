@@ -6,9 +6,13 @@ from typing import Any
 
 import discord
 
+from bot.core.i18n import _
 from bot.core.replies import Button, ButtonStyle, Reply, error
 
-SOMETHING_WENT_WRONG = error("Sorry, something went wrong on my side. Please try again in a moment.")
+
+def something_went_wrong() -> Reply:
+    return error(_("Sorry, something went wrong on my side. Please try again in a moment."))
+
 
 _STYLES = {
     ButtonStyle.PRIMARY: discord.ButtonStyle.primary,

@@ -39,7 +39,7 @@ UNKNOWN_USER = 10013
 CANNOT_DM_USER = 50007  # DMs closed, or no server shared with the bot: not the same as leaving one
 
 NONCE_TRUSTED_FOR = timedelta(minutes=4)  # Discord honours a nonce for "a few minutes"
-REFERENCE = "ref "  # before a delivery's nonce in a card's footer
+REFERENCE = "#"  # before a delivery's nonce in a card's footer: a sign, the same in every language
 _CLAIM_MARGIN = timedelta(seconds=5)
 _HISTORY_LIMIT = 100
 MEMBERSHIP_TTL = 300.0  # seconds a lookup is trusted: a party's last reminders share one

@@ -74,9 +74,10 @@ World building (events are dispatched to a connected bot; objects are plain data
   ``remove_channel(ch)``; ``add_role(name, *, permissions=0, position=None, color=0,
   mentionable=False, hoist=False) -> FakeRole`` (default position: above other roles, below the
   bot's), ``remove_role(role)``; ``add_member(user_or_name, *, roles=(), permissions=None, nick=None,
-  global_name=None, bot=False) -> FakeMember`` (``permissions=`` gives a personal role),
+  global_name=None, bot=False, locale="en-US") -> FakeMember`` (``permissions=`` gives a personal role),
   ``remove_member(m)``; ``set_bot_permissions(perms)`` and ``set_bot_role_position(pos)``
-  (GUILD_ROLE_UPDATE), ``set_everyone_permissions(perms)``; lookups ``get_member``, ``get_role``,
+  (GUILD_ROLE_UPDATE), ``set_everyone_permissions(perms)``, ``set_locale(tag)`` (GUILD_UPDATE);
+  lookups ``get_member``, ``get_role``,
   ``role_named``, ``channel_named``, ``text_channels``; ``permissions_for(member, channel=None)`` and
   ``bot_permissions(channel=None)`` resolve permissions exactly like Discord (owner, ADMINISTRATOR,
   @everyone/role/member overwrites); ``scheduled_events`` (dict id -> event payload);
@@ -93,7 +94,10 @@ World building (events are dispatched to a connected bot; objects are plain data
 
 Interactions (the fake plays the Discord client)
 ------------------------------------------------
-* ``await fake.slash(guild, channel, user, *path, options=None, locale="en-US") -> FakeInteraction``.
+* ``await fake.slash(guild, channel, user, *path, options=None, locale=None) -> FakeInteraction``.
+  Every interaction carries ``locale`` (the user's app language: ``user.locale``, set with
+  ``add_member(..., locale="ko")``, unless ``locale=`` overrides it) and, in a server,
+  ``guild_locale`` (``guild.locale``), as Discord sends them.
   ``path`` is ``"group", "sub"`` or ``"group sub"``; ``options={"offsets": "7d,1d", "role": fake_role,
   "who": member, "where": channel}``. The command must have been registered by the bot (guild
   command first, then global); its id, ``guild_id``, option types and ``resolved`` data come from

@@ -51,6 +51,8 @@ class FakeUser:
     global_name: str | None = None
     bot: bool = False
     avatar: str | None = None
+    locale: str = "en-US"
+    """The language of the user's Discord app: the ``locale`` of their interactions."""
 
     @property
     def mention(self) -> str:
@@ -545,13 +547,15 @@ class FakeGuild:
         nick: str | None = None,
         global_name: str | None = None,
         bot: bool = False,
+        locale: str = "en-US",
     ) -> FakeMember:
-        """Add a member (a new user when given a name). ``permissions=`` gives them a personal role.
+        """Add a member (a new user when given a name). ``permissions=`` gives them a personal role;
+        ``locale`` is their Discord app's language (a new user's).
 
         Dispatches GUILD_MEMBER_ADD when a bot is connected.
         """
         if isinstance(user, str):
-            fake_user = FakeUser(id=self.hub.new_id(), username=user, global_name=global_name, bot=bot)
+            fake_user = FakeUser(id=self.hub.new_id(), username=user, global_name=global_name, bot=bot, locale=locale)
             self.hub.register_user(fake_user)
         else:
             fake_user = user
@@ -582,6 +586,11 @@ class FakeGuild:
 
     def set_everyone_permissions(self, permissions: object) -> None:
         self.everyone_role.update(permissions=permissions)
+
+    def set_locale(self, locale: str) -> None:
+        """A moderator changes the server's default language (Server Settings): GUILD_UPDATE."""
+        self.locale = locale
+        self.hub.dispatch("GUILD_UPDATE", self.payload())
 
 
 def new_everyone_role(guild: FakeGuild) -> FakeRole:

@@ -366,7 +366,11 @@ class FakeDiscord(LoopbackServer):
         guild.owner_id = owner_user.id
         guild.members[owner_user.id] = FakeMember(user=owner_user, guild=guild)
         self.guilds[guild.id] = guild
-        self.dispatch("GUILD_CREATE", guild.create_payload(include_all_members=self.gateway.members_intent()))
+        joined = guild.create_payload(include_all_members=self.gateway.members_intent())
+        # A server joined, not one coming back from an outage: Discord sends no ``unavailable``
+        # (discord.py tells ``on_guild_join`` from ``on_guild_available`` by it).
+        del joined["unavailable"]
+        self.dispatch("GUILD_CREATE", joined)
         return guild
 
     def remove_guild(self, guild: object) -> None:
@@ -448,7 +452,7 @@ class FakeDiscord(LoopbackServer):
         user: object,
         *path: str,
         options: Mapping[str, object] | None = None,
-        locale: str = "en-US",
+        locale: str | None = None,
         check: bool = True,
     ) -> FakeInteraction:
         """Run a registered slash command as ``user``: ``slash(guild, channel, member, "group", "sub", options=...)``.
@@ -471,7 +475,7 @@ class FakeDiscord(LoopbackServer):
         options: Mapping[str, object] | None = None,
         focused: str,
         timeout: float = 5.0,  # noqa: ASYNC109
-        locale: str = "en-US",
+        locale: str | None = None,
         check: bool = True,
     ) -> list[JSON]:
         """Send an autocomplete interaction and return the choices the bot answered with (callback type 8)."""
@@ -492,7 +496,7 @@ class FakeDiscord(LoopbackServer):
         *,
         options: Mapping[str, object] | None = None,
         focused: str,
-        locale: str = "en-US",
+        locale: str | None = None,
         check: bool = True,
     ) -> FakeInteraction:
         names = (path,) if isinstance(path, str) else tuple(path)
@@ -508,7 +512,7 @@ class FakeDiscord(LoopbackServer):
         *,
         values: Sequence[object] | None = None,
         check: bool = True,
-        locale: str = "en-US",
+        locale: str | None = None,
     ) -> FakeInteraction:
         """Click a button (or pick select ``values``) on a stored message as ``user``."""
         msg = message if isinstance(message, FakeMessage) else self.messages[message]
@@ -541,7 +545,7 @@ class FakeDiscord(LoopbackServer):
         values: Mapping[str, str],
         *,
         user: object | None = None,
-        locale: str = "en-US",
+        locale: str | None = None,
     ) -> FakeInteraction:
         """Submit the modal the bot opened (callback type 9) on ``interaction`` with text input ``values``."""
         modal = next((c for c in interaction.callbacks if c.type == 9), None)
@@ -1404,7 +1408,7 @@ class FakeDiscord(LoopbackServer):
         path: Sequence[str],
         options: Mapping[str, object],
         focused: str | None,
-        locale: str,
+        locale: str | None,
         check: bool,
     ) -> FakeInteraction:
         names = [part for item in path for part in item.split()]
@@ -1624,7 +1628,7 @@ class FakeDiscord(LoopbackServer):
         data: JSON,
         description: str,
         message: FakeMessage | None,
-        locale: str,
+        locale: str | None,
     ) -> FakeInteraction:
         if not self.gateway.reachable(guild.id if guild is not None else None):
             raise RuntimeError(
@@ -1639,7 +1643,7 @@ class FakeDiscord(LoopbackServer):
             "data": data,
             "token": "",
             "version": 1,
-            "locale": locale,
+            "locale": locale or user.locale,  # the clicker's app language unless a test overrides it
             "entitlements": [],
             "entitlement_sku_ids": [],
             "attachment_size_limit": 10 * 1024 * 1024,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._util import JSON
@@ -324,6 +324,40 @@ def validate_choices(choices: Any) -> None:
 
 
 _NAME_RE = re.compile(r"^[-_\w]{1,32}$")
+LOCALES = frozenset(
+    "id da de en-GB en-US es-ES es-419 fr hr it lt hu nl no pl pt-BR ro fi sv-SE vi tr cs el bg ru uk hi th "
+    "zh-CN ja zh-TW ko".split()
+)
+"""Discord's locales: the only keys a ``*_localizations`` map may have."""
+
+
+def _validate_localizations(
+    errs: FormErrors, path: str, localized: Any, check: Callable[[FormErrors, str, Any], None]
+) -> None:
+    """A ``*_localizations`` map as Discord checks it at sync (error 50035): known locales, and
+    each text by ``check``, the rule of the default text."""
+    if localized is None:
+        return
+    if not isinstance(localized, dict):
+        errs.add(path, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
+        return
+    for locale, text in localized.items():
+        if locale not in LOCALES:
+            errs.add(f"{path}.{locale}", "LOCALE_INVALID", f"Invalid locale: {locale}")
+        else:
+            check(errs, f"{path}.{locale}", text)
+
+
+def _slash_name(errs: FormErrors, path: str, name: Any) -> None:
+    _validate_command_name(errs, path, name, True)
+
+
+def _menu_name(errs: FormErrors, path: str, name: Any) -> None:
+    _validate_command_name(errs, path, name, False)
+
+
+def _up_to_100(errs: FormErrors, path: str, text: Any) -> None:
+    _check_len(errs, path, text, 100, 1)
 
 
 def _validate_command_name(errs: FormErrors, path: str, name: Any, slash: bool) -> None:
@@ -357,6 +391,10 @@ def _validate_options(errs: FormErrors, prefix: str, options: Any, depth: int) -
             errs.add(f"{p}.name", "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS", "Option names must be unique")
         names.add(str(opt.get("name")))
         _check_len(errs, f"{p}.description", opt.get("description"), 100, 1)
+        _validate_localizations(errs, f"{p}.name_localizations", opt.get("name_localizations"), _slash_name)
+        _validate_localizations(
+            errs, f"{p}.description_localizations", opt.get("description_localizations"), _up_to_100
+        )
         otype = opt.get("type")
         if otype in (1, 2):
             if otype == 2 and depth > 0:
@@ -384,6 +422,10 @@ def _validate_options(errs: FormErrors, prefix: str, options: Any, depth: int) -
                     )
                 if len(choices) > 25:
                     errs.add(f"{p}.choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+                for j, choice in enumerate(choices):
+                    _check_len(errs, f"{p}.choices.{j}.name", choice.get("name"), 100, 1)
+                    localized = choice.get("name_localizations")
+                    _validate_localizations(errs, f"{p}.choices.{j}.name_localizations", localized, _up_to_100)
 
 
 def validate_commands(commands: Any) -> None:
@@ -407,8 +449,13 @@ def validate_commands(commands: Any) -> None:
         if key in seen:
             errs.add(f"{p}.name", "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique")
         seen.add(key)
+        names = _slash_name if ctype == 1 else _menu_name
+        _validate_localizations(errs, f"{p}.name_localizations", cmd.get("name_localizations"), names)
         if ctype == 1:
             _check_len(errs, f"{p}.description", cmd.get("description"), 100, 1)
+            _validate_localizations(
+                errs, f"{p}.description_localizations", cmd.get("description_localizations"), _up_to_100
+            )
             _validate_options(errs, f"{p}.options", cmd.get("options"), 0)
     if sum(1 for c in commands if isinstance(c, dict) and c.get("type", 1) == 1) > 100:
         errs.add("_", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer slash commands.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -49,19 +50,27 @@ class LanguageStore:
                 (chosen, reported, guild_id),
             )
 
-    async def member(self, user_id: str) -> StoredLanguages:
+    async def members(self, user_ids: Sequence[str]) -> list[StoredLanguages]:
+        """Several members' languages in one database trip, in the order of ``user_ids``."""
         async with self._db.read() as session:
-            row = await session.fetchone(
-                "SELECT language AS chosen, seen_language AS platform FROM user_settings WHERE user_id = ?",
-                (user_id,),
+            rows = await session.fetchall(
+                "SELECT user_id, language AS chosen, seen_language AS platform FROM user_settings"
+                f" WHERE user_id IN ({', '.join('?' * len(user_ids))})",
+                tuple(user_ids),
             )
-        return _stored(row)
+        found = {row["user_id"]: _stored(row) for row in rows}
+        return [found.get(user_id, StoredLanguages()) for user_id in user_ids]
 
     async def set_member(self, user_id: str, *, chosen: Language | None, seen: Language | None) -> None:
+        await self.set_members([(user_id, StoredLanguages(chosen, seen))])
+
+    async def set_members(self, members: Sequence[tuple[str, StoredLanguages]]) -> None:
+        """Store several members' languages (chosen, last seen) in one transaction."""
         async with self._db.transaction() as session:
             await session.execute(
-                "INSERT INTO user_settings (user_id, language, seen_language) VALUES (?, ?, ?)"
-                " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
+                "INSERT INTO user_settings (user_id, language, seen_language) VALUES "
+                + ", ".join("(?, ?, ?)" for _ in members)
+                + " ON CONFLICT (user_id) DO UPDATE SET language = excluded.language,"
                 " seen_language = excluded.seen_language",
-                (user_id, chosen, seen),
+                tuple(value for user_id, stored in members for value in (user_id, stored.chosen, stored.platform)),
             )

@@ -23,23 +23,34 @@ def _template_with(message: str | tuple[str, str]) -> Catalog:
     return template
 
 
-def test_check_names_an_untranslated_message_and_a_wrong_placeholder(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def _catalogs_in(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, source: list[str | tuple[str, str]], korean_entries: str
 ) -> None:
-    (tmp_path / "ko" / "LC_MESSAGES").mkdir(parents=True)
-    po = tmp_path / "ko" / "LC_MESSAGES" / "messages.po"
-    po.write_text(
-        'msgid ""\nmsgstr ""\n"Language: ko\\n"\n"Plural-Forms: nplurals=1; plural=0;\\n"\n\n'
-        'msgid "Party {title} moved"\nmsgstr "{tilte} 모임이 옮겨졌어요"\n',
+    """Point the catalog tools at ``folder``: a source whose messages are ``source``, a current
+    template, and a Korean catalog with ``korean_entries`` (.po text)."""
+    (folder / "ko" / "LC_MESSAGES").mkdir(parents=True)
+    (folder / "ko" / "LC_MESSAGES" / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Language: ko\\n"\n"Plural-Forms: nplurals=1; plural=0;\\n"\n\n' + korean_entries,
         encoding="utf-8",
     )
-    monkeypatch.setattr(catalogs, "LOCALES_DIR", tmp_path)
-    monkeypatch.setattr(catalogs, "TEMPLATE", tmp_path / "messages.pot")
-    template = _template_with("Party {title} moved")
-    template.add(("{count} member", "{count} members"))
+    monkeypatch.setattr(catalogs, "LOCALES_DIR", folder)
+    monkeypatch.setattr(catalogs, "TEMPLATE", folder / "messages.pot")
+    template = Catalog(domain=i18n.DOMAIN)
+    for message in source:
+        template.add(message)
     monkeypatch.setattr(catalogs, "extract", lambda: template)
     catalogs._write(catalogs.TEMPLATE, template, omit_header=True)
 
+
+def test_check_names_an_untranslated_message_and_a_wrong_placeholder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _catalogs_in(
+        tmp_path,
+        monkeypatch,
+        ["Party {title} moved", ("{count} member", "{count} members")],
+        'msgid "Party {title} moved"\nmsgstr "{tilte} 모임이 옮겨졌어요"\n',
+    )
     assert sorted(catalogs.problems()) == [
         "ko: no translation for '{count} member'",
         "ko: placeholders differ in 'Party {title} moved'",
@@ -82,19 +93,13 @@ def test_a_korean_translation_puts_the_right_particle_after_a_run_time_word() ->
 
 
 def test_check_accepts_particle_specs_and_names_unknown_ones(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    (tmp_path / "ko" / "LC_MESSAGES").mkdir(parents=True)
-    (tmp_path / "ko" / "LC_MESSAGES" / "messages.po").write_text(
-        'msgid ""\nmsgstr ""\n"Language: ko\\n"\n\n'
+    _catalogs_in(
+        tmp_path,
+        monkeypatch,
+        ["{title} is cancelled", "See {title}"],
         'msgid "{title} is cancelled"\nmsgstr "{title:이/가} 취소됐어요"\n\n'
         'msgid "See {title}"\nmsgstr "{title:을를} 보세요"\n',
-        encoding="utf-8",
     )
-    monkeypatch.setattr(catalogs, "LOCALES_DIR", tmp_path)
-    monkeypatch.setattr(catalogs, "TEMPLATE", tmp_path / "messages.pot")
-    template = _template_with("{title} is cancelled")
-    template.add("See {title}")
-    monkeypatch.setattr(catalogs, "extract", lambda: template)
-    catalogs._write(catalogs.TEMPLATE, template, omit_header=True)
     assert catalogs.problems() == ["ko: unknown particle '을를' in 'See {title}'"]
 
 

@@ -22,10 +22,10 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.core.batching import GroupCommit
-from bot.core.engine.protocols import EventKind
+from bot.core.engine.protocols import EventKind, RenderingOf
 from bot.core.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, _, parse_language, speaking
 from bot.core.replies import Reply, error
-from bot.core.storage import FanOut, OutboxRow, Platform, Reminder, Target
+from bot.core.storage import OutboxRow, Platform, Reminder, Target
 from bot.core.storage.languages import LanguageStore, StoredLanguages
 
 CACHE_SECONDS = 30.0
@@ -174,19 +174,12 @@ class Languages:
         return await self.for_server(row.guild_id)
 
 
-class InReadersLanguage:
+class InReadersLanguage(RenderingOf):
     """An event kind whose messages are rendered in their reader's language (see :class:`Languages`)."""
 
     def __init__(self, kind: EventKind, languages: Languages) -> None:
-        self._kind = kind
+        super().__init__(kind)
         self._languages = languages
-
-    @property
-    def name(self) -> str:
-        return self._kind.name
-
-    async def fan_out(self, fan: FanOut) -> None:
-        await self._kind.fan_out(fan)
 
     async def render(self, reminder: Reminder, row: OutboxRow) -> Sequence[Reply]:
         with speaking(await self._languages.for_row(row)):

@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.core.engine.protocols import EventKind
+from bot.core.engine.protocols import EventKind, RenderingOf
 from bot.core.i18n import _, ngettext
 from bot.core.parties import Parties, Party
 from bot.core.reminders import MemberRoles, ReleaseReminders
 from bot.core.replies import Button, ButtonStyle, Reply
-from bot.core.storage import FanOut, OutboxRow, Platform, Reminder, Store, Target
+from bot.core.storage import OutboxRow, Platform, Reminder, Store, Target
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class MemberData:
         return tuple(party for party in found if party is not None)
 
 
-class DMsToMembersOnly:
+class DMsToMembersOnly(RenderingOf):
     """An event kind whose DMs go only to members still in the server.
 
     Asked once a DM has something to say, so rows that would be skipped cost no lookup. A
@@ -130,16 +130,9 @@ class DMsToMembersOnly:
     """
 
     def __init__(self, kind: EventKind, directories: Mapping[Platform, MemberDirectory], members: MemberData) -> None:
-        self._kind = kind
+        super().__init__(kind)
         self._directories = directories
         self._members = members
-
-    @property
-    def name(self) -> str:
-        return self._kind.name
-
-    async def fan_out(self, fan: FanOut) -> None:
-        await self._kind.fan_out(fan)
 
     async def render(self, reminder: Reminder, row: OutboxRow) -> Sequence[Reply]:
         parts = await self._kind.render(reminder, row)

@@ -96,3 +96,21 @@ class EventKind(Protocol):
         Several replies are posted in order, each with its own nonce; none skips the row.
         """
         ...
+
+
+class RenderingOf:
+    """Base of an event kind that changes how another kind's rows are rendered (who gets them, in
+    which language): its name and fan-out are the wrapped kind's."""
+
+    def __init__(self, kind: EventKind) -> None:
+        self._kind = kind
+
+    @property
+    def name(self) -> str:
+        return self._kind.name
+
+    async def fan_out(self, fan: FanOut) -> None:
+        await self._kind.fan_out(fan)
+
+    async def render(self, reminder: Reminder, row: OutboxRow) -> Sequence[Reply]:
+        return await self._kind.render(reminder, row)

@@ -239,7 +239,7 @@ def _flag(name: str, value: str | None) -> bool:
         return True
     if value.lower() in {"0", "false", "no", "off"}:
         return False
-    raise SettingsError(f"{name} must be yes or no, got {value!r}")
+    raise SettingsError(f"{name} must be yes or no (on or off), got {value!r}")
 
 
 def _log_level(value: str) -> str:

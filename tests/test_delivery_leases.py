@@ -224,7 +224,7 @@ def test_every_process_delivers_under_a_30_second_lease_by_default_named_by_its_
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({"DELIVERY": "sometimes"}, "DELIVERY must be yes or no (on or off)"),
+        ({"DELIVERY": "sometimes"}, r"DELIVERY must be yes or no \(on or off\)"),
         ({"DELIVERY_LEASE_SECONDS": "0"}, "DELIVERY_LEASE_SECONDS must be greater than 0"),
         ({"PROCESS_NAME": "a#1"}, "PROCESS_NAME must be 1 to 64 letters"),
     ],

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from bot.core.clock import Clock
 from bot.core.film import CastMember, Film, Translations, folded_name
-from bot.core.i18n import N_, Word, _, current_language, ngettext
+from bot.core.i18n import N_, Word, _, current_language
 from bot.core.replies import Field, Reply, error, timestamp
+from bot.core.timeparse import span_parts
 
 AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
 
@@ -26,22 +27,13 @@ HELP_LINES = (
 )
 
 
-def _units(days: int, hours: int, minutes: int) -> list[str]:
-    units = (
-        (days, ngettext("{count} day", "{count} days", days)),
-        (hours, ngettext("{count} hour", "{count} hours", hours)),
-        (minutes, ngettext("{count} minute", "{count} minutes", minutes)),
-    )
-    return [unit.format(count=value) for value, unit in units if value]
-
-
 def countdown(remaining: timedelta) -> str:
     """``remaining`` as "3 days, 4 hours and 5 minutes" / "3일 4시간 5분" (whole minutes, largest
     units first) in the current language."""
     minutes = max(0, int(remaining.total_seconds()) // 60)
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
-    parts = _units(days, hours, minutes)
+    parts = span_parts(days, hours, minutes)
     if not parts:
         return _("less than a minute")
     listed = parts[0]

@@ -62,6 +62,7 @@ __all__ = [
     "parse_offsets",
     "parse_timezone",
     "parse_when",
+    "span_parts",
     "suggest_timezones",
 ]
 
@@ -113,17 +114,23 @@ def _split_minutes(delta: timedelta) -> tuple[int, int, int, int]:
     return weeks, days, hours, minutes
 
 
-def _span_words(delta: timedelta) -> str:
-    """A span in words in the current language ("366 days", "1 hour 30 minutes", "1시간 30분");
-    seconds are dropped."""
-    weeks, days, hours, minutes = _split_minutes(max(delta, timedelta(0)) // _MINUTE * _MINUTE)
+def span_parts(days: int, hours: int, minutes: int, *, weeks: int = 0) -> list[str]:
+    """Each unit of a span that is not zero, counted in the current language, largest first
+    ("2 weeks", "3 days", "1시간")."""
     units = (
         (weeks, ngettext("{count} week", "{count} weeks", weeks)),
         (days, ngettext("{count} day", "{count} days", days)),
         (hours, ngettext("{count} hour", "{count} hours", hours)),
         (minutes, ngettext("{count} minute", "{count} minutes", minutes)),
     )
-    parts = [unit.format(count=n) for n, unit in units if n]
+    return [unit.format(count=n) for n, unit in units if n]
+
+
+def _span_words(delta: timedelta) -> str:
+    """A span in words in the current language ("366 days", "1 hour 30 minutes", "1시간 30분");
+    seconds are dropped."""
+    weeks, days, hours, minutes = _split_minutes(max(delta, timedelta(0)) // _MINUTE * _MINUTE)
+    parts = span_parts(days, hours, minutes, weeks=weeks)
     return " ".join(parts) if parts else ngettext("{count} minute", "{count} minutes", 0).format(count=0)
 
 

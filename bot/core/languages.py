@@ -46,99 +46,94 @@ def _parse_choice(text: str) -> tuple[bool, Language | None]:
     return language is not None, language
 
 
+class _Recent:
+    """Stored languages read lately, each kept :data:`CACHE_SECONDS`; a key missing or expired is
+    read once however many callers ask for it meanwhile."""
+
+    def __init__(self, load: Callable[[str], Awaitable[StoredLanguages]]) -> None:
+        self._load = load
+        self._entries: dict[str, tuple[float, StoredLanguages]] = {}
+        self._loading: dict[str, asyncio.Future[StoredLanguages]] = {}
+
+    def remember(self, key: str, value: StoredLanguages) -> None:
+        if len(self._entries) > 50_000:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + CACHE_SECONDS, value)
+
+    def _fresh(self, key: str) -> StoredLanguages | None:
+        entry = self._entries.get(key)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    async def get(self, key: str) -> StoredLanguages:
+        stored = self._fresh(key)
+        if stored is not None:
+            return stored
+        loading = self._loading.get(key)
+        if loading is None:
+            loading = self._loading[key] = asyncio.ensure_future(self._load(key))
+            loading.add_done_callback(lambda _: self._loading.pop(key, None))
+        fetched = await asyncio.shield(loading)
+        stored = self._fresh(key)  # a change remembered since the read began is newer
+        if stored is None:
+            stored = fetched
+            self.remember(key, stored)
+        return stored
+
+
 class Languages:
     def __init__(self, store: LanguageStore) -> None:
         self._store = store
-        self._members: dict[str, tuple[float, StoredLanguages]] = {}
-        self._guilds: dict[str, tuple[float, StoredLanguages]] = {}
-        self._loading: dict[tuple[str, str], asyncio.Future[StoredLanguages]] = {}
         self._member_reads = GroupCommit(store.members, key=lambda user_id: user_id)
         self._seen_writes = GroupCommit(self._write_seen, key=lambda member: member[0])
+        self._members = _Recent(self._member_reads.submit)
+        self._guilds = _Recent(store.guild)
 
     async def _write_seen(self, members: Sequence[tuple[str, StoredLanguages]]) -> list[None]:
         await self._store.set_members(members)
         return [None] * len(members)
 
-    @staticmethod
-    def _cached(cache: dict[str, tuple[float, StoredLanguages]], key: str) -> StoredLanguages | None:
-        entry = cache.get(key)
-        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
-
-    @staticmethod
-    def _remember(cache: dict[str, tuple[float, StoredLanguages]], key: str, value: StoredLanguages) -> None:
-        if len(cache) > 50_000:
-            cache.clear()
-        cache[key] = (time.monotonic() + CACHE_SECONDS, value)
-
-    async def _read(
-        self,
-        cache: dict[str, tuple[float, StoredLanguages]],
-        key: str,
-        load: Callable[[str], Awaitable[StoredLanguages]],
-    ) -> StoredLanguages:
-        """The cached entry, else one read shared by every caller that asks meanwhile."""
-        stored = self._cached(cache, key)
-        if stored is not None:
-            return stored
-        flight = ("member" if cache is self._members else "guild", key)
-        loading = self._loading.get(flight)
-        if loading is None:
-            loading = self._loading[flight] = asyncio.ensure_future(load(key))
-            loading.add_done_callback(lambda _: self._loading.pop(flight, None))
-        fetched = await asyncio.shield(loading)
-        stored = self._cached(cache, key)  # a change cached since the read began is newer
-        if stored is None:
-            stored = fetched
-            self._remember(cache, key, stored)
-        return stored
-
-    async def _member(self, user_id: str) -> StoredLanguages:
-        return await self._read(self._members, user_id, self._member_reads.submit)
-
-    async def _guild(self, guild_id: str) -> StoredLanguages:
-        return await self._read(self._guilds, guild_id, self._store.guild)
-
     async def for_member(self, user_id: str, client: Language | None, server_id: str | None = None) -> Language:
         """The language of a member's own replies; ``client`` is what their client shows now, stored
         when it changed so that DMs follow it."""
-        stored = await self._member(user_id)
+        stored = await self._members.get(user_id)
         if client is not None and client != stored.platform:
             stored = StoredLanguages(stored.chosen, client)
-            self._remember(self._members, user_id, stored)  # first: callers meanwhile see no change to write
+            self._members.remember(user_id, stored)  # first: callers meanwhile see no change to write
             await self._seen_writes.submit((user_id, stored))
-        if stored.chosen or stored.platform:
-            return stored.chosen or stored.platform or DEFAULT_LANGUAGE
+        language = stored.chosen or stored.platform
+        if language is not None:
+            return language
         return await self.for_server(server_id) if server_id is not None else DEFAULT_LANGUAGE
 
     async def member_choice(self, user_id: str) -> Language | None:
-        return (await self._member(user_id)).chosen
+        return (await self._members.get(user_id)).chosen
 
     async def choose_for_member(self, user_id: str, language: Language | None) -> None:
         """A member's own choice (None: automatic again, from their client)."""
-        stored = StoredLanguages(language, (await self._member(user_id)).platform)
+        stored = StoredLanguages(language, (await self._members.get(user_id)).platform)
         await self._store.set_member(user_id, chosen=language, seen=stored.platform)
-        self._remember(self._members, user_id, stored)
+        self._members.remember(user_id, stored)
 
     async def for_server(
         self, server_id: str, platform: Platform | None = None, reported: Language | None = None
     ) -> Language:
         """The language of what a server's channels see; ``reported`` is the platform's default
         for it (stored when it changed, on ``platform``)."""
-        stored = await self._guild(server_id)
+        stored = await self._guilds.get(server_id)
         if reported is not None and platform is not None and reported != stored.platform:
             stored = StoredLanguages(stored.chosen, reported)
-            self._remember(self._guilds, server_id, stored)  # first: callers meanwhile see no change to write
+            self._guilds.remember(server_id, stored)  # first: callers meanwhile see no change to write
             await self._store.set_guild(server_id, platform, chosen=stored.chosen, reported=reported)
         return stored.chosen or stored.platform or DEFAULT_LANGUAGE
 
     async def server_choice(self, server_id: str) -> Language | None:
-        return (await self._guild(server_id)).chosen
+        return (await self._guilds.get(server_id)).chosen
 
     async def choose_for_server(self, server_id: str, platform: Platform, language: Language | None) -> None:
         """A moderator's choice for the server (None: the platform's default again)."""
-        stored = StoredLanguages(language, (await self._guild(server_id)).platform)
+        stored = StoredLanguages(language, (await self._guilds.get(server_id)).platform)
         await self._store.set_guild(server_id, platform, chosen=language, reported=stored.platform)
-        self._remember(self._guilds, server_id, stored)
+        self._guilds.remember(server_id, stored)
 
     async def member_command(self, user_id: str, text: str, client: Language | None) -> Reply:
         """``/ballerina language en|ko|auto``: the answer comes in the language now in force."""

@@ -4,6 +4,7 @@ database trips, on each back end, and each gets their own language."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from bot.core.i18n import Language
 from bot.core.languages import Languages
@@ -34,9 +35,9 @@ class CountedStore(LanguageStore):
 
     reads = writes = 0
 
-    async def guild(self, guild_id: str) -> StoredLanguages:
+    async def guilds(self, guild_ids: Sequence[str]) -> list[StoredLanguages]:
         self.reads += 1
-        return await super().guild(guild_id)
+        return await super().guilds(guild_ids)
 
     async def set_guild(
         self, guild_id: str, platform: Platform, *, chosen: Language | None, reported: Language | None

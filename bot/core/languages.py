@@ -9,9 +9,9 @@
 
 Reads are cached for a short while (:data:`CACHE_SECONDS`): every interaction asks, and several
 processes may share the database, so a choice made through another one shows within that time.
-Hundreds of interactions may arrive at once after a start: lookups of one server (or member)
-share one read, members' lookups and the store of the language their client shows are
-group-committed (:mod:`bot.core.batching`), and a change is cached before it is written, so
+Hundreds of interactions (or deliveries) may arrive at once: lookups of one server (or member)
+share one read, lookups of different ones and the store of the language a member's client shows
+are group-committed (:mod:`bot.core.batching`), and a change is cached before it is written, so
 only the first caller that sees it writes it.
 """
 
@@ -83,10 +83,9 @@ class _Recent:
 class Languages:
     def __init__(self, store: LanguageStore) -> None:
         self._store = store
-        self._member_reads = GroupCommit(store.members, key=lambda user_id: user_id)
         self._seen_writes = GroupCommit(self._write_seen, key=lambda member: member[0])
-        self._members = _Recent(self._member_reads.submit)
-        self._guilds = _Recent(store.guild)
+        self._members = _Recent(GroupCommit(store.members, key=lambda user_id: user_id).submit)
+        self._guilds = _Recent(GroupCommit(store.guilds, key=lambda guild_id: guild_id).submit)
 
     async def _write_seen(self, members: Sequence[tuple[str, StoredLanguages]]) -> list[None]:
         await self._store.set_members(members)

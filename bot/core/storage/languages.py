@@ -31,13 +31,16 @@ class LanguageStore:
         self._db = db
         self._store = store
 
-    async def guild(self, guild_id: str) -> StoredLanguages:
+    async def guilds(self, guild_ids: Sequence[str]) -> list[StoredLanguages]:
+        """Several guilds' languages in one database trip, in the order of ``guild_ids``."""
         async with self._db.read() as session:
-            row = await session.fetchone(
-                "SELECT language AS chosen, platform_language AS platform FROM guild_settings WHERE guild_id = ?",
-                (guild_id,),
+            rows = await session.fetchall(
+                "SELECT guild_id, language AS chosen, platform_language AS platform FROM guild_settings"
+                f" WHERE guild_id IN ({', '.join('?' * len(guild_ids))})",
+                tuple(guild_ids),
             )
-        return _stored(row)
+        found = {row["guild_id"]: _stored(row) for row in rows}
+        return [found.get(guild_id, StoredLanguages()) for guild_id in guild_ids]
 
     async def set_guild(
         self, guild_id: str, platform: Platform, *, chosen: Language | None, reported: Language | None
